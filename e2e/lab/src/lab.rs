@@ -1,0 +1,719 @@
+//! Building, using and removing a lab. `Lab::up` builds the plan's namespaces and starts
+//! the control plane, the router and the nodes' stand-ins; the handle's Drop removes
+//! everything again, even when a test panics.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::unistd::Uid;
+
+use crate::backends::{self, Backend};
+use crate::cluster;
+use crate::cmd;
+use crate::error::{Error, Result};
+use crate::plan::{LabName, Plan, STANDIN_PORT};
+use crate::process::{self, Daemon};
+use crate::router::{self, Family, Route, RouterKind};
+use crate::state::{Mode, Record, StateDir};
+
+/// What lab to build.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    /// The lab's name, the prefix of everything it creates.
+    pub name: String,
+    /// Number of nodes.
+    pub nodes: u8,
+    /// Announcement mode the lab is prepared for.
+    pub mode: Mode,
+    /// Router daemon.
+    pub router: RouterKind,
+    /// Start FerroLB's controller and speakers when their binaries are built.
+    pub ferrolb: bool,
+    /// Print progress lines on stderr.
+    pub verbose: bool,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        Self {
+            name: "demo".into(),
+            nodes: 3,
+            mode: Mode::L2,
+            router: RouterKind::Frr,
+            ferrolb: true,
+            verbose: true,
+        }
+    }
+}
+
+impl LabOptions {
+    /// Options for a test: a name unique to this process and call, so labs of parallel
+    /// tests (and of parallel test runs) never collide.
+    pub fn for_test() -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "t{}x{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        Self {
+            name,
+            ..Self::default()
+        }
+    }
+}
+
+/// A running lab. Dropping it tears the lab down unless it was detached.
+pub struct Lab {
+    plan: Plan,
+    state: StateDir,
+    record: Record,
+    client: Option<kube::Client>,
+    keep: bool,
+}
+
+impl std::fmt::Debug for Lab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lab")
+            .field("name", &self.name())
+            .field("state", &self.state)
+            .field("keep", &self.keep)
+            .finish()
+    }
+}
+
+struct Progress {
+    start: Instant,
+    verbose: bool,
+}
+
+impl Progress {
+    fn step(&self, msg: &str) {
+        if self.verbose {
+            eprintln!("[{:5.1}s] {msg}", self.start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// Fails unless the process runs as root.
+pub fn require_root() -> Result<()> {
+    if Uid::effective().is_root() {
+        Ok(())
+    } else {
+        Err(Error::NotRoot)
+    }
+}
+
+/// Tools `up` needs for a given router.
+fn needed_tools(router: RouterKind) -> Vec<(&'static str, &'static str)> {
+    let mut tools = vec![("ip", "iproute2"), ("sysctl", "procps"), ("curl", "curl")];
+    match router {
+        RouterKind::Frr => tools.extend([
+            ("/usr/lib/frr/zebra", "frr"),
+            ("/usr/lib/frr/bgpd", "frr"),
+            ("vtysh", "frr"),
+        ]),
+        RouterKind::Bird => tools.extend([("bird", "bird2"), ("birdc", "bird2")]),
+    }
+    tools
+}
+
+/// Namespaces on the machine, by name.
+fn existing_namespaces() -> Vec<String> {
+    cmd::run("ip", &["netns", "list"])
+        .map(|out| {
+            out.lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Splits a lab namespace name `flb-<lab>-<host>` into (lab, host).
+pub fn parse_netns(ns: &str) -> Option<(&str, &str)> {
+    let (lab, host) = ns.strip_prefix("flb-")?.rsplit_once('-')?;
+    let is_host = matches!(host, "lab" | "router" | "client" | "cp" | "l2client")
+        || host
+            .strip_prefix("node")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    (is_host && !lab.is_empty()).then_some((lab, host))
+}
+
+/// The ferrolb-lab binary (which also serves as the nodes' stand-in web server).
+fn lab_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe().map_err(Error::io("locating the running program"))?;
+    if exe.file_name().is_some_and(|n| n == "ferrolb-lab") {
+        return Ok(exe);
+    }
+    // A test binary lives in target/<profile>/deps; cargo builds the crate's binary beside it.
+    let candidate = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("ferrolb-lab"));
+    candidate.filter(|c| c.is_file()).ok_or_else(|| {
+        Error::Failed("cannot find the ferrolb-lab binary next to this program: build it with `cargo build -p ferrolb-lab`".into())
+    })
+}
+
+impl Lab {
+    /// Builds and starts a lab. On failure, whatever was built is removed again.
+    pub async fn up(opts: LabOptions) -> Result<Lab> {
+        require_root()?;
+        for (tool, package) in needed_tools(opts.router) {
+            if cmd::which(tool).is_none() {
+                return Err(Error::ToolMissing {
+                    tool: tool.to_owned(),
+                    package,
+                });
+            }
+        }
+        let plan = Plan::new(LabName::new(&opts.name)?, opts.nodes)?;
+        let state = StateDir::of(plan.name.as_str());
+        let existing = existing_namespaces();
+        if state.path().exists() || plan.namespaces().iter().any(|ns| existing.contains(ns)) {
+            return Err(Error::NameInUse(opts.name.clone()));
+        }
+        let progress = Progress {
+            start: Instant::now(),
+            verbose: opts.verbose,
+        };
+        progress.step("finding the testcluster (kube-apiserver + etcd + kubectl)");
+        let testcluster = tokio::task::spawn_blocking(cluster::testcluster_binary)
+            .await
+            .map_err(|e| Error::Failed(format!("testcluster build task: {e}")))??;
+        let standin = lab_binary()?;
+
+        state.create()?;
+        let record = Record {
+            name: opts.name.clone(),
+            nodes: opts.nodes,
+            mode: opts.mode,
+            router: opts.router,
+            ferrolb: opts.ferrolb,
+            testcluster,
+            daemons: Vec::new(),
+        };
+        state.write(&record)?;
+        // From here on, an error drops `lab`, which tears down what was built.
+        let mut lab = Lab {
+            plan,
+            state,
+            record,
+            client: None,
+            keep: false,
+        };
+
+        progress.step(&format!(
+            "creating {} namespaces and links",
+            lab.plan.namespaces().len()
+        ));
+        lab.build_network()?;
+
+        progress.step("starting kube-apiserver and etcd in cp");
+        let cp = lab
+            .plan
+            .host("cp")
+            .map(|h| h.netns.clone())
+            .unwrap_or_default();
+        let cluster_dir = lab.state.cluster();
+        let args = vec![
+            "serve".to_owned(),
+            "--state-dir".to_owned(),
+            cluster_dir.to_string_lossy().into_owned(),
+            "--bind-address".to_owned(),
+            lab.plan.apiserver().to_string(),
+            "--host-netns".to_owned(),
+            format!("/proc/{}/ns/net", std::process::id()),
+        ];
+        let tc = lab.record.testcluster.clone();
+        let apiserver = lab.spawn("apiserver", "cp", &cp, &tc, &args, &[])?;
+
+        progress.step(&format!("starting the router ({:?})", lab.record.router));
+        lab.start_router()?;
+
+        progress.step("starting the kube-proxy stand-ins on the nodes");
+        let nodes: Vec<(String, String)> = lab
+            .plan
+            .nodes()
+            .map(|h| (h.name.clone(), h.netns.clone()))
+            .collect();
+        for (name, netns) in &nodes {
+            let args = vec![
+                "serve-name".to_owned(),
+                name.clone(),
+                "--port".to_owned(),
+                STANDIN_PORT.to_string(),
+            ];
+            lab.spawn(
+                &format!("standin-{name}"),
+                name,
+                netns,
+                &standin,
+                &args,
+                &[],
+            )?;
+        }
+
+        progress.step("waiting for the apiserver to be ready");
+        let ready_dir = cluster_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            cluster::wait_ready(&apiserver, &ready_dir, Duration::from_secs(180))
+        })
+        .await
+        .map_err(|e| Error::Failed(format!("readiness task: {e}")))??;
+        let client = cluster::client(&lab.state.kubeconfig()).await?;
+        progress.step(&format!("registering {} Node objects", nodes.len()));
+        for host in lab.plan.nodes() {
+            cluster::register_node(&client, host).await?;
+        }
+        lab.client = Some(client);
+
+        lab.start_ferrolb(&standin, &progress)?;
+        lab.check_daemons()?;
+        progress.step("lab is up");
+        Ok(lab)
+    }
+
+    /// Re-attaches to a running lab by name (for `kubectl`, `exec`, `backends`, `status`).
+    pub async fn attach(name: &str) -> Result<Lab> {
+        let state = StateDir::of(LabName::new(name)?.as_str());
+        let record = state
+            .read()
+            .ok_or_else(|| Error::NoSuchLab(name.to_owned()))?;
+        let plan = Plan::new(LabName::new(&record.name)?, record.nodes)?;
+        Ok(Lab {
+            plan,
+            state,
+            record,
+            client: None,
+            keep: true,
+        })
+    }
+
+    /// Keeps the lab running after this handle is dropped (what `ferrolb-lab up` does).
+    pub fn detach(mut self) {
+        self.keep = true;
+    }
+
+    /// The plan the lab was built from.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The lab's name.
+    pub fn name(&self) -> &str {
+        self.plan.name.as_str()
+    }
+
+    /// The lab's record: options and processes.
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// Kubeconfig for use from the machine's root namespace.
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.state.kubeconfig()
+    }
+
+    /// Kubeconfig for use from inside the lab's namespaces.
+    pub fn kubeconfig_in_lab(&self) -> PathBuf {
+        self.state.kubeconfig_in_lab()
+    }
+
+    /// The lab's state directory.
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    /// A client for the lab's apiserver.
+    pub async fn client(&mut self) -> Result<kube::Client> {
+        if let Some(c) = &self.client {
+            return Ok(c.clone());
+        }
+        let c = cluster::client(&self.state.kubeconfig()).await?;
+        self.client = Some(c.clone());
+        Ok(c)
+    }
+
+    /// The matching kubectl binary.
+    pub fn kubectl_binary(&self) -> PathBuf {
+        cluster::kubectl_binary(&self.record.testcluster)
+    }
+
+    /// Runs kubectl against the lab from the root namespace; returns its stdout.
+    pub fn kubectl(&self, args: &[&str]) -> Result<String> {
+        cluster::kubectl(&self.record.testcluster, &self.state.kubeconfig(), args)
+    }
+
+    /// The network namespace of a host.
+    pub fn netns(&self, host: &str) -> Result<&str> {
+        self.plan
+            .host(host)
+            .map(|h| h.netns.as_str())
+            .ok_or_else(|| Error::Failed(format!("lab {} has no host {host}", self.name())))
+    }
+
+    /// Runs a command in a host and returns how it ended, whatever that was.
+    pub fn exec(&self, host: &str, command: &[&str]) -> Result<Output> {
+        let netns = self.netns(host)?;
+        std::process::Command::new("ip")
+            .args(["netns", "exec", netns])
+            .args(command)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(Error::io(format!("running {command:?} in {host}")))
+    }
+
+    /// Runs a command in a host; fails unless it exits 0; returns stdout.
+    pub fn exec_ok(&self, host: &str, command: &[&str]) -> Result<String> {
+        let netns = self.netns(host)?.to_owned();
+        let (program, args) = command
+            .split_first()
+            .ok_or_else(|| Error::Failed("empty command".into()))?;
+        cmd::run_in(&netns, program, args)
+    }
+
+    /// Fetches `url` with curl from a host (3 s limit); returns the body.
+    pub fn curl(&self, host: &str, url: &str) -> Result<String> {
+        self.exec_ok(host, &["curl", "-sS", "--max-time", "3", "-g", url])
+    }
+
+    /// The router's RIB for one family, from FRR or BIRD.
+    pub fn router_routes(&self, family: Family) -> Result<Vec<Route>> {
+        router::routes(
+            &self.plan,
+            self.record.router,
+            &self.state.bird_socket(),
+            family,
+        )
+    }
+
+    /// A one-line summary of the router's BGP sessions.
+    pub fn router_sessions(&self) -> Result<String> {
+        router::session_summary(&self.plan, self.record.router, &self.state.bird_socket())
+    }
+
+    /// Writes the EndpointSlices for `namespace/service` with backends on these nodes.
+    pub async fn backends(
+        &mut self,
+        namespace: &str,
+        service: &str,
+        backends: &[Backend],
+    ) -> Result<Vec<String>> {
+        let client = self.client().await?;
+        backends::apply(&client, &self.plan, namespace, service, backends).await
+    }
+
+    /// Fails if a process the lab started has died, naming it and quoting its log.
+    pub fn check_daemons(&self) -> Result<()> {
+        match self.record.daemons.iter().find(|d| !d.alive()) {
+            Some(d) => Err(d.died()),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes the lab now (Drop would too).
+    pub fn down(mut self) -> Result<DownReport> {
+        self.keep = true;
+        down(self.name())
+    }
+
+    fn spawn(
+        &mut self,
+        name: &str,
+        host: &str,
+        netns: &str,
+        program: &Path,
+        args: &[String],
+        env: &[(&str, String)],
+    ) -> Result<Daemon> {
+        let log = self.state.logs().join(format!("{name}.log"));
+        let d = process::spawn(name, host, netns, program, args, env, &log)?;
+        self.record.daemons.push(d.clone());
+        self.state.write(&self.record)?;
+        Ok(d)
+    }
+
+    fn build_network(&self) -> Result<()> {
+        for ns in self.plan.namespaces() {
+            cmd::run("ip", &["netns", "add", &ns])?;
+        }
+        cmd::ip_batch(&self.plan.bridge_netns(), &self.plan.bridge_batch())?;
+        let router_ns = self.netns("router")?;
+        cmd::ip_batch(router_ns, &self.plan.router_link_batch())?;
+        for host in &self.plan.hosts {
+            let sysctls = self.plan.host_sysctls(host);
+            let mut args = vec!["-qw"];
+            args.extend(sysctls);
+            cmd::run_in(&host.netns, "sysctl", &args)?;
+            cmd::ip_batch(&host.netns, &self.plan.host_batch(host))?;
+        }
+        Ok(())
+    }
+
+    fn start_router(&mut self) -> Result<()> {
+        let netns = self.netns("router")?.to_owned();
+        match self.record.router {
+            RouterKind::Frr => {
+                let conf_dir = router::frr_conf_dir(&self.plan);
+                let run_dir = router::frr_run_dir(&self.plan);
+                for d in [&conf_dir, &run_dir] {
+                    fs::create_dir_all(d)
+                        .map_err(Error::io(format!("creating {}", d.display())))?;
+                }
+                let conf = conf_dir.join("frr.conf");
+                fs::write(&conf, router::frr_config(&self.plan))
+                    .map_err(Error::io("writing frr.conf"))?;
+                fs::write(conf_dir.join("vtysh.conf"), "")
+                    .map_err(Error::io("writing vtysh.conf"))?;
+                for d in [&conf_dir, &run_dir] {
+                    cmd::run("chown", &["-R", "frr:frr", &d.to_string_lossy()])?;
+                }
+                let ps = router::pathspace(&self.plan);
+                let conf = conf.to_string_lossy().into_owned();
+                let args: Vec<String> = ["-N", &ps, "-F", "traditional", "-f", &conf, "-P", "0"]
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect();
+                let zebra = self.spawn(
+                    "zebra",
+                    "router",
+                    &netns,
+                    Path::new("/usr/lib/frr/zebra"),
+                    &args,
+                    &[],
+                )?;
+                // bgpd connects to zebra's API socket; start it once zebra listens.
+                let zserv = run_dir.join("zserv.api");
+                wait_for(&zserv, &zebra, Duration::from_secs(20))?;
+                let bgpd = self.spawn(
+                    "bgpd",
+                    "router",
+                    &netns,
+                    Path::new("/usr/lib/frr/bgpd"),
+                    &args,
+                    &[],
+                )?;
+                wait_for(&run_dir.join("bgpd.vty"), &bgpd, Duration::from_secs(20))?;
+            }
+            RouterKind::Bird => {
+                let conf = self.state.path().join("bird.conf");
+                fs::write(&conf, router::bird_config(&self.plan))
+                    .map_err(Error::io("writing bird.conf"))?;
+                let socket = self.state.bird_socket();
+                let args: Vec<String> = vec![
+                    "-f".into(),
+                    "-c".into(),
+                    conf.to_string_lossy().into_owned(),
+                    "-s".into(),
+                    socket.to_string_lossy().into_owned(),
+                    "-P".into(),
+                    self.state
+                        .path()
+                        .join("bird.pid")
+                        .to_string_lossy()
+                        .into_owned(),
+                ];
+                let bird = self.spawn("bird", "router", &netns, Path::new("bird"), &args, &[])?;
+                wait_for(&socket, &bird, Duration::from_secs(20))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn start_ferrolb(&mut self, lab_binary: &Path, progress: &Progress) -> Result<()> {
+        if !self.record.ferrolb {
+            progress.step("FerroLB not started (--no-ferrolb)");
+            return Ok(());
+        }
+        let dir = lab_binary
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let controller = dir.join("ferrolb-controller");
+        let speaker = dir.join("ferrolb-speaker");
+        let kubeconfig = self
+            .state
+            .kubeconfig_in_lab()
+            .to_string_lossy()
+            .into_owned();
+        if controller.is_file() {
+            progress.step("starting ferrolb-controller in cp");
+            let cp = self.netns("cp")?.to_owned();
+            self.spawn(
+                "ferrolb-controller",
+                "cp",
+                &cp,
+                &controller,
+                &[],
+                &[("KUBECONFIG", kubeconfig.clone())],
+            )?;
+        } else {
+            progress.step(&format!(
+                "ferrolb-controller is not built yet ({} missing): running without it",
+                controller.display()
+            ));
+        }
+        if speaker.is_file() {
+            progress.step("starting ferrolb-speaker on every node");
+            let nodes: Vec<(String, String)> = self
+                .plan
+                .nodes()
+                .map(|h| (h.name.clone(), h.netns.clone()))
+                .collect();
+            for (name, netns) in nodes {
+                let env = [
+                    ("KUBECONFIG", kubeconfig.clone()),
+                    ("FERROLB_NODE_NAME", name.clone()),
+                ];
+                self.spawn(
+                    &format!("ferrolb-speaker-{name}"),
+                    &name,
+                    &netns,
+                    &speaker,
+                    &[],
+                    &env,
+                )?;
+            }
+        } else {
+            progress.step(&format!(
+                "ferrolb-speaker is not built yet ({} missing): running without it",
+                speaker.display()
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if !self.keep {
+            if let Err(e) = down(self.name()) {
+                eprintln!("ferrolb-lab: tearing down {} failed: {e}", self.name());
+            }
+        }
+    }
+}
+
+fn wait_for(path: &Path, daemon: &Daemon, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if path.exists() {
+            return Ok(());
+        }
+        if !daemon.alive() {
+            return Err(daemon.died());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(Error::Failed(format!(
+        "{} did not create {} within {}s",
+        daemon.name,
+        path.display(),
+        timeout.as_secs()
+    )))
+}
+
+/// What `down` removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DownReport {
+    /// Processes stopped (by record) or killed (found in a namespace).
+    pub processes: usize,
+    /// Namespaces deleted.
+    pub namespaces: Vec<String>,
+    /// Whether a state directory was removed.
+    pub state: bool,
+}
+
+/// Removes a lab: stops its recorded processes, kills anything else left in its
+/// namespaces, deletes the namespaces (and with them every link), the router's files and
+/// the state directory. Idempotent, and works from whatever a crashed run left.
+pub fn down(name: &str) -> Result<DownReport> {
+    require_root()?;
+    let mut report = DownReport::default();
+    let state = StateDir::of(name);
+    if let Some(record) = state.read() {
+        for d in record.daemons.iter().rev() {
+            if d.alive() {
+                process::stop(d, Duration::from_secs(3));
+                report.processes += 1;
+            }
+        }
+    }
+    let namespaces: Vec<String> = existing_namespaces()
+        .into_iter()
+        .filter(|ns| parse_netns(ns).is_some_and(|(lab, _)| lab == name))
+        .collect();
+    for ns in &namespaces {
+        report.processes += process::kill_all_in(ns).len();
+    }
+    for ns in &namespaces {
+        cmd::run("ip", &["netns", "del", ns])?;
+    }
+    report.namespaces = namespaces;
+    for dir in [
+        Path::new("/etc/frr").join(format!("flb-{name}")),
+        Path::new("/var/run/frr").join(format!("flb-{name}")),
+    ] {
+        let _ = fs::remove_dir_all(dir);
+    }
+    if state.path().exists() {
+        fs::remove_dir_all(state.path())
+            .map_err(Error::io(format!("removing {}", state.path().display())))?;
+        report.state = true;
+    }
+    Ok(report)
+}
+
+/// Every lab that left anything on the machine: state, namespaces or router files.
+pub fn all_labs() -> Vec<String> {
+    let mut names = StateDir::all();
+    names.extend(
+        existing_namespaces()
+            .iter()
+            .filter_map(|ns| parse_netns(ns))
+            .map(|(lab, _)| lab.to_owned()),
+    );
+    if let Ok(dir) = fs::read_dir("/etc/frr") {
+        names.extend(dir.filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .into_string()
+                .ok()?
+                .strip_prefix("flb-")
+                .map(str::to_owned)
+        }));
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_lab_namespaces() {
+        assert_eq!(parse_netns("flb-demo-node12"), Some(("demo", "node12")));
+        assert_eq!(parse_netns("flb-a-b-cp"), Some(("a-b", "cp")));
+        assert_eq!(parse_netns("flb-a-b-node1"), Some(("a-b", "node1")));
+        assert_eq!(parse_netns("flb-demo-lab"), Some(("demo", "lab")));
+        assert_eq!(parse_netns("flb-demo-nodex"), None);
+        assert_eq!(parse_netns("flb-demo-node"), None);
+        assert_eq!(parse_netns("other-demo-cp"), None);
+        assert_eq!(parse_netns("flb--cp"), None);
+    }
+
+    #[test]
+    fn test_names_are_unique_and_valid() {
+        let a = LabOptions::for_test().name;
+        let b = LabOptions::for_test().name;
+        assert_ne!(a, b);
+        assert!(LabName::new(&a).is_ok());
+    }
+}

@@ -1,0 +1,24 @@
+//! FerroLB's lab: a real Kubernetes control plane (kube-apiserver + etcd, see
+//! `e2e/testcluster`) and a routed network of namespaces with a router (FRR or BIRD), nodes
+//! and clients, built on this machine without Docker. The `ferrolb-lab` binary is the
+//! user's door to it; [`Lab`] is the tests'.
+//!
+//! Start reading at [`plan`] (the topology as values), then [`lab`] (building and tearing down).
+
+pub mod backends;
+pub mod cluster;
+pub mod cmd;
+pub mod error;
+pub mod lab;
+pub mod plan;
+pub mod process;
+pub mod router;
+pub mod standin;
+pub mod state;
+
+pub use backends::{Backend, Health};
+pub use error::{Error, Result};
+pub use lab::{DownReport, Lab, LabOptions, all_labs, down};
+pub use plan::{LabName, Plan};
+pub use router::{Family, Route, RouterKind};
+pub use state::Mode;

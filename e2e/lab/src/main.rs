@@ -1,0 +1,301 @@
+//! `ferrolb-lab`: bring FerroLB's lab up, use it, and take it down.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ferrolb_lab::{Backend, Lab, LabOptions, Mode, RouterKind, all_labs, down};
+
+/// FerroLB's lab: a real Kubernetes control plane and a routed network of namespaces.
+#[derive(Parser)]
+#[command(name = "ferrolb-lab", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a lab and leave it running.
+    Up {
+        /// Lab name: the prefix of its namespaces, so that several labs can coexist.
+        #[arg(long, default_value = "demo")]
+        name: String,
+        /// Number of nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: u8,
+        /// Announcement mode the lab is prepared for.
+        #[arg(long, value_enum, default_value_t = Mode::L2)]
+        mode: Mode,
+        /// Router daemon.
+        #[arg(long, value_enum, default_value_t = RouterKind::Frr)]
+        router: RouterKind,
+        /// Do not start FerroLB's controller and speakers even if they are built.
+        #[arg(long)]
+        no_ferrolb: bool,
+    },
+    /// Stop a lab's processes and remove its namespaces, links and state.
+    Down {
+        /// The lab to remove.
+        #[arg(long, default_value = "demo", conflicts_with = "all")]
+        name: String,
+        /// Remove every lab, including what crashed runs left behind.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show labs, their hosts, processes and health.
+    Status {
+        /// Only this lab.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Run the lab's kubectl (same release as its apiserver).
+    Kubectl {
+        /// The lab.
+        #[arg(long, default_value = "demo")]
+        name: String,
+        /// kubectl's arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run a command in a lab host: cp, node1.., router, client, l2client.
+    Exec {
+        /// The lab.
+        #[arg(long, default_value = "demo")]
+        name: String,
+        /// The host.
+        host: String,
+        /// The command and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Write the EndpointSlices of a Service as if its pods ran on these nodes.
+    Backends {
+        /// The lab.
+        #[arg(long, default_value = "demo")]
+        name: String,
+        /// NAMESPACE/SERVICE.
+        service: String,
+        /// Nodes with a backend: node1, node2:not-ready, node3:terminating. None: no backends.
+        nodes: Vec<Backend>,
+    },
+    /// Show the lab working: nodes from the apiserver and every node's stand-in from the client.
+    Demo {
+        /// The lab.
+        #[arg(long, default_value = "demo")]
+        name: String,
+    },
+    /// (internal) The kube-proxy stand-in's web server, run on each node.
+    #[command(hide = true)]
+    ServeName {
+        /// The name to answer with.
+        node: String,
+        /// Port to listen on.
+        #[arg(long, default_value_t = 80)]
+        port: u16,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse().command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ferrolb-lab: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
+    match command {
+        Command::Up {
+            name,
+            nodes,
+            mode,
+            router,
+            no_ferrolb,
+        } => {
+            let lab = Lab::up(LabOptions {
+                name,
+                nodes,
+                mode,
+                router,
+                ferrolb: !no_ferrolb,
+                verbose: true,
+            })
+            .await?;
+            print_summary(&lab);
+            lab.detach();
+        }
+        Command::Down { name, all } => {
+            let names = if all { all_labs() } else { vec![name] };
+            for name in names {
+                let r = down(&name)?;
+                println!(
+                    "lab {name}: stopped {} processes, removed {} namespaces{}",
+                    r.processes,
+                    r.namespaces.len(),
+                    if r.state { " and its state" } else { "" }
+                );
+            }
+        }
+        Command::Status { name } => {
+            let names = name.map(|n| vec![n]).unwrap_or_else(all_labs);
+            if names.is_empty() {
+                println!("no labs");
+            }
+            for name in names {
+                status(&name).await;
+            }
+        }
+        Command::Kubectl { name, args } => {
+            let lab = Lab::attach(&name).await?;
+            return passthrough(
+                std::process::Command::new(lab.kubectl_binary())
+                    .arg("--kubeconfig")
+                    .arg(lab.kubeconfig())
+                    .args(args),
+            );
+        }
+        Command::Exec {
+            name,
+            host,
+            command,
+        } => {
+            let lab = Lab::attach(&name).await?;
+            let netns = lab.netns(&host)?.to_owned();
+            return passthrough(
+                std::process::Command::new("ip")
+                    .args(["netns", "exec", &netns])
+                    .args(command),
+            );
+        }
+        Command::Backends {
+            name,
+            service,
+            nodes,
+        } => {
+            let (ns, svc) = service.split_once('/').ok_or_else(|| {
+                ferrolb_lab::Error::Failed(format!(
+                    "{service:?}: write the Service as NAMESPACE/NAME"
+                ))
+            })?;
+            let mut lab = Lab::attach(&name).await?;
+            for slice in lab.backends(ns, svc, &nodes).await? {
+                println!("endpointslice {ns}/{slice} written");
+            }
+        }
+        Command::Demo { name } => return demo(&name).await,
+        Command::ServeName { node, port } => {
+            ferrolb_lab::standin::serve(&node, port)
+                .map_err(ferrolb_lab::Error::io("serving the node name"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn passthrough(cmd: &mut std::process::Command) -> ferrolb_lab::Result<ExitCode> {
+    let status = cmd
+        .status()
+        .map_err(ferrolb_lab::Error::io("running the command"))?;
+    Ok(ExitCode::from(
+        status
+            .code()
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(1),
+    ))
+}
+
+fn print_summary(lab: &Lab) {
+    let name = lab.name();
+    let flag = if name == "demo" {
+        String::new()
+    } else {
+        format!(" --name {name}")
+    };
+    println!(
+        "\nLab {name} is up ({:?} mode, {:?} router).",
+        lab.record().mode,
+        lab.record().router
+    );
+    println!(
+        "  kubeconfig:  export KUBECONFIG={}",
+        lab.kubeconfig().display()
+    );
+    println!("  kubectl:     {}", lab.kubectl_binary().display());
+    println!("  hosts:");
+    for h in &lab.plan().hosts {
+        let addrs: Vec<String> = h
+            .interfaces
+            .iter()
+            .flat_map(|i| [i.v4.0.to_string(), i.v6.0.to_string()])
+            .collect();
+        println!("    {:<9} {:<22} {}", h.name, h.netns, addrs.join(", "));
+    }
+    println!("  try:");
+    println!("    ferrolb-lab kubectl{flag} -- get nodes -o wide");
+    println!("    ferrolb-lab exec{flag} client -- curl -s http://198.51.100.11/");
+    println!(
+        "    ferrolb-lab exec{flag} router -- vtysh -N flb-{name} -c 'show bgp summary'   (FRR)"
+    );
+    println!("    ferrolb-lab status{flag}");
+    println!("    ferrolb-lab down{flag}");
+}
+
+async fn status(name: &str) {
+    let Ok(lab) = Lab::attach(name).await else {
+        println!(
+            "lab {name}: leftovers of a crashed run (no record); remove them with `ferrolb-lab down --name {name}`"
+        );
+        return;
+    };
+    let r = lab.record();
+    println!(
+        "lab {name}: {} nodes, {:?} mode, {:?} router, state in {}",
+        r.nodes,
+        r.mode,
+        r.router,
+        lab.state_dir().display()
+    );
+    for d in &r.daemons {
+        println!(
+            "  {:<24} {:<9} pid {:<8} {}",
+            d.name,
+            d.host,
+            d.pid,
+            if d.alive() { "running" } else { "DEAD" }
+        );
+    }
+    match lab.kubectl(&["get", "--raw", "/readyz"]) {
+        Ok(out) => println!("  apiserver: {}", out.trim()),
+        Err(e) => println!("  apiserver: not ready: {e}"),
+    }
+    match lab.router_sessions() {
+        Ok(s) => println!("  router: {s}"),
+        Err(e) => println!("  router: {e}"),
+    }
+}
+
+async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
+    let lab = Lab::attach(name).await?;
+    println!("$ kubectl get nodes -o wide");
+    print!("{}", lab.kubectl(&["get", "nodes", "-o", "wide"])?);
+    let mut failed = 0;
+    for node in lab.plan().nodes() {
+        for addr in [node.v4().to_string(), format!("[{}]", node.v6())] {
+            let url = format!("http://{addr}/");
+            match lab.curl("client", &url) {
+                Ok(body) => println!("client -> router -> {url:<28} answered: {}", body.trim()),
+                Err(e) => {
+                    failed += 1;
+                    println!("client -> router -> {url:<28} FAILED: {e}");
+                }
+            }
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,154 @@
+//! The lab's long-running processes: started inside a namespace with their output in a
+//! log file, recorded by pid, stopped by pid, and swept by namespace after a crash.
+
+use std::fs::{self, File};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+
+use crate::cmd;
+use crate::error::{Error, Result};
+
+/// A process the lab started and must stop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Daemon {
+    /// What it is: "apiserver", "zebra", "standin-node1", ...
+    pub name: String,
+    /// The host it runs in.
+    pub host: String,
+    /// Its process id.
+    pub pid: i32,
+    /// Where its stdout and stderr go.
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    /// Whether the process still runs (a zombie does not count).
+    pub fn alive(&self) -> bool {
+        reap(self.pid);
+        match fs::read_to_string(format!("/proc/{}/stat", self.pid)) {
+            // The state letter follows the command name in parentheses.
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+            Err(_) => false,
+        }
+    }
+
+    /// The last lines of its log, for error messages.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// An error saying that it died, with the end of its log.
+    pub fn died(&self) -> Error {
+        Error::Failed(format!(
+            "{} in {} exited; the end of its log ({}):\n{}",
+            self.name,
+            self.host,
+            self.log.display(),
+            self.log_tail(25)
+        ))
+    }
+}
+
+/// Starts `program` inside `netns`, detached from the caller's terminal and process group,
+/// with stdin closed and stdout/stderr appended to `log`.
+pub fn spawn(
+    name: &str,
+    host: &str,
+    netns: &str,
+    program: &Path,
+    args: &[String],
+    env: &[(&str, String)],
+    log: &Path,
+) -> Result<Daemon> {
+    let out = File::options()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(Error::io(format!("opening {}", log.display())))?;
+    let err = out
+        .try_clone()
+        .map_err(Error::io("duplicating a log file handle"))?;
+    let child = Command::new("ip")
+        .args(["netns", "exec", netns])
+        .arg(program)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .map_err(Error::io(format!("starting {name} in {host}")))?;
+    // `ip netns exec` execs the program, so this pid is the program's own.
+    let pid = i32::try_from(child.id())
+        .map_err(|_| Error::Failed(format!("pid of {name} out of range")))?;
+    Ok(Daemon {
+        name: name.to_owned(),
+        host: host.to_owned(),
+        pid,
+        log: log.to_path_buf(),
+    })
+}
+
+/// Collects the exit status of `pid` if it is a child of ours that has ended.
+fn reap(pid: i32) {
+    let _ = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
+}
+
+/// Stops a process: SIGTERM, then SIGKILL if it is still there after `grace`.
+pub fn stop(d: &Daemon, grace: Duration) {
+    if !d.alive() {
+        return;
+    }
+    let pid = Pid::from_raw(d.pid);
+    let _ = kill(pid, Signal::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if !d.alive() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = kill(pid, Signal::SIGKILL);
+    for _ in 0..100 {
+        if !d.alive() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Kills every process still inside a network namespace: what a crashed run left behind.
+pub fn kill_all_in(netns: &str) -> Vec<i32> {
+    let pids: Vec<i32> = cmd::run("ip", &["netns", "pids", netns])
+        .map(|out| {
+            out.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for &pid in &pids {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    for &pid in &pids {
+        for _ in 0..100 {
+            reap(pid);
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    pids
+}
