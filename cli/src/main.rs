@@ -10,8 +10,5 @@ struct Cli {}
 
 fn main() {
     let _ = Cli::parse();
-    println!(
-        "ferrolb {}: no commands yet; see `ferrolb --help`",
-        env!("CARGO_PKG_VERSION")
-    );
+    println!("ferrolb {}: no commands yet; see `ferrolb --help`", env!("CARGO_PKG_VERSION"));
 }

@@ -30,7 +30,6 @@ type serveOptions struct {
 	etcdPort     int
 	hostNetns    string
 	serviceCIDRs string
-	extraIPs     string
 }
 
 func serve(args []string) error {
@@ -42,9 +41,8 @@ func serve(args []string) error {
 	fs.IntVar(&o.etcdPort, "etcd-port", 2379, "etcd client port on 127.0.0.1 (peer port is one above)")
 	fs.StringVar(&o.hostNetns, "host-netns", "", "network namespace file (e.g. /proc/PID/ns/net) in which to also "+
 		"listen on 127.0.0.1 and forward to the apiserver; writes kubeconfig-host")
-	fs.StringVar(&o.serviceCIDRs, "service-cluster-ip-range", "10.96.0.0/16,fd00:10:96::/112",
-		"ClusterIP ranges (no traffic is ever routed to them in the lab)")
-	fs.StringVar(&o.extraIPs, "extra-san", "", "extra IP address for the serving certificate")
+	fs.StringVar(&o.serviceCIDRs, "service-cluster-ip-range", "192.0.2.128/25,2001:db8:ffff::/112",
+		"ClusterIP ranges, dual-stack (documentation ranges: nothing in the lab routes to them)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,16 +69,8 @@ func serve(args []string) error {
 		hostListener = l
 	}
 
-	sans := []net.IP{bind}
-	if o.extraIPs != "" {
-		ip := net.ParseIP(o.extraIPs)
-		if ip == nil {
-			return fmt.Errorf("--extra-san %q is not an IP address", o.extraIPs)
-		}
-		sans = append(sans, ip)
-	}
 	p := pki{dir: filepath.Join(o.stateDir, "pki")}
-	if err := p.ensure(sans); err != nil {
+	if err := p.ensure([]net.IP{bind}); err != nil {
 		return fmt.Errorf("generating certificates: %w", err)
 	}
 

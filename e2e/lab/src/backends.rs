@@ -48,18 +48,13 @@ impl FromStr for Backend {
             "not-ready" => Health::NotReady,
             "terminating" => Health::Terminating,
             other => {
-                return Err(format!(
-                    "unknown backend state {other:?}: use ready, not-ready or terminating"
-                ));
+                return Err(format!("unknown backend state {other:?}: use ready, not-ready or terminating"));
             }
         };
         if node.is_empty() {
             return Err("empty node name".into());
         }
-        Ok(Self {
-            node: node.to_owned(),
-            health,
-        })
+        Ok(Self { node: node.to_owned(), health })
     }
 }
 
@@ -86,14 +81,11 @@ pub fn build(plan: &Plan, svc: &Service, backends: &[Backend]) -> Result<Vec<Val
     for family in families {
         let mut endpoints = Vec::new();
         for b in backends {
-            let host = plan.host(&b.node).filter(|h| h.is_node()).ok_or_else(|| {
-                Error::Failed(format!("{} is not a node of lab {}", b.node, plan.name))
-            })?;
-            let address = if family == "IPv6" {
-                host.v6().to_string()
-            } else {
-                host.v4().to_string()
-            };
+            let host = plan
+                .host(&b.node)
+                .filter(|h| h.is_node())
+                .ok_or_else(|| Error::Failed(format!("{} is not a node of lab {}", b.node, plan.name)))?;
+            let address = if family == "IPv6" { host.v6().to_string() } else { host.v4().to_string() };
             let (ready, serving, terminating) = match b.health {
                 Health::Ready => (true, true, false),
                 Health::NotReady => (false, false, false),
@@ -140,32 +132,21 @@ pub async fn apply(
     let svc = Api::<Service>::namespaced(client.clone(), namespace)
         .get(service)
         .await
-        .map_err(Error::kube(format!(
-            "reading Service {namespace}/{service}"
-        )))?;
+        .map_err(Error::kube(format!("reading Service {namespace}/{service}")))?;
     let slices = build(plan, &svc, backends)?;
     let api: Api<EndpointSlice> = Api::namespaced(client.clone(), namespace);
     let pp = PatchParams::apply(FIELD_MANAGER).force();
     let mut written = Vec::new();
     for s in &slices {
-        let name = s["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let name = s["metadata"]["name"].as_str().unwrap_or_default().to_owned();
         api.patch(&name, &pp, &Patch::Apply(s))
             .await
-            .map_err(Error::kube(format!(
-                "writing EndpointSlice {namespace}/{name}"
-            )))?;
+            .map_err(Error::kube(format!("writing EndpointSlice {namespace}/{name}")))?;
         written.push(name);
     }
-    let selector = format!(
-        "kubernetes.io/service-name={service},endpointslice.kubernetes.io/managed-by={MANAGED_BY}"
-    );
-    let existing = api
-        .list(&ListParams::default().labels(&selector))
-        .await
-        .map_err(Error::kube("listing EndpointSlices"))?;
+    let selector = format!("kubernetes.io/service-name={service},endpointslice.kubernetes.io/managed-by={MANAGED_BY}");
+    let existing =
+        api.list(&ListParams::default().labels(&selector)).await.map_err(Error::kube("listing EndpointSlices"))?;
     for old in existing {
         let old_name = old.metadata.name.unwrap_or_default();
         if !written.contains(&old_name) {
@@ -197,17 +178,8 @@ mod tests {
 
     #[test]
     fn parses_backend_states() {
-        assert_eq!(
-            "node1".parse::<Backend>(),
-            Ok(Backend {
-                node: "node1".into(),
-                health: Health::Ready
-            })
-        );
-        assert_eq!(
-            "node2:terminating".parse::<Backend>().map(|b| b.health),
-            Ok(Health::Terminating)
-        );
+        assert_eq!("node1".parse::<Backend>(), Ok(Backend { node: "node1".into(), health: Health::Ready }));
+        assert_eq!("node2:terminating".parse::<Backend>().map(|b| b.health), Ok(Health::Terminating));
         assert!("node2:sleepy".parse::<Backend>().is_err());
         assert!(":ready".parse::<Backend>().is_err());
     }
@@ -219,10 +191,7 @@ mod tests {
         assert_eq!(slices.len(), 2);
         let v4 = &slices[0];
         assert_eq!(v4["metadata"]["name"], "web-lab-ipv4");
-        assert_eq!(
-            v4["metadata"]["labels"]["kubernetes.io/service-name"],
-            "web"
-        );
+        assert_eq!(v4["metadata"]["labels"]["kubernetes.io/service-name"], "web");
         assert_eq!(v4["addressType"], "IPv4");
         assert_eq!(v4["endpoints"][0]["addresses"][0], "198.51.100.11");
         assert_eq!(v4["endpoints"][0]["nodeName"], "node1");
@@ -239,12 +208,7 @@ mod tests {
 
     #[test]
     fn refuses_hosts_that_are_not_nodes() {
-        let err = build(
-            &plan(),
-            &svc(&["IPv4"]),
-            &["router".parse().expect("backend")],
-        )
-        .expect_err("router");
+        let err = build(&plan(), &svc(&["IPv4"]), &["router".parse().expect("backend")]).expect_err("router");
         assert!(err.to_string().contains("router is not a node"));
     }
 }

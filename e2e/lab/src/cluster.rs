@@ -41,17 +41,9 @@ pub fn testcluster_binary() -> Result<PathBuf> {
         .output()
         .map_err(Error::io(format!("running {}", script.display())))?;
     if !out.status.success() {
-        return Err(Error::Failed(format!(
-            "building the testcluster failed ({}); see its output above",
-            out.status
-        )));
+        return Err(Error::Failed(format!("building the testcluster failed ({}); see its output above", out.status)));
     }
-    let path = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
+    let path = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_owned();
     Ok(PathBuf::from(path))
 }
 
@@ -133,20 +125,14 @@ pub async fn register_node(client: &kube::Client, host: &Host) -> Result<()> {
     // server-side apply refuses; a merge patch is what kubelet effectively does.
     api.patch_status(&host.name, &PatchParams::default(), &Patch::Merge(&status))
         .await
-        .map_err(Error::kube(format!(
-            "setting the status of Node {}",
-            host.name
-        )))?;
+        .map_err(Error::kube(format!("setting the status of Node {}", host.name)))?;
     Ok(())
 }
 
 /// Runs the lab's kubectl with the root-namespace kubeconfig; returns stdout.
 pub fn kubectl(testcluster: &Path, kubeconfig: &Path, args: &[&str]) -> Result<String> {
     let kubectl = kubectl_binary(testcluster);
-    let mut full = vec![
-        "--kubeconfig".to_owned(),
-        kubeconfig.to_string_lossy().into_owned(),
-    ];
+    let mut full = vec!["--kubeconfig".to_owned(), kubeconfig.to_string_lossy().into_owned()];
     full.extend(args.iter().map(|a| (*a).to_owned()));
     cmd::run(&kubectl.to_string_lossy(), &full)
 }

@@ -31,19 +31,14 @@ pub fn which(tool: &str) -> Option<std::path::PathBuf> {
         return p.is_file().then(|| p.to_path_buf());
     }
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
-    std::env::split_paths(&path)
-        .map(|d| d.join(tool))
-        .find(|c| c.is_file())
+    std::env::split_paths(&path).map(|d| d.join(tool)).find(|c| c.is_file())
 }
 
 /// Checks that every tool the lab needs is installed, naming the package of the first missing one.
 pub fn check_tools() -> Result<()> {
     for (tool, package) in TOOLS {
         if which(tool).is_none() {
-            return Err(Error::ToolMissing {
-                tool: (*tool).to_owned(),
-                package,
-            });
+            return Err(Error::ToolMissing { tool: (*tool).to_owned(), package });
         }
     }
     Ok(())
@@ -69,24 +64,15 @@ pub fn run_with_input<S: AsRef<OsStr>>(program: &str, args: &[S], input: &str) -
         .spawn()
         .map_err(Error::io(format!("running {program}")))?;
     if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input.as_bytes())
-            .map_err(Error::io(format!("writing to {program}")))?;
+        stdin.write_all(input.as_bytes()).map_err(Error::io(format!("writing to {program}")))?;
     }
-    let out = child
-        .wait_with_output()
-        .map_err(Error::io(format!("waiting for {program}")))?;
+    let out = child.wait_with_output().map_err(Error::io(format!("waiting for {program}")))?;
     check(program, args, out)
 }
 
 /// Runs a command inside a network namespace.
 pub fn run_in<S: AsRef<OsStr>>(netns: &str, program: &str, args: &[S]) -> Result<String> {
-    let mut full: Vec<&OsStr> = vec![
-        "netns".as_ref(),
-        "exec".as_ref(),
-        netns.as_ref(),
-        program.as_ref(),
-    ];
+    let mut full: Vec<&OsStr> = vec!["netns".as_ref(), "exec".as_ref(), netns.as_ref(), program.as_ref()];
     full.extend(args.iter().map(AsRef::as_ref));
     run("ip", &full)
 }
@@ -103,21 +89,10 @@ fn check<S: AsRef<OsStr>>(program: &str, args: &[S], out: Output) -> Result<Stri
         return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let output = if stderr.trim().is_empty() {
-        String::from_utf8_lossy(&out.stdout)
-    } else {
-        stderr
-    };
+    let output = if stderr.trim().is_empty() { String::from_utf8_lossy(&out.stdout) } else { stderr };
     let command = std::iter::once(program.to_owned())
-        .chain(
-            args.iter()
-                .map(|a| a.as_ref().to_string_lossy().into_owned()),
-        )
+        .chain(args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()))
         .collect::<Vec<_>>()
         .join(" ");
-    Err(Error::Command {
-        command,
-        status: out.status.to_string(),
-        output: output.trim().to_owned(),
-    })
+    Err(Error::Command { command, status: out.status.to_string(), output: output.trim().to_owned() })
 }

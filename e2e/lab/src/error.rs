@@ -14,9 +14,7 @@ pub enum Error {
     )]
     NotRoot,
     /// A program the lab runs is not installed.
-    #[error(
-        "{tool} is missing: install the Debian package `{package}` (scripts/setup installs everything)"
-    )]
+    #[error("{tool} is missing: install the Debian package `{package}` (scripts/setup installs everything)")]
     ToolMissing {
         /// The program.
         tool: String,
@@ -24,9 +22,7 @@ pub enum Error {
         package: &'static str,
     },
     /// Another lab already uses the name.
-    #[error(
-        "a lab named {0} already exists: remove it with `ferrolb-lab down --name {0}`, or choose another --name"
-    )]
+    #[error("a lab named {0} already exists: remove it with `ferrolb-lab down --name {0}`, or choose another --name")]
     NameInUse(String),
     /// No lab of that name exists.
     #[error("no lab named {0} exists (`ferrolb-lab status` lists the labs)")]

@@ -2,7 +2,6 @@
 //! the control plane, the router and the nodes' stand-ins; the handle's Drop removes
 //! everything again, even when a test panics.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -14,10 +13,11 @@ use crate::backends::{self, Backend};
 use crate::cluster;
 use crate::cmd;
 use crate::error::{Error, Result};
-use crate::plan::{LabName, Plan, STANDIN_PORT};
+use crate::plan::{LabName, Plan, SERVICE_CIDRS, STANDIN_PORT};
 use crate::process::{self, Daemon};
 use crate::router::{self, Family, Route, RouterKind};
 use crate::state::{Mode, Record, StateDir};
+use crate::teardown::{DownReport, down, existing_namespaces};
 
 /// What lab to build.
 #[derive(Debug, Clone)]
@@ -38,14 +38,7 @@ pub struct LabOptions {
 
 impl Default for LabOptions {
     fn default() -> Self {
-        Self {
-            name: "demo".into(),
-            nodes: 3,
-            mode: Mode::L2,
-            router: RouterKind::Frr,
-            ferrolb: true,
-            verbose: true,
-        }
+        Self { name: "demo".into(), nodes: 3, mode: Mode::L2, router: RouterKind::Frr, ferrolb: true, verbose: true }
     }
 }
 
@@ -54,34 +47,23 @@ impl LabOptions {
     /// tests (and of parallel test runs) never collide.
     pub fn for_test() -> Self {
         static N: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "t{}x{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        Self {
-            name,
-            ..Self::default()
-        }
+        let name = format!("t{}x{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        Self { name, ..Self::default() }
     }
 }
 
 /// A running lab. Dropping it tears the lab down unless it was detached.
 pub struct Lab {
-    plan: Plan,
-    state: StateDir,
-    record: Record,
+    pub(crate) plan: Plan,
+    pub(crate) state: StateDir,
+    pub(crate) record: Record,
     client: Option<kube::Client>,
     keep: bool,
 }
 
 impl std::fmt::Debug for Lab {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lab")
-            .field("name", &self.name())
-            .field("state", &self.state)
-            .field("keep", &self.keep)
-            .finish()
+        f.debug_struct("Lab").field("name", &self.name()).field("state", &self.state).field("keep", &self.keep).finish()
     }
 }
 
@@ -100,47 +82,19 @@ impl Progress {
 
 /// Fails unless the process runs as root.
 pub fn require_root() -> Result<()> {
-    if Uid::effective().is_root() {
-        Ok(())
-    } else {
-        Err(Error::NotRoot)
-    }
+    if Uid::effective().is_root() { Ok(()) } else { Err(Error::NotRoot) }
 }
 
 /// Tools `up` needs for a given router.
 fn needed_tools(router: RouterKind) -> Vec<(&'static str, &'static str)> {
     let mut tools = vec![("ip", "iproute2"), ("sysctl", "procps"), ("curl", "curl")];
     match router {
-        RouterKind::Frr => tools.extend([
-            ("/usr/lib/frr/zebra", "frr"),
-            ("/usr/lib/frr/bgpd", "frr"),
-            ("vtysh", "frr"),
-        ]),
+        RouterKind::Frr => {
+            tools.extend([("/usr/lib/frr/zebra", "frr"), ("/usr/lib/frr/bgpd", "frr"), ("vtysh", "frr")])
+        }
         RouterKind::Bird => tools.extend([("bird", "bird2"), ("birdc", "bird2")]),
     }
     tools
-}
-
-/// Namespaces on the machine, by name.
-fn existing_namespaces() -> Vec<String> {
-    cmd::run("ip", &["netns", "list"])
-        .map(|out| {
-            out.lines()
-                .filter_map(|l| l.split_whitespace().next())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Splits a lab namespace name `flb-<lab>-<host>` into (lab, host).
-pub fn parse_netns(ns: &str) -> Option<(&str, &str)> {
-    let (lab, host) = ns.strip_prefix("flb-")?.rsplit_once('-')?;
-    let is_host = matches!(host, "lab" | "router" | "client" | "cp" | "l2client")
-        || host
-            .strip_prefix("node")
-            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-    (is_host && !lab.is_empty()).then_some((lab, host))
 }
 
 /// The ferrolb-lab binary (which also serves as the nodes' stand-in web server).
@@ -150,12 +104,12 @@ fn lab_binary() -> Result<PathBuf> {
         return Ok(exe);
     }
     // A test binary lives in target/<profile>/deps; cargo builds the crate's binary beside it.
-    let candidate = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("ferrolb-lab"));
+    let candidate = exe.parent().and_then(Path::parent).map(|d| d.join("ferrolb-lab"));
     candidate.filter(|c| c.is_file()).ok_or_else(|| {
-        Error::Failed("cannot find the ferrolb-lab binary next to this program: build it with `cargo build -p ferrolb-lab`".into())
+        Error::Failed(
+            "cannot find the ferrolb-lab binary next to this program: build it with `cargo build -p ferrolb-lab`"
+                .into(),
+        )
     })
 }
 
@@ -165,10 +119,7 @@ impl Lab {
         require_root()?;
         for (tool, package) in needed_tools(opts.router) {
             if cmd::which(tool).is_none() {
-                return Err(Error::ToolMissing {
-                    tool: tool.to_owned(),
-                    package,
-                });
+                return Err(Error::ToolMissing { tool: tool.to_owned(), package });
             }
         }
         let plan = Plan::new(LabName::new(&opts.name)?, opts.nodes)?;
@@ -177,10 +128,7 @@ impl Lab {
         if state.path().exists() || plan.namespaces().iter().any(|ns| existing.contains(ns)) {
             return Err(Error::NameInUse(opts.name.clone()));
         }
-        let progress = Progress {
-            start: Instant::now(),
-            verbose: opts.verbose,
-        };
+        let progress = Progress { start: Instant::now(), verbose: opts.verbose };
         progress.step("finding the testcluster (kube-apiserver + etcd + kubectl)");
         let testcluster = tokio::task::spawn_blocking(cluster::testcluster_binary)
             .await
@@ -199,26 +147,13 @@ impl Lab {
         };
         state.write(&record)?;
         // From here on, an error drops `lab`, which tears down what was built.
-        let mut lab = Lab {
-            plan,
-            state,
-            record,
-            client: None,
-            keep: false,
-        };
+        let mut lab = Lab { plan, state, record, client: None, keep: false };
 
-        progress.step(&format!(
-            "creating {} namespaces and links",
-            lab.plan.namespaces().len()
-        ));
+        progress.step(&format!("creating {} namespaces and links", lab.plan.namespaces().len()));
         lab.build_network()?;
 
         progress.step("starting kube-apiserver and etcd in cp");
-        let cp = lab
-            .plan
-            .host("cp")
-            .map(|h| h.netns.clone())
-            .unwrap_or_default();
+        let cp = lab.plan.host("cp").map(|h| h.netns.clone()).unwrap_or_default();
         let cluster_dir = lab.state.cluster();
         let args = vec![
             "serve".to_owned(),
@@ -228,6 +163,8 @@ impl Lab {
             lab.plan.apiserver().to_string(),
             "--host-netns".to_owned(),
             format!("/proc/{}/ns/net", std::process::id()),
+            "--service-cluster-ip-range".to_owned(),
+            SERVICE_CIDRS.to_owned(),
         ];
         let tc = lab.record.testcluster.clone();
         let apiserver = lab.spawn("apiserver", "cp", &cp, &tc, &args, &[])?;
@@ -236,35 +173,17 @@ impl Lab {
         lab.start_router()?;
 
         progress.step("starting the kube-proxy stand-ins on the nodes");
-        let nodes: Vec<(String, String)> = lab
-            .plan
-            .nodes()
-            .map(|h| (h.name.clone(), h.netns.clone()))
-            .collect();
+        let nodes: Vec<(String, String)> = lab.plan.nodes().map(|h| (h.name.clone(), h.netns.clone())).collect();
         for (name, netns) in &nodes {
-            let args = vec![
-                "serve-name".to_owned(),
-                name.clone(),
-                "--port".to_owned(),
-                STANDIN_PORT.to_string(),
-            ];
-            lab.spawn(
-                &format!("standin-{name}"),
-                name,
-                netns,
-                &standin,
-                &args,
-                &[],
-            )?;
+            let args = vec!["serve-name".to_owned(), name.clone(), "--port".to_owned(), STANDIN_PORT.to_string()];
+            lab.spawn(&format!("standin-{name}"), name, netns, &standin, &args, &[])?;
         }
 
         progress.step("waiting for the apiserver to be ready");
         let ready_dir = cluster_dir.clone();
-        tokio::task::spawn_blocking(move || {
-            cluster::wait_ready(&apiserver, &ready_dir, Duration::from_secs(180))
-        })
-        .await
-        .map_err(|e| Error::Failed(format!("readiness task: {e}")))??;
+        tokio::task::spawn_blocking(move || cluster::wait_ready(&apiserver, &ready_dir, Duration::from_secs(180)))
+            .await
+            .map_err(|e| Error::Failed(format!("readiness task: {e}")))??;
         let client = cluster::client(&lab.state.kubeconfig()).await?;
         progress.step(&format!("registering {} Node objects", nodes.len()));
         for host in lab.plan.nodes() {
@@ -281,17 +200,9 @@ impl Lab {
     /// Re-attaches to a running lab by name (for `kubectl`, `exec`, `backends`, `status`).
     pub async fn attach(name: &str) -> Result<Lab> {
         let state = StateDir::of(LabName::new(name)?.as_str());
-        let record = state
-            .read()
-            .ok_or_else(|| Error::NoSuchLab(name.to_owned()))?;
+        let record = state.read().ok_or_else(|| Error::NoSuchLab(name.to_owned()))?;
         let plan = Plan::new(LabName::new(&record.name)?, record.nodes)?;
-        Ok(Lab {
-            plan,
-            state,
-            record,
-            client: None,
-            keep: true,
-        })
+        Ok(Lab { plan, state, record, client: None, keep: true })
     }
 
     /// Keeps the lab running after this handle is dropped (what `ferrolb-lab up` does).
@@ -371,9 +282,7 @@ impl Lab {
     /// Runs a command in a host; fails unless it exits 0; returns stdout.
     pub fn exec_ok(&self, host: &str, command: &[&str]) -> Result<String> {
         let netns = self.netns(host)?.to_owned();
-        let (program, args) = command
-            .split_first()
-            .ok_or_else(|| Error::Failed("empty command".into()))?;
+        let (program, args) = command.split_first().ok_or_else(|| Error::Failed("empty command".into()))?;
         cmd::run_in(&netns, program, args)
     }
 
@@ -384,12 +293,7 @@ impl Lab {
 
     /// The router's RIB for one family, from FRR or BIRD.
     pub fn router_routes(&self, family: Family) -> Result<Vec<Route>> {
-        router::routes(
-            &self.plan,
-            self.record.router,
-            &self.state.bird_socket(),
-            family,
-        )
+        router::routes(&self.plan, self.record.router, &self.state.bird_socket(), family)
     }
 
     /// A one-line summary of the router's BGP sessions.
@@ -398,12 +302,7 @@ impl Lab {
     }
 
     /// Writes the EndpointSlices for `namespace/service` with backends on these nodes.
-    pub async fn backends(
-        &mut self,
-        namespace: &str,
-        service: &str,
-        backends: &[Backend],
-    ) -> Result<Vec<String>> {
+    pub async fn backends(&mut self, namespace: &str, service: &str, backends: &[Backend]) -> Result<Vec<String>> {
         let client = self.client().await?;
         backends::apply(&client, &self.plan, namespace, service, backends).await
     }
@@ -422,7 +321,7 @@ impl Lab {
         down(self.name())
     }
 
-    fn spawn(
+    pub(crate) fn spawn(
         &mut self,
         name: &str,
         host: &str,
@@ -455,103 +354,19 @@ impl Lab {
         Ok(())
     }
 
-    fn start_router(&mut self) -> Result<()> {
-        let netns = self.netns("router")?.to_owned();
-        match self.record.router {
-            RouterKind::Frr => {
-                let conf_dir = router::frr_conf_dir(&self.plan);
-                let run_dir = router::frr_run_dir(&self.plan);
-                for d in [&conf_dir, &run_dir] {
-                    fs::create_dir_all(d)
-                        .map_err(Error::io(format!("creating {}", d.display())))?;
-                }
-                let conf = conf_dir.join("frr.conf");
-                fs::write(&conf, router::frr_config(&self.plan))
-                    .map_err(Error::io("writing frr.conf"))?;
-                fs::write(conf_dir.join("vtysh.conf"), "")
-                    .map_err(Error::io("writing vtysh.conf"))?;
-                for d in [&conf_dir, &run_dir] {
-                    cmd::run("chown", &["-R", "frr:frr", &d.to_string_lossy()])?;
-                }
-                let ps = router::pathspace(&self.plan);
-                let conf = conf.to_string_lossy().into_owned();
-                let args: Vec<String> = ["-N", &ps, "-F", "traditional", "-f", &conf, "-P", "0"]
-                    .iter()
-                    .map(|s| (*s).to_owned())
-                    .collect();
-                let zebra = self.spawn(
-                    "zebra",
-                    "router",
-                    &netns,
-                    Path::new("/usr/lib/frr/zebra"),
-                    &args,
-                    &[],
-                )?;
-                // bgpd connects to zebra's API socket; start it once zebra listens.
-                let zserv = run_dir.join("zserv.api");
-                wait_for(&zserv, &zebra, Duration::from_secs(20))?;
-                let bgpd = self.spawn(
-                    "bgpd",
-                    "router",
-                    &netns,
-                    Path::new("/usr/lib/frr/bgpd"),
-                    &args,
-                    &[],
-                )?;
-                wait_for(&run_dir.join("bgpd.vty"), &bgpd, Duration::from_secs(20))?;
-            }
-            RouterKind::Bird => {
-                let conf = self.state.path().join("bird.conf");
-                fs::write(&conf, router::bird_config(&self.plan))
-                    .map_err(Error::io("writing bird.conf"))?;
-                let socket = self.state.bird_socket();
-                let args: Vec<String> = vec![
-                    "-f".into(),
-                    "-c".into(),
-                    conf.to_string_lossy().into_owned(),
-                    "-s".into(),
-                    socket.to_string_lossy().into_owned(),
-                    "-P".into(),
-                    self.state
-                        .path()
-                        .join("bird.pid")
-                        .to_string_lossy()
-                        .into_owned(),
-                ];
-                let bird = self.spawn("bird", "router", &netns, Path::new("bird"), &args, &[])?;
-                wait_for(&socket, &bird, Duration::from_secs(20))?;
-            }
-        }
-        Ok(())
-    }
-
     fn start_ferrolb(&mut self, lab_binary: &Path, progress: &Progress) -> Result<()> {
         if !self.record.ferrolb {
             progress.step("FerroLB not started (--no-ferrolb)");
             return Ok(());
         }
-        let dir = lab_binary
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let dir = lab_binary.parent().map(Path::to_path_buf).unwrap_or_default();
         let controller = dir.join("ferrolb-controller");
         let speaker = dir.join("ferrolb-speaker");
-        let kubeconfig = self
-            .state
-            .kubeconfig_in_lab()
-            .to_string_lossy()
-            .into_owned();
+        let kubeconfig = self.state.kubeconfig_in_lab().to_string_lossy().into_owned();
         if controller.is_file() {
             progress.step("starting ferrolb-controller in cp");
             let cp = self.netns("cp")?.to_owned();
-            self.spawn(
-                "ferrolb-controller",
-                "cp",
-                &cp,
-                &controller,
-                &[],
-                &[("KUBECONFIG", kubeconfig.clone())],
-            )?;
+            self.spawn("ferrolb-controller", "cp", &cp, &controller, &[], &[("KUBECONFIG", kubeconfig.clone())])?;
         } else {
             progress.step(&format!(
                 "ferrolb-controller is not built yet ({} missing): running without it",
@@ -560,30 +375,14 @@ impl Lab {
         }
         if speaker.is_file() {
             progress.step("starting ferrolb-speaker on every node");
-            let nodes: Vec<(String, String)> = self
-                .plan
-                .nodes()
-                .map(|h| (h.name.clone(), h.netns.clone()))
-                .collect();
+            let nodes: Vec<(String, String)> = self.plan.nodes().map(|h| (h.name.clone(), h.netns.clone())).collect();
             for (name, netns) in nodes {
-                let env = [
-                    ("KUBECONFIG", kubeconfig.clone()),
-                    ("FERROLB_NODE_NAME", name.clone()),
-                ];
-                self.spawn(
-                    &format!("ferrolb-speaker-{name}"),
-                    &name,
-                    &netns,
-                    &speaker,
-                    &[],
-                    &env,
-                )?;
+                let env = [("KUBECONFIG", kubeconfig.clone()), ("FERROLB_NODE_NAME", name.clone())];
+                self.spawn(&format!("ferrolb-speaker-{name}"), &name, &netns, &speaker, &[], &env)?;
             }
         } else {
-            progress.step(&format!(
-                "ferrolb-speaker is not built yet ({} missing): running without it",
-                speaker.display()
-            ));
+            progress
+                .step(&format!("ferrolb-speaker is not built yet ({} missing): running without it", speaker.display()));
         }
         Ok(())
     }
@@ -591,15 +390,15 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        if !self.keep {
-            if let Err(e) = down(self.name()) {
-                eprintln!("ferrolb-lab: tearing down {} failed: {e}", self.name());
-            }
+        if !self.keep
+            && let Err(e) = down(self.name())
+        {
+            eprintln!("ferrolb-lab: tearing down {} failed: {e}", self.name());
         }
     }
 }
 
-fn wait_for(path: &Path, daemon: &Daemon, timeout: Duration) -> Result<()> {
+pub(crate) fn wait_for(path: &Path, daemon: &Daemon, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if path.exists() {
@@ -610,104 +409,12 @@ fn wait_for(path: &Path, daemon: &Daemon, timeout: Duration) -> Result<()> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    Err(Error::Failed(format!(
-        "{} did not create {} within {}s",
-        daemon.name,
-        path.display(),
-        timeout.as_secs()
-    )))
-}
-
-/// What `down` removed.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct DownReport {
-    /// Processes stopped (by record) or killed (found in a namespace).
-    pub processes: usize,
-    /// Namespaces deleted.
-    pub namespaces: Vec<String>,
-    /// Whether a state directory was removed.
-    pub state: bool,
-}
-
-/// Removes a lab: stops its recorded processes, kills anything else left in its
-/// namespaces, deletes the namespaces (and with them every link), the router's files and
-/// the state directory. Idempotent, and works from whatever a crashed run left.
-pub fn down(name: &str) -> Result<DownReport> {
-    require_root()?;
-    let mut report = DownReport::default();
-    let state = StateDir::of(name);
-    if let Some(record) = state.read() {
-        for d in record.daemons.iter().rev() {
-            if d.alive() {
-                process::stop(d, Duration::from_secs(3));
-                report.processes += 1;
-            }
-        }
-    }
-    let namespaces: Vec<String> = existing_namespaces()
-        .into_iter()
-        .filter(|ns| parse_netns(ns).is_some_and(|(lab, _)| lab == name))
-        .collect();
-    for ns in &namespaces {
-        report.processes += process::kill_all_in(ns).len();
-    }
-    for ns in &namespaces {
-        cmd::run("ip", &["netns", "del", ns])?;
-    }
-    report.namespaces = namespaces;
-    for dir in [
-        Path::new("/etc/frr").join(format!("flb-{name}")),
-        Path::new("/var/run/frr").join(format!("flb-{name}")),
-    ] {
-        let _ = fs::remove_dir_all(dir);
-    }
-    if state.path().exists() {
-        fs::remove_dir_all(state.path())
-            .map_err(Error::io(format!("removing {}", state.path().display())))?;
-        report.state = true;
-    }
-    Ok(report)
-}
-
-/// Every lab that left anything on the machine: state, namespaces or router files.
-pub fn all_labs() -> Vec<String> {
-    let mut names = StateDir::all();
-    names.extend(
-        existing_namespaces()
-            .iter()
-            .filter_map(|ns| parse_netns(ns))
-            .map(|(lab, _)| lab.to_owned()),
-    );
-    if let Ok(dir) = fs::read_dir("/etc/frr") {
-        names.extend(dir.filter_map(|e| {
-            e.ok()?
-                .file_name()
-                .into_string()
-                .ok()?
-                .strip_prefix("flb-")
-                .map(str::to_owned)
-        }));
-    }
-    names.sort();
-    names.dedup();
-    names
+    Err(Error::Failed(format!("{} did not create {} within {}s", daemon.name, path.display(), timeout.as_secs())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn recognises_lab_namespaces() {
-        assert_eq!(parse_netns("flb-demo-node12"), Some(("demo", "node12")));
-        assert_eq!(parse_netns("flb-a-b-cp"), Some(("a-b", "cp")));
-        assert_eq!(parse_netns("flb-a-b-node1"), Some(("a-b", "node1")));
-        assert_eq!(parse_netns("flb-demo-lab"), Some(("demo", "lab")));
-        assert_eq!(parse_netns("flb-demo-nodex"), None);
-        assert_eq!(parse_netns("flb-demo-node"), None);
-        assert_eq!(parse_netns("other-demo-cp"), None);
-        assert_eq!(parse_netns("flb--cp"), None);
-    }
 
     #[test]
     fn test_names_are_unique_and_valid() {

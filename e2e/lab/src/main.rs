@@ -108,22 +108,8 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
     match command {
-        Command::Up {
-            name,
-            nodes,
-            mode,
-            router,
-            no_ferrolb,
-        } => {
-            let lab = Lab::up(LabOptions {
-                name,
-                nodes,
-                mode,
-                router,
-                ferrolb: !no_ferrolb,
-                verbose: true,
-            })
-            .await?;
+        Command::Up { name, nodes, mode, router, no_ferrolb } => {
+            let lab = Lab::up(LabOptions { name, nodes, mode, router, ferrolb: !no_ferrolb, verbose: true }).await?;
             print_summary(&lab);
             lab.detach();
         }
@@ -151,34 +137,17 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
         Command::Kubectl { name, args } => {
             let lab = Lab::attach(&name).await?;
             return passthrough(
-                std::process::Command::new(lab.kubectl_binary())
-                    .arg("--kubeconfig")
-                    .arg(lab.kubeconfig())
-                    .args(args),
+                std::process::Command::new(lab.kubectl_binary()).arg("--kubeconfig").arg(lab.kubeconfig()).args(args),
             );
         }
-        Command::Exec {
-            name,
-            host,
-            command,
-        } => {
+        Command::Exec { name, host, command } => {
             let lab = Lab::attach(&name).await?;
             let netns = lab.netns(&host)?.to_owned();
-            return passthrough(
-                std::process::Command::new("ip")
-                    .args(["netns", "exec", &netns])
-                    .args(command),
-            );
+            return passthrough(std::process::Command::new("ip").args(["netns", "exec", &netns]).args(command));
         }
-        Command::Backends {
-            name,
-            service,
-            nodes,
-        } => {
+        Command::Backends { name, service, nodes } => {
             let (ns, svc) = service.split_once('/').ok_or_else(|| {
-                ferrolb_lab::Error::Failed(format!(
-                    "{service:?}: write the Service as NAMESPACE/NAME"
-                ))
+                ferrolb_lab::Error::Failed(format!("{service:?}: write the Service as NAMESPACE/NAME"))
             })?;
             let mut lab = Lab::attach(&name).await?;
             for slice in lab.backends(ns, svc, &nodes).await? {
@@ -187,57 +156,33 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
         }
         Command::Demo { name } => return demo(&name).await,
         Command::ServeName { node, port } => {
-            ferrolb_lab::standin::serve(&node, port)
-                .map_err(ferrolb_lab::Error::io("serving the node name"))?;
+            ferrolb_lab::standin::serve(&node, port).map_err(ferrolb_lab::Error::io("serving the node name"))?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn passthrough(cmd: &mut std::process::Command) -> ferrolb_lab::Result<ExitCode> {
-    let status = cmd
-        .status()
-        .map_err(ferrolb_lab::Error::io("running the command"))?;
-    Ok(ExitCode::from(
-        status
-            .code()
-            .and_then(|c| u8::try_from(c).ok())
-            .unwrap_or(1),
-    ))
+    let status = cmd.status().map_err(ferrolb_lab::Error::io("running the command"))?;
+    Ok(ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1)))
 }
 
 fn print_summary(lab: &Lab) {
     let name = lab.name();
-    let flag = if name == "demo" {
-        String::new()
-    } else {
-        format!(" --name {name}")
-    };
-    println!(
-        "\nLab {name} is up ({:?} mode, {:?} router).",
-        lab.record().mode,
-        lab.record().router
-    );
-    println!(
-        "  kubeconfig:  export KUBECONFIG={}",
-        lab.kubeconfig().display()
-    );
+    let flag = if name == "demo" { String::new() } else { format!(" --name {name}") };
+    println!("\nLab {name} is up ({:?} mode, {:?} router).", lab.record().mode, lab.record().router);
+    println!("  kubeconfig:  export KUBECONFIG={}", lab.kubeconfig().display());
     println!("  kubectl:     {}", lab.kubectl_binary().display());
     println!("  hosts:");
     for h in &lab.plan().hosts {
-        let addrs: Vec<String> = h
-            .interfaces
-            .iter()
-            .flat_map(|i| [i.v4.0.to_string(), i.v6.0.to_string()])
-            .collect();
+        let addrs: Vec<String> = h.interfaces.iter().flat_map(|i| [i.v4.0.to_string(), i.v6.0.to_string()]).collect();
         println!("    {:<9} {:<22} {}", h.name, h.netns, addrs.join(", "));
     }
-    println!("  try:");
+    let me = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "ferrolb-lab".into());
+    println!("  try (ferrolb-lab is {me}):");
     println!("    ferrolb-lab kubectl{flag} -- get nodes -o wide");
     println!("    ferrolb-lab exec{flag} client -- curl -s http://198.51.100.11/");
-    println!(
-        "    ferrolb-lab exec{flag} router -- vtysh -N flb-{name} -c 'show bgp summary'   (FRR)"
-    );
+    println!("    ferrolb-lab exec{flag} router -- vtysh -N flb-{name} -c 'show bgp summary'   (FRR)");
     println!("    ferrolb-lab status{flag}");
     println!("    ferrolb-lab down{flag}");
 }
@@ -258,13 +203,7 @@ async fn status(name: &str) {
         lab.state_dir().display()
     );
     for d in &r.daemons {
-        println!(
-            "  {:<24} {:<9} pid {:<8} {}",
-            d.name,
-            d.host,
-            d.pid,
-            if d.alive() { "running" } else { "DEAD" }
-        );
+        println!("  {:<24} {:<9} pid {:<8} {}", d.name, d.host, d.pid, if d.alive() { "running" } else { "DEAD" });
     }
     match lab.kubectl(&["get", "--raw", "/readyz"]) {
         Ok(out) => println!("  apiserver: {}", out.trim()),
@@ -293,9 +232,5 @@ async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
             }
         }
     }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -15,12 +15,11 @@ pub const APISERVER_PORT: u16 = 6443;
 /// Address pools the nodes accept traffic for, like kube-proxy does for LB addresses.
 /// BGP pools: 203.0.113.0/24 and 2001:db8:100::/120. Layer2 pools lie on the node
 /// segment, 198.51.100.200-250 and 2001:db8:1::200-2ff; the local routes below cover them.
-pub const ACCEPTED_PREFIXES: [&str; 4] = [
-    "203.0.113.0/24",
-    "2001:db8:100::/120",
-    "198.51.100.192/26",
-    "2001:db8:1::200/120",
-];
+pub const ACCEPTED_PREFIXES: [&str; 4] =
+    ["203.0.113.0/24", "2001:db8:100::/120", "198.51.100.192/26", "2001:db8:1::200/120"];
+/// ClusterIP ranges, dual-stack. Documentation ranges: no kube-proxy runs, so nothing in
+/// the lab routes to them; they only fill `spec.clusterIPs`.
+pub const SERVICE_CIDRS: &str = "192.0.2.128/25,2001:db8:ffff::/112";
 /// Most nodes a lab may have: node addresses run from .11 and must stay below .99 (l2client).
 pub const MAX_NODES: u8 = 50;
 
@@ -33,14 +32,8 @@ impl LabName {
     pub fn new(name: &str) -> Result<Self, PlanError> {
         let ok = (1..=20).contains(&name.len())
             && name.starts_with(|c: char| c.is_ascii_lowercase())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if ok {
-            Ok(Self(name.to_owned()))
-        } else {
-            Err(PlanError::BadName(name.to_owned()))
-        }
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if ok { Ok(Self(name.to_owned())) } else { Err(PlanError::BadName(name.to_owned())) }
     }
 
     /// The name as given.
@@ -59,9 +52,7 @@ impl fmt::Display for LabName {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
     /// The lab name does not fit the rule.
-    #[error(
-        "lab name {0:?} is not valid: use 1-20 lowercase letters, digits or '-', starting with a letter"
-    )]
+    #[error("lab name {0:?} is not valid: use 1-20 lowercase letters, digits or '-', starting with a letter")]
     BadName(String),
     /// Too few or too many nodes.
     #[error("a lab has 1 to {MAX_NODES} nodes, not {0}")]
@@ -146,11 +137,7 @@ fn v6(d: u8) -> Ipv6Addr {
 }
 
 fn segment(d: u8) -> Interface {
-    Interface {
-        name: "eth0",
-        v4: (v4(d), 24),
-        v6: (v6(d), 64),
-    }
+    Interface { name: "eth0", v4: (v4(d), 24), v6: (v6(d), 64) }
 }
 
 impl Plan {
@@ -185,10 +172,7 @@ impl Plan {
                     v4: (Ipv4Addr::new(192, 0, 2, 10), 24),
                     v6: (Ipv6Addr::new(0x2001, 0xdb8, 0xc, 0, 0, 0, 0, 0x10), 64),
                 }],
-                gateway: Some((
-                    Ipv4Addr::new(192, 0, 2, 1),
-                    Ipv6Addr::new(0x2001, 0xdb8, 0xc, 0, 0, 0, 0, 1),
-                )),
+                gateway: Some((Ipv4Addr::new(192, 0, 2, 1), Ipv6Addr::new(0x2001, 0xdb8, 0xc, 0, 0, 0, 0, 1))),
             },
             Host {
                 name: "cp".into(),
@@ -225,9 +209,7 @@ impl Plan {
 
     /// Every namespace of the lab, bridge first.
     pub fn namespaces(&self) -> Vec<String> {
-        std::iter::once(self.bridge_netns())
-            .chain(self.hosts.iter().map(|h| h.netns.clone()))
-            .collect()
+        std::iter::once(self.bridge_netns()).chain(self.hosts.iter().map(|h| h.netns.clone())).collect()
     }
 
     /// A host by its short name.
@@ -248,16 +230,10 @@ impl Plan {
     /// `ip -batch` lines that build the bridge namespace: the bridge and one port per
     /// host on the segment; the far ends land in the hosts' namespaces as eth0.
     pub fn bridge_batch(&self) -> Vec<String> {
-        let mut lines = vec![
-            "link set lo up".to_owned(),
-            "link add br0 type bridge".to_owned(),
-        ];
+        let mut lines = vec!["link set lo up".to_owned(), "link add br0 type bridge".to_owned()];
         for h in self.hosts.iter().filter(|h| h.role != Role::Client) {
             let port = format!("p-{}", h.name);
-            lines.push(format!(
-                "link add {port} type veth peer name eth0 netns {}",
-                h.netns
-            ));
+            lines.push(format!("link add {port} type veth peer name eth0 netns {}", h.netns));
             lines.push(format!("link set {port} master br0"));
             lines.push(format!("link set {port} up"));
         }
@@ -268,13 +244,8 @@ impl Plan {
     /// `ip -batch` lines run in the router's namespace before the hosts are configured:
     /// the router-client link.
     pub fn router_link_batch(&self) -> Vec<String> {
-        let client = self
-            .host("client")
-            .map(|h| h.netns.clone())
-            .unwrap_or_default();
-        vec![format!(
-            "link add eth1 type veth peer name eth0 netns {client}"
-        )]
+        let client = self.host("client").map(|h| h.netns.clone()).unwrap_or_default();
+        vec![format!("link add eth1 type veth peer name eth0 netns {client}")]
     }
 
     /// `ip -batch` lines that configure one host: addresses (without DAD, so they are usable
@@ -284,10 +255,7 @@ impl Plan {
         let mut lines = vec!["link set lo up".to_owned()];
         for i in &host.interfaces {
             lines.push(format!("address add {}/{} dev {}", i.v4.0, i.v4.1, i.name));
-            lines.push(format!(
-                "address add {}/{} dev {} nodad",
-                i.v6.0, i.v6.1, i.name
-            ));
+            lines.push(format!("address add {}/{} dev {} nodad", i.v6.0, i.v6.1, i.name));
             lines.push(format!("link set {} up", i.name));
         }
         if let Some((g4, g6)) = host.gateway {
@@ -333,11 +301,7 @@ mod tests {
         assert!(LabName::new("demo").is_ok());
         assert!(LabName::new("a-1").is_ok());
         for bad in ["", "Demo", "1abc", "a_b", "a b", "abcdefghijklmnopqrstu"] {
-            assert_eq!(
-                LabName::new(bad),
-                Err(PlanError::BadName(bad.to_owned())),
-                "{bad}"
-            );
+            assert_eq!(LabName::new(bad), Err(PlanError::BadName(bad.to_owned())), "{bad}");
         }
     }
 
@@ -345,35 +309,21 @@ mod tests {
     fn node_count_is_bounded() {
         let name = LabName::new("x").expect("valid");
         assert_eq!(Plan::new(name.clone(), 0), Err(PlanError::NodeCount(0)));
-        assert_eq!(
-            Plan::new(name, MAX_NODES + 1),
-            Err(PlanError::NodeCount(MAX_NODES + 1))
-        );
+        assert_eq!(Plan::new(name, MAX_NODES + 1), Err(PlanError::NodeCount(MAX_NODES + 1)));
     }
 
     #[test]
     fn follows_the_address_plan() {
         let p = plan(3);
         let names: Vec<_> = p.hosts.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "router", "client", "cp", "node1", "node2", "node3", "l2client"
-            ]
-        );
+        assert_eq!(names, ["router", "client", "cp", "node1", "node2", "node3", "l2client"]);
         let node2 = p.host("node2").expect("node2");
         assert_eq!(node2.v4(), Ipv4Addr::new(198, 51, 100, 12));
         assert_eq!(node2.v6().to_string(), "2001:db8:1::12");
         assert_eq!(node2.netns, "flb-t1-node2");
         assert_eq!(p.host("cp").expect("cp").v4().to_string(), "198.51.100.2");
-        assert_eq!(
-            p.host("l2client").expect("l2").v6().to_string(),
-            "2001:db8:1::99"
-        );
-        assert_eq!(
-            p.host("client").expect("client").v4().to_string(),
-            "192.0.2.10"
-        );
+        assert_eq!(p.host("l2client").expect("l2").v6().to_string(), "2001:db8:1::99");
+        assert_eq!(p.host("client").expect("client").v4().to_string(), "192.0.2.10");
         assert_eq!(p.apiserver().to_string(), "198.51.100.2");
         assert_eq!(p.namespaces().len(), 8);
     }
@@ -402,10 +352,7 @@ mod tests {
         let s = p.host_sysctls(p.host("node1").expect("node1"));
         assert!(s.contains(&"net.ipv4.conf.all.arp_ignore=1"));
         assert!(s.contains(&"net.ipv4.conf.all.arp_announce=2"));
-        assert!(
-            p.host_sysctls(p.host("router").expect("router"))
-                .contains(&"net.ipv4.ip_forward=1")
-        );
+        assert!(p.host_sysctls(p.host("router").expect("router")).contains(&"net.ipv4.ip_forward=1"));
     }
 
     #[test]
@@ -413,10 +360,7 @@ mod tests {
         let p = plan(2);
         let b = p.bridge_batch();
         for h in ["router", "cp", "node1", "node2", "l2client"] {
-            assert!(
-                b.iter().any(|l| l.starts_with(&format!("link add p-{h} "))),
-                "{h}"
-            );
+            assert!(b.iter().any(|l| l.starts_with(&format!("link add p-{h} "))), "{h}");
         }
         assert!(!b.iter().any(|l| l.contains("p-client ")));
     }

@@ -34,9 +34,7 @@ impl Daemon {
         reap(self.pid);
         match fs::read_to_string(format!("/proc/{}/stat", self.pid)) {
             // The state letter follows the command name in parentheses.
-            Ok(stat) => stat
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+            Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
             Err(_) => false,
         }
     }
@@ -71,14 +69,9 @@ pub fn spawn(
     env: &[(&str, String)],
     log: &Path,
 ) -> Result<Daemon> {
-    let out = File::options()
-        .create(true)
-        .append(true)
-        .open(log)
-        .map_err(Error::io(format!("opening {}", log.display())))?;
-    let err = out
-        .try_clone()
-        .map_err(Error::io("duplicating a log file handle"))?;
+    let out =
+        File::options().create(true).append(true).open(log).map_err(Error::io(format!("opening {}", log.display())))?;
+    let err = out.try_clone().map_err(Error::io("duplicating a log file handle"))?;
     let child = Command::new("ip")
         .args(["netns", "exec", netns])
         .arg(program)
@@ -91,14 +84,8 @@ pub fn spawn(
         .spawn()
         .map_err(Error::io(format!("starting {name} in {host}")))?;
     // `ip netns exec` execs the program, so this pid is the program's own.
-    let pid = i32::try_from(child.id())
-        .map_err(|_| Error::Failed(format!("pid of {name} out of range")))?;
-    Ok(Daemon {
-        name: name.to_owned(),
-        host: host.to_owned(),
-        pid,
-        log: log.to_path_buf(),
-    })
+    let pid = i32::try_from(child.id()).map_err(|_| Error::Failed(format!("pid of {name} out of range")))?;
+    Ok(Daemon { name: name.to_owned(), host: host.to_owned(), pid, log: log.to_path_buf() })
 }
 
 /// Collects the exit status of `pid` if it is a child of ours that has ended.
@@ -132,11 +119,7 @@ pub fn stop(d: &Daemon, grace: Duration) {
 /// Kills every process still inside a network namespace: what a crashed run left behind.
 pub fn kill_all_in(netns: &str) -> Vec<i32> {
     let pids: Vec<i32> = cmd::run("ip", &["netns", "pids", netns])
-        .map(|out| {
-            out.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect()
-        })
+        .map(|out| out.split_whitespace().filter_map(|p| p.parse().ok()).collect())
         .unwrap_or_default();
     for &pid in &pids {
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);

@@ -8,14 +8,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use std::fs;
+use std::time::Duration;
+
 use crate::cmd;
 use crate::error::{Error, Result};
+use crate::lab::{Lab, wait_for};
 use crate::plan::{NODE_ASN, Plan, ROUTER_ASN};
 
 /// Which routing daemon plays the router.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum RouterKind {
     /// FRR: zebra and bgpd.
@@ -63,22 +65,13 @@ pub fn frr_run_dir(plan: &Plan) -> PathBuf {
 /// each session, ECMP across nodes, no policy required (lab routers accept what nodes send).
 pub fn frr_config(plan: &Plan) -> String {
     let mut c = String::new();
-    let _ = writeln!(
-        c,
-        "frr defaults traditional\nhostname router\nlog stdout informational\n!"
-    );
+    let _ = writeln!(c, "frr defaults traditional\nhostname router\nlog stdout informational\n!");
     let _ = writeln!(c, "router bgp {ROUTER_ASN}\n bgp router-id 192.0.2.1");
     c.push_str(" no bgp ebgp-requires-policy\n no bgp default ipv4-unicast\n no bgp network import-check\n");
     c.push_str(" bgp bestpath as-path multipath-relax\n");
     for group in ["NODES4", "NODES6"] {
-        let _ = writeln!(
-            c,
-            " neighbor {group} peer-group\n neighbor {group} remote-as {NODE_ASN}"
-        );
-        let _ = writeln!(
-            c,
-            " neighbor {group} timers 3 9\n neighbor {group} timers connect 2"
-        );
+        let _ = writeln!(c, " neighbor {group} peer-group\n neighbor {group} remote-as {NODE_ASN}");
+        let _ = writeln!(c, " neighbor {group} timers 3 9\n neighbor {group} timers connect 2");
     }
     for node in plan.nodes() {
         let _ = writeln!(c, " neighbor {} peer-group NODES4", node.v4());
@@ -102,29 +95,13 @@ pub fn bird_config(plan: &Plan) -> String {
     c.push_str("router id 192.0.2.1;\nlog stderr all;\nprotocol device {}\n");
     c.push_str("protocol direct { ipv4; ipv6; interface \"eth*\"; }\n");
     for af in ["ipv4", "ipv6"] {
-        let _ = writeln!(
-            c,
-            "protocol kernel {{ {af} {{ export where source = RTS_BGP; }}; merge paths on; }}"
-        );
+        let _ = writeln!(c, "protocol kernel {{ {af} {{ export where source = RTS_BGP; }}; merge paths on; }}");
     }
-    let _ = writeln!(
-        c,
-        "template bgp nodes {{\n  local as {ROUTER_ASN};\n  connect retry time 2;"
-    );
+    let _ = writeln!(c, "template bgp nodes {{\n  local as {ROUTER_ASN};\n  connect retry time 2;");
     c.push_str("  hold time 9;\n  ipv4 { import all; export none; };\n  ipv6 { import all; export none; };\n}\n");
     for node in plan.nodes() {
-        let _ = writeln!(
-            c,
-            "protocol bgp {}_v4 from nodes {{ neighbor {} as {NODE_ASN}; }}",
-            node.name,
-            node.v4()
-        );
-        let _ = writeln!(
-            c,
-            "protocol bgp {}_v6 from nodes {{ neighbor {} as {NODE_ASN}; }}",
-            node.name,
-            node.v6()
-        );
+        let _ = writeln!(c, "protocol bgp {}_v4 from nodes {{ neighbor {} as {NODE_ASN}; }}", node.name, node.v4());
+        let _ = writeln!(c, "protocol bgp {}_v6 from nodes {{ neighbor {} as {NODE_ASN}; }}", node.name, node.v6());
     }
     c
 }
@@ -143,8 +120,8 @@ struct FrrNexthop {
 
 /// Parses `vtysh -c 'show ip route json'` (or `show ipv6 route json`).
 pub fn parse_frr_routes(json: &str) -> Result<Vec<Route>> {
-    let map: std::collections::BTreeMap<String, Vec<FrrRoute>> = serde_json::from_str(json)
-        .map_err(|e| Error::Failed(format!("unreadable FRR route JSON: {e}")))?;
+    let map: std::collections::BTreeMap<String, Vec<FrrRoute>> =
+        serde_json::from_str(json).map_err(|e| Error::Failed(format!("unreadable FRR route JSON: {e}")))?;
     Ok(map
         .into_iter()
         .flat_map(|(prefix, entries)| {
@@ -175,19 +152,11 @@ pub fn parse_bird_routes(text: &str) -> Vec<Route> {
             continue;
         }
         if !line.starts_with(char::is_whitespace) {
-            prefix = trimmed
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
+            prefix = trimmed.split_whitespace().next().unwrap_or_default().to_owned();
         }
         // "<prefix>? unicast [proto time] ..." begins a path.
         if let Some((_, rest)) = trimmed.split_once('[') {
-            let proto = rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches(']');
+            let proto = rest.split_whitespace().next().unwrap_or_default().trim_end_matches(']');
             let protocol = if proto.starts_with("direct") {
                 "connected".to_owned()
             } else if proto.ends_with("_v4") || proto.ends_with("_v6") {
@@ -195,23 +164,14 @@ pub fn parse_bird_routes(text: &str) -> Vec<Route> {
             } else {
                 proto.to_owned()
             };
-            routes.push(Route {
-                prefix: prefix.clone(),
-                protocol,
-                nexthops: Vec::new(),
-            });
+            routes.push(Route { prefix: prefix.clone(), protocol, nexthops: Vec::new() });
         }
     }
     routes
 }
 
 /// Reads the router's RIB for one family.
-pub fn routes(
-    plan: &Plan,
-    kind: RouterKind,
-    bird_socket: &Path,
-    family: Family,
-) -> Result<Vec<Route>> {
+pub fn routes(plan: &Plan, kind: RouterKind, bird_socket: &Path, family: Family) -> Result<Vec<Route>> {
     match kind {
         RouterKind::Frr => {
             let what = match family {
@@ -226,10 +186,7 @@ pub fn routes(
                 Family::V6 => "master6",
             };
             let socket = bird_socket.to_string_lossy();
-            Ok(parse_bird_routes(&cmd::run(
-                "birdc",
-                &["-s", &socket, "show", "route", "table", table],
-            )?))
+            Ok(parse_bird_routes(&cmd::run("birdc", &["-s", &socket, "show", "route", "table", table])?))
         }
     }
 }
@@ -238,31 +195,69 @@ pub fn routes(
 pub fn session_summary(plan: &Plan, kind: RouterKind, bird_socket: &Path) -> Result<String> {
     match kind {
         RouterKind::Frr => {
-            let out = cmd::run(
-                "vtysh",
-                &["-N", &pathspace(plan), "-c", "show bgp summary json"],
-            )?;
-            let v: serde_json::Value = serde_json::from_str(&out)
-                .map_err(|e| Error::Failed(format!("unreadable bgp summary: {e}")))?;
-            let peers = v["ipv4Unicast"]["peers"]
-                .as_object()
-                .map(|p| p.values().collect::<Vec<_>>())
-                .unwrap_or_default();
+            let out = cmd::run("vtysh", &["-N", &pathspace(plan), "-c", "show bgp summary json"])?;
+            let v: serde_json::Value =
+                serde_json::from_str(&out).map_err(|e| Error::Failed(format!("unreadable bgp summary: {e}")))?;
+            let peers =
+                v["ipv4Unicast"]["peers"].as_object().map(|p| p.values().collect::<Vec<_>>()).unwrap_or_default();
             let up = peers.iter().filter(|p| p["state"] == "Established").count();
-            Ok(format!(
-                "FRR: {up}/{} IPv4 sessions established",
-                peers.len()
-            ))
+            Ok(format!("FRR: {up}/{} IPv4 sessions established", peers.len()))
         }
         RouterKind::Bird => {
-            let out = cmd::run(
-                "birdc",
-                &["-s", &bird_socket.to_string_lossy(), "show", "protocols"],
-            )?;
+            let out = cmd::run("birdc", &["-s", &bird_socket.to_string_lossy(), "show", "protocols"])?;
             let bgp: Vec<&str> = out.lines().filter(|l| l.contains(" BGP ")).collect();
             let up = bgp.iter().filter(|l| l.contains("Established")).count();
             Ok(format!("BIRD: {up}/{} sessions established", bgp.len()))
         }
+    }
+}
+
+impl Lab {
+    /// Starts the router daemon(s) in the router namespace and waits until they listen.
+    pub(crate) fn start_router(&mut self) -> Result<()> {
+        let netns = self.netns("router")?.to_owned();
+        match self.record.router {
+            RouterKind::Frr => {
+                let conf_dir = frr_conf_dir(&self.plan);
+                let run_dir = frr_run_dir(&self.plan);
+                for d in [&conf_dir, &run_dir] {
+                    fs::create_dir_all(d).map_err(Error::io(format!("creating {}", d.display())))?;
+                }
+                let conf = conf_dir.join("frr.conf");
+                fs::write(&conf, frr_config(&self.plan)).map_err(Error::io("writing frr.conf"))?;
+                fs::write(conf_dir.join("vtysh.conf"), "").map_err(Error::io("writing vtysh.conf"))?;
+                for d in [&conf_dir, &run_dir] {
+                    cmd::run("chown", &["-R", "frr:frr", &d.to_string_lossy()])?;
+                }
+                let ps = pathspace(&self.plan);
+                let conf = conf.to_string_lossy().into_owned();
+                let args: Vec<String> =
+                    ["-N", &ps, "-F", "traditional", "-f", &conf, "-P", "0"].iter().map(|s| (*s).to_owned()).collect();
+                let zebra = self.spawn("zebra", "router", &netns, Path::new("/usr/lib/frr/zebra"), &args, &[])?;
+                // bgpd connects to zebra's API socket; start it once zebra listens.
+                let zserv = run_dir.join("zserv.api");
+                wait_for(&zserv, &zebra, Duration::from_secs(20))?;
+                let bgpd = self.spawn("bgpd", "router", &netns, Path::new("/usr/lib/frr/bgpd"), &args, &[])?;
+                wait_for(&run_dir.join("bgpd.vty"), &bgpd, Duration::from_secs(20))?;
+            }
+            RouterKind::Bird => {
+                let conf = self.state.path().join("bird.conf");
+                fs::write(&conf, bird_config(&self.plan)).map_err(Error::io("writing bird.conf"))?;
+                let socket = self.state.bird_socket();
+                let args: Vec<String> = vec![
+                    "-f".into(),
+                    "-c".into(),
+                    conf.to_string_lossy().into_owned(),
+                    "-s".into(),
+                    socket.to_string_lossy().into_owned(),
+                    "-P".into(),
+                    self.state.path().join("bird.pid").to_string_lossy().into_owned(),
+                ];
+                let bird = self.spawn("bird", "router", &netns, Path::new("bird"), &args, &[])?;
+                wait_for(&socket, &bird, Duration::from_secs(20))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -289,12 +284,8 @@ mod tests {
     #[test]
     fn bird_peers_with_every_node_and_merges_paths() {
         let c = bird_config(&plan());
-        assert!(
-            c.contains("protocol bgp node2_v4 from nodes { neighbor 198.51.100.12 as 64600; }")
-        );
-        assert!(
-            c.contains("protocol bgp node1_v6 from nodes { neighbor 2001:db8:1::11 as 64600; }")
-        );
+        assert!(c.contains("protocol bgp node2_v4 from nodes { neighbor 198.51.100.12 as 64600; }"));
+        assert!(c.contains("protocol bgp node1_v6 from nodes { neighbor 2001:db8:1::11 as 64600; }"));
         assert_eq!(c.matches("merge paths on").count(), 2);
     }
 
@@ -310,10 +301,7 @@ mod tests {
         let bgp = r.iter().find(|r| r.protocol == "bgp").expect("bgp route");
         assert_eq!(bgp.prefix, "203.0.113.5/32");
         assert_eq!(bgp.nexthops.len(), 2);
-        assert!(
-            r.iter()
-                .any(|r| r.protocol == "connected" && r.nexthops.is_empty())
-        );
+        assert!(r.iter().any(|r| r.protocol == "connected" && r.nexthops.is_empty()));
         assert!(parse_frr_routes("not json").is_err());
     }
 
@@ -330,10 +318,7 @@ mod tests {
         assert_eq!(r.len(), 3);
         assert_eq!(r[0].prefix, "203.0.113.5/32");
         assert_eq!(r[1].prefix, "203.0.113.5/32");
-        assert_eq!(
-            r[1].nexthops,
-            vec!["198.51.100.12".parse::<IpAddr>().expect("ip")]
-        );
+        assert_eq!(r[1].nexthops, vec!["198.51.100.12".parse::<IpAddr>().expect("ip")]);
         assert_eq!(r[2].protocol, "connected");
     }
 }

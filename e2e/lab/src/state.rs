@@ -88,8 +88,7 @@ impl StateDir {
 
     /// Creates the directory tree.
     pub fn create(&self) -> Result<()> {
-        fs::create_dir_all(self.logs())
-            .map_err(Error::io(format!("creating {}", self.logs().display())))
+        fs::create_dir_all(self.logs()).map_err(Error::io(format!("creating {}", self.logs().display())))
     }
 
     /// Reads the record, if there is one.
@@ -100,8 +99,7 @@ impl StateDir {
     /// Writes the record atomically.
     pub fn write(&self, record: &Record) -> Result<()> {
         let tmp = self.0.join("lab.json.tmp");
-        let json = serde_json::to_vec_pretty(record)
-            .map_err(|e| Error::Failed(format!("encoding lab record: {e}")))?;
+        let json = serde_json::to_vec_pretty(record).map_err(|e| Error::Failed(format!("encoding lab record: {e}")))?;
         fs::write(&tmp, json).map_err(Error::io(format!("writing {}", tmp.display())))?;
         fs::rename(&tmp, self.record_path()).map_err(Error::io("saving the lab record"))
     }
@@ -109,11 +107,7 @@ impl StateDir {
     /// Names of every lab that has a state directory.
     pub fn all() -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(STATE_ROOT)
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .collect()
-            })
+            .map(|d| d.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect())
             .unwrap_or_default();
         names.sort();
         names

@@ -1,0 +1,34 @@
+# FerroLB. Two entry points: `make demo` and `make test` (both as root; see README.md).
+CARGO ?= cargo
+LAB = $(CARGO) run -q -p ferrolb-lab --
+
+.PHONY: demo test setup build testcluster lint unit down
+
+## demo: install what is missing, build, bring the lab up and show it working
+demo: setup build testcluster
+	@$(LAB) down --name demo >/dev/null
+	$(LAB) up --name demo
+	$(LAB) demo --name demo
+	@echo
+	@echo "The lab keeps running. Take it down with: $(CARGO) run -q -p ferrolb-lab -- down"
+
+## test: install what is missing, then lint and run every test (unit, integration, end-to-end)
+test: setup lint testcluster
+	$(CARGO) test --workspace
+
+setup:
+	@scripts/setup
+
+build:
+	$(CARGO) build --workspace
+
+testcluster:
+	@scripts/build-testcluster >/dev/null
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@test -z "$$(gofmt -l e2e/testcluster)" || { echo "gofmt: run gofmt -w e2e/testcluster"; gofmt -l e2e/testcluster; exit 1; }
+
+down:
+	$(LAB) down --all
