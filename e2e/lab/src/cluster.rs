@@ -3,7 +3,7 @@
 //! the lab's nodes (no kubelet runs).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Node;
 use kube::api::{Api, Patch, PatchParams};
@@ -55,23 +55,7 @@ pub fn kubectl_binary(testcluster: &Path) -> PathBuf {
 /// Waits for the testcluster's ready marker (written once /readyz answers), failing at once
 /// with its log if the process dies.
 pub fn wait_ready(daemon: &Daemon, state: &Path, timeout: Duration) -> Result<()> {
-    let marker = state.join("ready");
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if marker.exists() {
-            return Ok(());
-        }
-        if !daemon.alive() {
-            return Err(daemon.died());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Err(Error::Failed(format!(
-        "the apiserver was not ready after {}s; the end of its log ({}):\n{}",
-        timeout.as_secs(),
-        daemon.log.display(),
-        daemon.log_tail(25)
-    )))
+    daemon.wait_for_file(&state.join("ready"), timeout)
 }
 
 /// A client for the lab's apiserver, from a kubeconfig file.

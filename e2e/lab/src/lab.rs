@@ -398,20 +398,6 @@ impl Drop for Lab {
     }
 }
 
-pub(crate) fn wait_for(path: &Path, daemon: &Daemon, timeout: Duration) -> Result<()> {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if path.exists() {
-            return Ok(());
-        }
-        if !daemon.alive() {
-            return Err(daemon.died());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Err(Error::Failed(format!("{} did not create {} within {}s", daemon.name, path.display(), timeout.as_secs())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -202,6 +202,11 @@ async fn status(name: &str) {
         r.router,
         lab.state_dir().display()
     );
+    let present = ferrolb_lab::teardown::existing_namespaces();
+    for h in &lab.plan().hosts {
+        let state = if present.contains(&h.netns) { "up" } else { "MISSING" };
+        println!("  host {:<9} {:<24} {:<16} {state}", h.name, h.netns, h.v4());
+    }
     for d in &r.daemons {
         println!("  {:<24} {:<9} pid {:<8} {}", d.name, d.host, d.pid, if d.alive() { "running" } else { "DEAD" });
     }

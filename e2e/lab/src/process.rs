@@ -46,6 +46,30 @@ impl Daemon {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
+    /// Waits until `path` exists (a socket, a marker file); fails at once, quoting the log,
+    /// if the process dies first, and after `timeout` otherwise.
+    pub fn wait_for_file(&self, path: &Path, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if path.exists() {
+                return Ok(());
+            }
+            if !self.alive() {
+                return Err(self.died());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(Error::Failed(format!(
+            "{} in {} did not create {} within {}s; the end of its log ({}):\n{}",
+            self.name,
+            self.host,
+            path.display(),
+            timeout.as_secs(),
+            self.log.display(),
+            self.log_tail(25)
+        )))
+    }
+
     /// An error saying that it died, with the end of its log.
     pub fn died(&self) -> Error {
         Error::Failed(format!(

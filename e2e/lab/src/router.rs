@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::cmd;
 use crate::error::{Error, Result};
-use crate::lab::{Lab, wait_for};
+use crate::lab::Lab;
 use crate::plan::{NODE_ASN, Plan, ROUTER_ASN};
 
 /// Which routing daemon plays the router.
@@ -236,9 +236,9 @@ impl Lab {
                 let zebra = self.spawn("zebra", "router", &netns, Path::new("/usr/lib/frr/zebra"), &args, &[])?;
                 // bgpd connects to zebra's API socket; start it once zebra listens.
                 let zserv = run_dir.join("zserv.api");
-                wait_for(&zserv, &zebra, Duration::from_secs(20))?;
+                zebra.wait_for_file(&zserv, Duration::from_secs(20))?;
                 let bgpd = self.spawn("bgpd", "router", &netns, Path::new("/usr/lib/frr/bgpd"), &args, &[])?;
-                wait_for(&run_dir.join("bgpd.vty"), &bgpd, Duration::from_secs(20))?;
+                bgpd.wait_for_file(&run_dir.join("bgpd.vty"), Duration::from_secs(20))?;
             }
             RouterKind::Bird => {
                 let conf = self.state.path().join("bird.conf");
@@ -254,7 +254,7 @@ impl Lab {
                     self.state.path().join("bird.pid").to_string_lossy().into_owned(),
                 ];
                 let bird = self.spawn("bird", "router", &netns, Path::new("bird"), &args, &[])?;
-                wait_for(&socket, &bird, Duration::from_secs(20))?;
+                bird.wait_for_file(&socket, Duration::from_secs(20))?;
             }
         }
         Ok(())
