@@ -2,7 +2,7 @@
 CARGO ?= cargo
 LAB = $(CARGO) run -q -p ferrolb-lab --
 
-.PHONY: demo test setup build testcluster lint unit down
+.PHONY: demo test setup build testcluster lint crds down
 
 ## demo: install what is missing, build, bring the lab up and show it working
 demo: setup build testcluster
@@ -29,6 +29,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@test -z "$$(gofmt -l e2e/testcluster)" || { echo "gofmt: run gofmt -w e2e/testcluster"; gofmt -l e2e/testcluster; exit 1; }
+
+## crds: regenerate config/crd from the types in crds/ (a test fails when they drift)
+crds:
+	$(CARGO) run -q -p ferrolb-crds --features crdgen --bin crdgen
 
 down:
 	$(LAB) down --all

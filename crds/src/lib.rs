@@ -1,6 +1,27 @@
-//! FerroLB's API: the Rust types of the custom resources in group `ferrolb.io`.
-//!
-//! Filled by the API issue; see `README.md` in this crate and `ARCHITECTURE.md`.
+//! FerroLB's API: the Rust types of the custom resources in group `ferrolb.io`, version
+//! `v1beta1`. Kinds and field names follow MetalLB's, so that MetalLB YAML converts by
+//! changing its apiVersion. Every rule one object can check alone is a CEL rule in the schema,
+//! enforced by the apiserver at `kubectl apply`; rules between objects live in `ferrolb-core`.
+
+pub mod bfd;
+pub mod bgp_advertisement;
+pub mod bgp_peer;
+pub mod community;
+pub mod generate;
+pub mod l2;
+pub mod pool;
+pub mod schema;
+pub mod service_status;
+pub mod status;
+
+pub use bfd::{BFDProfile, BFDProfileSpec};
+pub use bgp_advertisement::{BGPAdvertisement, BGPAdvertisementSpec};
+pub use bgp_peer::{BGPPeer, BGPPeerSpec, DynamicAsn, SecretReference};
+pub use community::{Community, CommunityAlias, CommunitySpec};
+pub use l2::{L2Advertisement, L2AdvertisementSpec, PreferredNodeSelector};
+pub use pool::{IPAddressPool, IPAddressPoolSpec, IPAddressPoolStatus, ServiceAllocation};
+pub use service_status::{BGPStatus, InterfaceInfo, L2Status, ServiceBGPStatus, ServiceL2Status};
+pub use status::{ACCEPTED, ConfigStatus};
 
 /// The API group of every FerroLB custom resource.
 pub const GROUP: &str = "ferrolb.io";

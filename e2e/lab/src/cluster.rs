@@ -113,10 +113,17 @@ pub async fn register_node(client: &kube::Client, host: &Host) -> Result<()> {
     Ok(())
 }
 
-/// Runs the lab's kubectl with the root-namespace kubeconfig; returns stdout.
-pub fn kubectl(testcluster: &Path, kubeconfig: &Path, args: &[&str]) -> Result<String> {
+/// Runs the lab's kubectl with the root-namespace kubeconfig, `input` on its stdin (for
+/// `apply -f -`); returns stdout, or an error carrying what kubectl said.
+pub fn kubectl(testcluster: &Path, kubeconfig: &Path, args: &[&str], input: &str) -> Result<String> {
     let kubectl = kubectl_binary(testcluster);
     let mut full = vec!["--kubeconfig".to_owned(), kubeconfig.to_string_lossy().into_owned()];
     full.extend(args.iter().map(|a| (*a).to_owned()));
-    cmd::run(&kubectl.to_string_lossy(), &full)
+    cmd::run_with_input(&kubectl.to_string_lossy(), &full, input)
+}
+
+/// The CRD manifests of this repository (config/crd), if it has them yet.
+pub fn crd_dir() -> Option<PathBuf> {
+    let dir = repo_root().join("config/crd");
+    dir.join("kustomization.yaml").is_file().then_some(dir)
 }

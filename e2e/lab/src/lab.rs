@@ -190,6 +190,10 @@ impl Lab {
             cluster::register_node(&client, host).await?;
         }
         lab.client = Some(client);
+        if cluster::crd_dir().is_some() {
+            progress.step("installing FerroLB's CRDs (config/crd)");
+            lab.install_crds()?;
+        }
 
         lab.start_ferrolb(&standin, &progress)?;
         lab.check_daemons()?;
@@ -257,7 +261,28 @@ impl Lab {
 
     /// Runs kubectl against the lab from the root namespace; returns its stdout.
     pub fn kubectl(&self, args: &[&str]) -> Result<String> {
-        cluster::kubectl(&self.record.testcluster, &self.state.kubeconfig(), args)
+        cluster::kubectl(&self.record.testcluster, &self.state.kubeconfig(), args, "")
+    }
+
+    /// `kubectl apply -f -` with `yaml`; returns kubectl's output, or an error carrying what
+    /// the apiserver answered (e.g. a CEL rule's message).
+    pub fn apply(&self, yaml: &str) -> Result<String> {
+        cluster::kubectl(&self.record.testcluster, &self.state.kubeconfig(), &["apply", "-f", "-"], yaml)
+    }
+
+    /// Installs FerroLB's CRDs (config/crd) and waits until the apiserver serves them.
+    pub fn install_crds(&self) -> Result<()> {
+        let dir = cluster::crd_dir().ok_or_else(|| Error::Failed("this repository has no config/crd yet".into()))?;
+        self.kubectl(&["apply", "--server-side", "--force-conflicts", "-k", &dir.to_string_lossy()])?;
+        self.kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd",
+            "-l",
+            "app.kubernetes.io/part-of=ferrolb",
+        ])?;
+        Ok(())
     }
 
     /// The network namespace of a host.

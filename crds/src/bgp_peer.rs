@@ -1,0 +1,144 @@
+//! BGPPeer: a BGP router the speakers hold sessions with.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::schema;
+use crate::status::ConfigStatus;
+
+fn port179() -> u16 {
+    179
+}
+
+/// A BGP router that the speakers on the selected nodes peer with.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "ferrolb.io",
+    version = "v1beta1",
+    kind = "BGPPeer",
+    plural = "bgppeers",
+    category = "ferrolb",
+    status = "ConfigStatus",
+    doc = "A BGP router that the speakers on the selected nodes hold sessions with.",
+    printcolumn = r#"{"name":"Address","type":"string","jsonPath":".spec.peerAddress"}"#,
+    printcolumn = r#"{"name":"ASN","type":"integer","jsonPath":".spec.myASN"}"#,
+    printcolumn = r#"{"name":"Peer ASN","type":"integer","jsonPath":".spec.peerASN"}"#,
+    printcolumn = r#"{"name":"Dynamic ASN","type":"string","jsonPath":".spec.dynamicASN","priority":1}"#,
+    printcolumn = r#"{"name":"Port","type":"integer","jsonPath":".spec.peerPort","priority":1}"#,
+    printcolumn = r#"{"name":"BFD Profile","type":"string","jsonPath":".spec.bfdProfile","priority":1}"#,
+    printcolumn = r#"{"name":"Multi Hops","type":"boolean","jsonPath":".spec.ebgpMultiHop","priority":1}"#,
+    printcolumn = r#"{"name":"Accepted","type":"string","jsonPath":".status.conditions[?(@.type==\"Accepted\")].status"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[x_kube(
+    validation = Rule::new("has(self.peerASN) != has(self.dynamicASN)")
+        .message("set exactly one of peerASN and dynamicASN"),
+    validation = Rule::new("!(has(self.password) && has(self.passwordSecret))")
+        .message("password and passwordSecret are mutually exclusive: set one"),
+    validation = Rule::new("!has(self.keepaliveTime) || !has(self.holdTime) || duration(self.keepaliveTime) <= duration(self.holdTime)")
+        .message("keepaliveTime must not be longer than holdTime")
+        .field_path(".keepaliveTime"),
+    validation = Rule::new("!has(self.sourceAddress) || !isIP(self.sourceAddress) || !isIP(self.peerAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()")
+        .message("sourceAddress and peerAddress must be of the same address family")
+        .field_path(".sourceAddress"),
+    validation = Rule::new("!self.ebgpMultiHop || ((!has(self.peerASN) || self.peerASN != self.myASN) && (!has(self.dynamicASN) || self.dynamicASN != 'internal'))")
+        .message("ebgpMultiHop applies to eBGP only, and this peer is iBGP (its ASN is myASN)")
+        .field_path(".ebgpMultiHop"),
+)]
+#[serde(rename_all = "camelCase")]
+pub struct BGPPeerSpec {
+    /// The AS number the speakers use for this session (1-4294967295).
+    #[serde(rename = "myASN")]
+    #[schemars(range(min = 1, max = 4294967295u32))]
+    pub my_asn: u32,
+    /// The peer's AS number. Set this or dynamicASN.
+    #[serde(default, rename = "peerASN", skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 4294967295u32))]
+    pub peer_asn: Option<u32>,
+    /// Accept whatever AS number the peer has, as long as the session is of this kind. Set this
+    /// or peerASN.
+    #[serde(default, rename = "dynamicASN", skip_serializing_if = "Option::is_none")]
+    pub dynamic_asn: Option<DynamicAsn>,
+    /// The peer's address, IPv4 or IPv6.
+    #[x_kube(validation = Rule::new("isIP(self)").message("must be an IPv4 or IPv6 address"))]
+    #[schemars(length(max = 64))]
+    pub peer_address: String,
+    /// The local address to connect from; by default the kernel chooses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("isIP(self)").message("must be an IPv4 or IPv6 address"))]
+    #[schemars(length(max = 64))]
+    pub source_address: Option<String>,
+    /// The peer's TCP port.
+    #[serde(default = "port179")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub peer_port: u16,
+    /// The hold time proposed to the peer (e.g. 90s): 0 for no keepalives, else at least 3s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::duration")]
+    #[x_kube(validation = Rule::new("duration(self) == duration('0s') || duration(self) >= duration('3s')").message("must be 0s (no keepalives) or at least 3s"))]
+    pub hold_time: Option<String>,
+    /// Interval between keepalives (e.g. 30s); by default a third of the negotiated hold time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::duration")]
+    pub keepalive_time: Option<String>,
+    /// How long to wait between connection attempts (1s to 65535s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::duration")]
+    #[x_kube(validation = Rule::new("duration(self) >= duration('1s') && duration(self) <= duration('65535s')").message("must be between 1s and 65535s"))]
+    pub connect_time: Option<String>,
+    /// BGP router ID (an IPv4 address); by default the node's IPv4 address.
+    #[serde(default, rename = "routerID", skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("isIP(self) && ip(self).family() == 4").message("must be an IPv4 address"))]
+    #[schemars(length(max = 64))]
+    pub router_id: Option<String>,
+    /// Nodes whose speakers peer with this router; with none, every node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "schema::selectors")]
+    pub node_selectors: Vec<LabelSelector>,
+    /// TCP MD5 password, in clear. Prefer passwordSecret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 80))]
+    pub password: Option<String>,
+    /// A Secret of type kubernetes.io/basic-auth whose `password` key holds the TCP MD5 password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_secret: Option<SecretReference>,
+    /// Name of the BFDProfile for this session; none means no BFD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub bfd_profile: Option<String>,
+    /// The peer is more than one hop away (eBGP multihop).
+    #[serde(default, rename = "ebgpMultiHop")]
+    pub ebgp_multi_hop: bool,
+    /// Advertise the graceful restart capability. Cannot be changed after creation.
+    #[serde(default)]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("is immutable: delete and recreate the BGPPeer to change it"))]
+    pub enable_graceful_restart: bool,
+    /// The VRF to hold the session in; empty means the default VRF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 15))]
+    pub vrf: Option<String>,
+}
+
+/// Which kind of session to accept when the peer's AS number is not fixed.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DynamicAsn {
+    /// The peer's AS number equals myASN (iBGP).
+    Internal,
+    /// The peer's AS number differs from myASN (eBGP).
+    External,
+}
+
+/// A reference to a Secret.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct SecretReference {
+    /// The Secret's name.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Its namespace; by default the namespace FerroLB runs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 63))]
+    pub namespace: Option<String>,
+}
