@@ -1,4 +1,19 @@
 //! FerroLB's pure shared domain: addresses, one validated configuration, selectors.
 //!
-//! No I/O, no Kubernetes client, no async runtime may enter this crate. Filled by the API
-//! and controller issues.
+//! No I/O, no Kubernetes client, no async runtime may enter this crate: every function takes
+//! values and returns values, so the controller, the speaker and the CLI agree by construction
+//! and every decision here is a millisecond unit test.
+//!
+//! - [`addresses`]: address ranges, MetalLB pool entries, interval sets for allocation.
+//! - [`selectors`]: Kubernetes label selector semantics and validation.
+//! - [`annotations`]: a Service's FerroLB annotations (and MetalLB's aliases), read into a request.
+//! - [`names`]: Kubernetes name, label key and label value syntax.
+
+// Tests may unwrap: a panic there is a failed test. Library code may not (workspace lint).
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod addresses;
+pub mod annotations;
+pub mod config;
+pub mod names;
+pub mod selectors;
