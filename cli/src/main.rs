@@ -1,14 +1,91 @@
-//! `ferrolb`: the user's tool. Its commands (`migrate`, `explain service`) arrive with the
-//! API and controller issues; today it only reports its version.
+//! `ferrolb`: the FerroLB user's tool. This file only reads arguments and inputs, calls the
+//! library, and prints; the work is in `ferrolb_cli`.
 
-use clap::Parser;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ferrolb_cli::migrate::{Migration, render};
+
+/// Exit code for input that cannot be read or migrated.
+const BAD_INPUT: u8 = 2;
 
 /// FerroLB's command-line tool.
 #[derive(Parser)]
 #[command(name = "ferrolb", version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _ = Cli::parse();
-    println!("ferrolb {}: no commands yet; see `ferrolb --help`", env!("CARGO_PKG_VERSION"));
+#[derive(Subcommand)]
+enum Command {
+    /// Convert MetalLB configuration to FerroLB's, written as YAML on standard output.
+    ///
+    /// Reads MetalLB's custom resources, its deprecated AddressPool and its legacy ConfigMap;
+    /// other objects pass through unchanged, so a whole manifest can be migrated. What cannot
+    /// be carried over is said in a YAML comment above the object. Exits with 2, writing
+    /// nothing, when an input cannot be read or converted, naming the file and the document.
+    Migrate {
+        /// YAML files to read, in order; `-` or none reads standard input.
+        files: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Migrate { files } => migrate(&files),
+    }
+}
+
+/// Runs `ferrolb migrate` on `files`.
+fn migrate(files: &[PathBuf]) -> ExitCode {
+    let stdin = [PathBuf::from("-")];
+    let files = if files.is_empty() { &stdin[..] } else { files };
+    let mut migration = Migration::new();
+    for path in files {
+        let (name, text) = match read_input(path) {
+            Ok(input) => input,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::from(BAD_INPUT);
+            }
+        };
+        migration.add_stream(&name, &text);
+    }
+    let outputs = match migration.finish() {
+        Ok(outputs) => outputs,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            eprintln!("ferrolb migrate: {} error(s); nothing was written", errors.len());
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let written = render(&outputs).context("cannot write the result").and_then(|text| {
+        std::io::stdout().lock().write_all(text.as_bytes()).context("cannot write to standard output")
+    });
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The name by which messages call the input at `path`, and its text.
+fn read_input(path: &PathBuf) -> anyhow::Result<(String, String)> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
+        return Ok(("<stdin>".to_string(), text));
+    }
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
+    Ok((name, text))
 }

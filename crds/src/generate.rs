@@ -20,11 +20,37 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
     ];
     crds.into_iter()
         .map(kubernetes_formats)
+        .map(optional_spec)
         .map(|mut crd| {
             crd.metadata.labels.get_or_insert_with(Default::default).insert(PART_OF.0.into(), PART_OF.1.into());
             crd
         })
         .collect()
+}
+
+/// MetalLB lets an object whose spec fields are all optional be written without `spec`
+/// (`kind: L2Advertisement` alone announces every pool). The derive requires `spec`; where
+/// nothing inside it is required, the schema defaults it to `{}` instead, so such YAML applies
+/// and is stored with its defaults filled in.
+fn optional_spec(crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    let Ok(mut value) = serde_json::to_value(&crd) else { return crd };
+    if let Some(versions) = value.pointer_mut("/spec/versions").and_then(|v| v.as_array_mut()) {
+        for version in versions {
+            let Some(root) = version.pointer_mut("/schema/openAPIV3Schema") else { continue };
+            let spec_has_required =
+                root.pointer("/properties/spec/required").is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty()));
+            if spec_has_required {
+                continue;
+            }
+            if let Some(spec) = root.pointer_mut("/properties/spec").and_then(|s| s.as_object_mut()) {
+                spec.insert("default".into(), serde_json::json!({}));
+            }
+            if let Some(required) = root.get_mut("required").and_then(|r| r.as_array_mut()) {
+                required.retain(|r| r != "spec");
+            }
+        }
+    }
+    serde_json::from_value(value).unwrap_or(crd)
 }
 
 /// The label every FerroLB CRD carries, to select them all (`kubectl get crd -l ...`).

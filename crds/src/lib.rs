@@ -10,6 +10,7 @@ pub mod community;
 pub mod generate;
 pub mod l2;
 pub mod pool;
+pub mod reference;
 pub mod schema;
 pub mod service_status;
 pub mod status;

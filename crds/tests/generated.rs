@@ -20,6 +20,16 @@ fn committed_crds_match_the_types() {
 }
 
 #[test]
+fn committed_reference_pages_match_the_types() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/reference");
+    for crd in ferrolb_crds::generate::crds() {
+        let path = dir.join(ferrolb_crds::reference::file_name(&crd));
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(committed == ferrolb_crds::reference::page(&crd), "{} is stale: run `make crds`", path.display());
+    }
+}
+
+#[test]
 fn every_kind_has_descriptions_on_every_field() {
     fn walk(path: &str, v: &serde_json::Value, missing: &mut Vec<String>) {
         if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {

@@ -39,8 +39,13 @@ async fn the_samples_apply_and_read_back_with_their_defaults() -> Result {
     assert_eq!(peer.spec.hold_time.as_deref(), Some("9s"));
     let bfd = Api::<BFDProfile>::all(client.clone()).get("fast").await?;
     assert_eq!((bfd.spec.echo_interval, bfd.spec.minimum_ttl, bfd.spec.receive_interval), (50, 254, 100));
-    let l2 = Api::<L2Advertisement>::all(client).get("lab-layer2").await?;
+    let l2 = Api::<L2Advertisement>::all(client.clone()).get("lab-layer2").await?;
     assert_eq!(l2.spec.ip_address_pools, ["lab-layer2"]);
+
+    // As in MetalLB, an advertisement may be written without spec: it covers every pool.
+    lab.apply("apiVersion: ferrolb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: everything}\n")?;
+    let everything = Api::<L2Advertisement>::all(client).get("everything").await?;
+    assert!(everything.spec.ip_address_pools.is_empty() && everything.spec.node_selectors.is_empty());
     Ok(())
 }
 

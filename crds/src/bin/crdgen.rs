@@ -1,4 +1,5 @@
-//! Writes FerroLB's CRDs to config/crd/ (or the directory given as the only argument).
+//! Writes FerroLB's CRDs to config/crd/ (or the directory given as the only argument), and
+//! the reference page of each kind to docs/reference/.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,19 @@ fn main() -> ExitCode {
     if let Err(e) = std::fs::write(&kustomization, ferrolb_crds::generate::kustomization()) {
         eprintln!("crdgen: writing {}: {e}", kustomization.display());
         return ExitCode::FAILURE;
+    }
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/reference");
+    if let Err(e) = std::fs::create_dir_all(&docs) {
+        eprintln!("crdgen: creating {}: {e}", docs.display());
+        return ExitCode::FAILURE;
+    }
+    for crd in ferrolb_crds::generate::crds() {
+        let path = docs.join(ferrolb_crds::reference::file_name(&crd));
+        if let Err(e) = std::fs::write(&path, ferrolb_crds::reference::page(&crd)) {
+            eprintln!("crdgen: writing {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("wrote {}", path.display());
     }
     ExitCode::SUCCESS
 }
