@@ -1,4 +1,11 @@
-//! FerroLB's controller: assigns addresses from IPAddressPools to LoadBalancer Services.
+//! FerroLB's controller. Today it validates the configuration: it watches the configuration
+//! objects, builds one Config with `ferrolb-core`, and tells each object, on its Accepted
+//! condition and with Events, whether it is in use and if not why. Address assignment comes
+//! with the controller issue.
 //!
-//! Filled by the controller issue. Until it ships a `ferrolb-controller` binary, the lab
-//! reports that the controller is not built and runs without it.
+//! Pure decisions: [`config_objects`] (decoding), [`config_status`] (what to write). The kube
+//! edge: [`config_watch`].
+
+pub mod config_objects;
+pub mod config_status;
+pub mod config_watch;

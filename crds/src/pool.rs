@@ -70,22 +70,23 @@ pub struct ServiceAllocation {
     pub service_selectors: Vec<LabelSelector>,
 }
 
-/// What the controller reports about a pool.
+/// What the controller reports about a pool. The counters stay empty until the controller
+/// has counted them.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct IPAddressPoolStatus {
     /// IPv4 addresses of the pool assigned to Services.
-    #[serde(default, rename = "assignedIPv4")]
-    pub assigned_ipv4: i64,
+    #[serde(default, rename = "assignedIPv4", skip_serializing_if = "Option::is_none")]
+    pub assigned_ipv4: Option<i64>,
     /// IPv6 addresses of the pool assigned to Services.
-    #[serde(default, rename = "assignedIPv6")]
-    pub assigned_ipv6: i64,
+    #[serde(default, rename = "assignedIPv6", skip_serializing_if = "Option::is_none")]
+    pub assigned_ipv6: Option<i64>,
     /// IPv4 addresses of the pool still free.
-    #[serde(default, rename = "availableIPv4")]
-    pub available_ipv4: i64,
+    #[serde(default, rename = "availableIPv4", skip_serializing_if = "Option::is_none")]
+    pub available_ipv4: Option<i64>,
     /// IPv6 addresses of the pool still free (capped at the largest number the API can carry).
-    #[serde(default, rename = "availableIPv6")]
-    pub available_ipv6: i64,
+    #[serde(default, rename = "availableIPv6", skip_serializing_if = "Option::is_none")]
+    pub available_ipv6: Option<i64>,
     /// Accepted: whether the pool is valid and in use, and if not, which field is wrong and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

@@ -6,6 +6,11 @@
 //! object involved. An invalid object is left out; every valid object keeps working. When two
 //! objects collide, the one created later is refused, so an object that works never stops
 //! working because a newer one collides with it.
+//!
+//! The work is split by kind: `validate` (order of evaluation, what every kind shares),
+//! `communities`, `bfd`, `pools`, `peers`, `advertisements` (L2, and the pools an advertisement
+//! covers), `bgp_advertisements` (aggregation, localPref conflicts); `duration` reads Go
+//! durations and `fields` checks field shapes several kinds share.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,7 +22,18 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::addresses::AddressRange;
 
+mod advertisements;
+mod bfd;
+mod bgp_advertisements;
+mod communities;
+mod duration;
+mod fields;
+mod peers;
+mod pools;
 mod validate;
+
+pub use communities::{CommunityError, CommunityProblem, parse_community};
+pub use duration::{DurationError, DurationProblem, parse_go_duration};
 
 /// The kinds of configuration object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

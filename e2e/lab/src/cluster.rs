@@ -122,6 +122,23 @@ pub fn kubectl(testcluster: &Path, kubeconfig: &Path, args: &[&str], input: &str
     cmd::run_with_input(&kubectl.to_string_lossy(), &full, input)
 }
 
+/// The RBAC manifests of this repository (config/rbac), if it has them yet.
+pub fn rbac_dir() -> Option<PathBuf> {
+    let dir = repo_root().join("config/rbac");
+    dir.join("kustomization.yaml").is_file().then_some(dir)
+}
+
+/// Writes a kubeconfig that authenticates with a bearer token.
+pub fn write_token_kubeconfig(path: &Path, server: &str, ca: &Path, token: &str) -> Result<()> {
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: lab\n  cluster:\n    server: {server}\n    \
+         certificate-authority: {}\nusers:\n- name: sa\n  user:\n    token: {token}\ncontexts:\n- name: lab\n  \
+         context:\n    cluster: lab\n    user: sa\ncurrent-context: lab\n",
+        ca.display()
+    );
+    std::fs::write(path, text).map_err(Error::io(format!("writing {}", path.display())))
+}
+
 /// The CRD manifests of this repository (config/crd), if it has them yet.
 pub fn crd_dir() -> Option<PathBuf> {
     let dir = repo_root().join("config/crd");

@@ -270,6 +270,17 @@ impl Lab {
         cluster::kubectl(&self.record.testcluster, &self.state.kubeconfig(), &["apply", "-f", "-"], yaml)
     }
 
+    /// A kubeconfig (for use inside the lab) that authenticates as a ServiceAccount, with a
+    /// token from the TokenRequest API, valid for a day.
+    pub fn service_account_kubeconfig(&self, namespace: &str, name: &str) -> Result<PathBuf> {
+        let token = self.kubectl(&["create", "token", name, "-n", namespace, "--duration=24h"])?;
+        let path = self.state.cluster().join(format!("kubeconfig-{namespace}-{name}"));
+        let ca = self.state.cluster().join("pki/ca.crt");
+        let server = format!("https://{}:{}", self.plan.apiserver(), crate::plan::APISERVER_PORT);
+        cluster::write_token_kubeconfig(&path, &server, &ca, token.trim())?;
+        Ok(path)
+    }
+
     /// Installs FerroLB's CRDs (config/crd) and waits until the apiserver serves them.
     pub fn install_crds(&self) -> Result<()> {
         let dir = cluster::crd_dir().ok_or_else(|| Error::Failed("this repository has no config/crd yet".into()))?;
@@ -282,6 +293,8 @@ impl Lab {
             "-l",
             "app.kubernetes.io/part-of=ferrolb",
         ])?;
+        // FerroLB's own namespace, where it looks for Secrets named without a namespace.
+        self.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ferrolb-system\n")?;
         Ok(())
     }
 
@@ -389,9 +402,23 @@ impl Lab {
         let speaker = dir.join("ferrolb-speaker");
         let kubeconfig = self.state.kubeconfig_in_lab().to_string_lossy().into_owned();
         if controller.is_file() {
+            // With its own ServiceAccount and RBAC (config/rbac) when the repository has them,
+            // so that every test that runs the controller also checks its permissions.
+            let controller_kubeconfig = match cluster::rbac_dir() {
+                Some(rbac) => {
+                    progress.step("applying FerroLB's RBAC (config/rbac)");
+                    self.kubectl(&["apply", "-k", &rbac.to_string_lossy()])?;
+                    self.service_account_kubeconfig("ferrolb-system", "ferrolb-controller")?
+                }
+                None => self.state.kubeconfig_in_lab(),
+            };
             progress.step("starting ferrolb-controller in cp");
             let cp = self.netns("cp")?.to_owned();
-            self.spawn("ferrolb-controller", "cp", &cp, &controller, &[], &[("KUBECONFIG", kubeconfig.clone())])?;
+            let env = [
+                ("KUBECONFIG", controller_kubeconfig.to_string_lossy().into_owned()),
+                ("POD_NAMESPACE", "ferrolb-system".to_owned()),
+            ];
+            self.spawn("ferrolb-controller", "cp", &cp, &controller, &[], &env)?;
         } else {
             progress.step(&format!(
                 "ferrolb-controller is not built yet ({} missing): running without it",

@@ -237,5 +237,18 @@ async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
             }
         }
     }
+    let sample = ferrolb_lab::cluster::repo_root().join(match lab.record().mode {
+        Mode::L2 => "config/samples/layer2.yaml",
+        Mode::Bgp => "config/samples/bgp.yaml",
+    });
+    if sample.is_file() {
+        let path = sample.to_string_lossy();
+        println!("\n$ kubectl apply -f {path}");
+        print!("{}", lab.kubectl(&["apply", "-f", &path])?);
+        // Give the controller a moment to judge the objects.
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        println!("$ kubectl get ferrolb");
+        print!("{}", lab.kubectl(&["get", "ferrolb"])?);
+    }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -1,0 +1,173 @@
+//! What the Accepted condition of a configuration object should say, and whether that calls
+//! for an Event: a pure decision from the verdict and the condition the object already has.
+
+use ferrolb_core::config::Problem;
+use ferrolb_crds::ACCEPTED;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+/// Longest condition message written; longer ones are cut (the API allows 32 KiB, people read less).
+const MAX_MESSAGE: usize = 1024;
+
+/// An Event to record on the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSpec {
+    /// Warning (refused) or Normal (accepted again).
+    pub warning: bool,
+    /// CamelCase reason.
+    pub reason: String,
+    /// The message.
+    pub note: String,
+}
+
+/// A status change to write: the new Accepted condition, and maybe an Event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    /// The whole new Accepted condition.
+    pub condition: Condition,
+    /// The Event to record, if the change deserves one.
+    pub event: Option<EventSpec>,
+}
+
+/// The condition message for a verdict.
+pub fn message(problems: &[Problem]) -> String {
+    if problems.is_empty() {
+        return "valid and in use".into();
+    }
+    let mut text = problems
+        .iter()
+        .map(|p| match &p.other {
+            Some(other) if !p.message.contains(&other.to_string()) => format!("{p} ({other})"),
+            _ => p.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    if text.len() > MAX_MESSAGE {
+        let cut = (0..=MAX_MESSAGE).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        text.truncate(cut);
+        text.push_str(" ...");
+    }
+    text
+}
+
+/// The update an object needs so that its Accepted condition tells `problems`, or None when it
+/// already does. `existing` are the object's current conditions.
+pub fn update(problems: &[Problem], generation: Option<i64>, existing: &[Condition], now: &Time) -> Option<Update> {
+    let accepted = problems.is_empty();
+    let status = if accepted { "True" } else { "False" };
+    let reason = problems.first().map_or_else(|| ACCEPTED.to_owned(), |p| p.reason.to_string());
+    let message = message(problems);
+    let current = existing.iter().find(|c| c.type_ == ACCEPTED);
+    if let Some(c) = current
+        && c.status == status
+        && c.reason == reason
+        && c.message == message
+        && c.observed_generation == generation
+    {
+        return None;
+    }
+    let transition = match current {
+        Some(c) if c.status == status => c.last_transition_time.clone(),
+        _ => now.clone(),
+    };
+    let changed_meaning = current.is_none_or(|c| c.status != status || c.message != message);
+    let event = match (accepted, current) {
+        (false, _) if changed_meaning => {
+            Some(EventSpec { warning: true, reason: reason.clone(), note: message.clone() })
+        }
+        (true, Some(c)) if c.status == "False" => Some(EventSpec {
+            warning: false,
+            reason: ACCEPTED.into(),
+            note: "the object is valid again and in use".into(),
+        }),
+        _ => None,
+    };
+    Some(Update {
+        condition: Condition {
+            type_: ACCEPTED.into(),
+            status: status.into(),
+            reason,
+            message,
+            observed_generation: generation,
+            last_transition_time: transition,
+        },
+        event,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrolb_core::config::{Kind, ObjectRef, Reason};
+
+    fn at(secs: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(secs).expect("valid time"))
+    }
+
+    fn overlap() -> Problem {
+        Problem {
+            field: "spec.addresses[0]".into(),
+            reason: Reason::AddressesOverlap,
+            message: "203.0.113.0/25 overlaps 203.0.113.0/24 of IPAddressPool a, which was created first".into(),
+            other: Some(ObjectRef::new(Kind::IPAddressPool, "a")),
+        }
+    }
+
+    #[test]
+    fn a_new_valid_object_is_accepted_quietly() {
+        let u = update(&[], Some(1), &[], &at(10)).expect("an update");
+        assert_eq!((u.condition.status.as_str(), u.condition.reason.as_str()), ("True", "Accepted"));
+        assert_eq!(u.condition.observed_generation, Some(1));
+        assert_eq!(u.event, None);
+    }
+
+    #[test]
+    fn a_refused_object_says_why_and_gets_a_warning() {
+        let u = update(&[overlap()], Some(2), &[], &at(10)).expect("an update");
+        assert_eq!(u.condition.status, "False");
+        assert_eq!(u.condition.reason, "AddressesOverlap");
+        assert!(u.condition.message.starts_with("spec.addresses[0]: 203.0.113.0/25 overlaps"));
+        let e = u.event.expect("an event");
+        assert!(e.warning);
+        assert_eq!(e.reason, "AddressesOverlap");
+    }
+
+    #[test]
+    fn nothing_to_write_when_the_condition_already_says_it() {
+        let first = update(&[overlap()], Some(2), &[], &at(10)).expect("an update");
+        assert_eq!(update(&[overlap()], Some(2), std::slice::from_ref(&first.condition), &at(20)), None);
+    }
+
+    #[test]
+    fn a_new_generation_with_the_same_verdict_keeps_the_transition_time_and_stays_quiet() {
+        let first = update(&[overlap()], Some(2), &[], &at(10)).expect("an update");
+        let again = update(&[overlap()], Some(3), &[first.condition], &at(20)).expect("an update");
+        assert_eq!(again.condition.last_transition_time, at(10));
+        assert_eq!(again.event, None);
+    }
+
+    #[test]
+    fn a_fixed_object_flips_back_with_a_normal_event() {
+        let refused = update(&[overlap()], Some(2), &[], &at(10)).expect("an update");
+        let fixed = update(&[], Some(3), &[refused.condition], &at(20)).expect("an update");
+        assert_eq!(fixed.condition.status, "True");
+        assert_eq!(fixed.condition.last_transition_time, at(20));
+        let e = fixed.event.expect("an event");
+        assert!(!e.warning);
+        assert_eq!(e.reason, "Accepted");
+    }
+
+    #[test]
+    fn the_other_object_is_named_once() {
+        let mut p = overlap();
+        assert!(!message(std::slice::from_ref(&p)).contains("(IPAddressPool a)"), "already in the message");
+        p.message = "overlaps another pool".into();
+        assert!(message(&[p]).ends_with("(IPAddressPool a)"));
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let many: Vec<Problem> = (0..100).map(|_| overlap()).collect();
+        let m = message(&many);
+        assert!(m.len() <= MAX_MESSAGE + 4 && m.ends_with(" ..."));
+    }
+}
