@@ -75,3 +75,138 @@ async fn references_to_missing_objects_are_flagged_until_they_exist() -> Result 
     wait_accepted::<BGPPeer>(&mut lab, "router", "True", WITHIN).await?;
     Ok(())
 }
+
+/// One mistake between objects: what exists first, the object that collides with it or
+/// misses something, how it must be flagged, and the change that fixes it.
+struct Case {
+    name: &'static str,
+    first: &'static str,
+    then: &'static str,
+    refused: (&'static str, &'static str),
+    reason: &'static str,
+    says: &'static [&'static str],
+    fix: &'static str,
+}
+
+const PEER: &str =
+    "kind: BGPPeer\nmetadata: {name: a-router}\nspec: {myASN: 64600, peerASN: 64512, peerAddress: 198.51.100.1}\n";
+const POOL24: &str = "kind: IPAddressPool\nmetadata: {name: a-pool}\nspec: {addresses: [203.0.113.0/24]}\n";
+
+const CASES: &[Case] = &[
+    Case {
+        name: "advertisement to a peer that does not exist",
+        first: POOL24,
+        then: "kind: BGPAdvertisement\nmetadata: {name: b-adv}\nspec: {peers: [a-router]}\n",
+        refused: ("BGPAdvertisement", "b-adv"),
+        reason: "ReferenceNotFound",
+        says: &["spec.peers[0]", "a-router"],
+        fix: PEER,
+    },
+    Case {
+        name: "community alias that no Community defines",
+        first: POOL24,
+        then: "kind: BGPAdvertisement\nmetadata: {name: b-adv}\nspec: {communities: [keep-local]}\n",
+        refused: ("BGPAdvertisement", "b-adv"),
+        reason: "ReferenceNotFound",
+        says: &["spec.communities[0]", "keep-local"],
+        fix: "kind: Community\nmetadata: {name: a-aliases}\nspec: {communities: [{name: keep-local, value: '65535:65282'}]}\n",
+    },
+    Case {
+        name: "peer naming a BFD profile that does not exist",
+        first: POOL24,
+        then: "kind: BGPPeer\nmetadata: {name: b-router}\nspec: {myASN: 64600, peerASN: 64512, peerAddress: 198.51.100.1, bfdProfile: fast}\n",
+        refused: ("BGPPeer", "b-router"),
+        reason: "ReferenceNotFound",
+        says: &["spec.bfdProfile", "fast"],
+        fix: "kind: BFDProfile\nmetadata: {name: fast}\nspec: {receiveInterval: 100}\n",
+    },
+    Case {
+        name: "peer whose password Secret is not basic-auth",
+        first: "apiVersion: v1\nkind: Secret\nmetadata: {name: opaque, namespace: ferrolb-system}\nstringData: {password: x}\n",
+        then: "kind: BGPPeer\nmetadata: {name: b-router}\nspec: {myASN: 64600, peerASN: 64512, peerAddress: 198.51.100.1, passwordSecret: {name: opaque}}\n",
+        refused: ("BGPPeer", "b-router"),
+        // The controller reads only basic-auth Secrets (all it needs), so the message says
+        // the Secret is missing as one.
+        reason: "ReferenceNotFound",
+        says: &["spec.passwordSecret", "ferrolb-system/opaque", "kubernetes.io/basic-auth"],
+        fix: "kind: BGPPeer\nmetadata: {name: b-router}\nspec: {myASN: 64600, peerASN: 64512, peerAddress: 198.51.100.1, password: x}\n",
+    },
+    Case {
+        name: "two peers for one session",
+        first: PEER,
+        then: "kind: BGPPeer\nmetadata: {name: b-router}\nspec: {myASN: 64600, peerASN: 64512, peerAddress: 198.51.100.1}\n",
+        refused: ("BGPPeer", "b-router"),
+        reason: "Duplicate",
+        says: &["a-router"],
+        fix: "kind: BGPPeer\nmetadata: {name: b-router}\nspec: {myASN: 64600, peerASN: 64512, peerAddress: '2001:db8:1::1'}\n",
+    },
+    Case {
+        name: "one community name, two values",
+        first: "kind: Community\nmetadata: {name: a-aliases}\nspec: {communities: [{name: mine, value: '64600:1'}]}\n",
+        then: "kind: Community\nmetadata: {name: b-aliases}\nspec: {communities: [{name: mine, value: '64600:2'}]}\n",
+        refused: ("Community", "b-aliases"),
+        reason: "Duplicate",
+        says: &["spec.communities[0]", "a-aliases"],
+        fix: "kind: Community\nmetadata: {name: b-aliases}\nspec: {communities: [{name: yours, value: '64600:2'}]}\n",
+    },
+    Case {
+        name: "aggregation wider than the pool",
+        first: POOL24,
+        then: "kind: BGPAdvertisement\nmetadata: {name: b-adv}\nspec: {ipAddressPools: [a-pool], aggregationLength: 16}\n",
+        refused: ("BGPAdvertisement", "b-adv"),
+        reason: "AggregationTooShort",
+        says: &["spec.aggregationLength", "a-pool"],
+        fix: "kind: BGPAdvertisement\nmetadata: {name: b-adv}\nspec: {ipAddressPools: [a-pool], aggregationLength: 24}\n",
+    },
+    Case {
+        name: "two localPrefs for one pool and peer",
+        first: "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: a-pool}\nspec: {addresses: [203.0.113.0/24]}\n---\n\
+                apiVersion: ferrolb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: a-adv}\nspec: {localPref: 100}\n",
+        then: "kind: BGPAdvertisement\nmetadata: {name: b-adv}\nspec: {localPref: 200}\n",
+        refused: ("BGPAdvertisement", "b-adv"),
+        reason: "Conflict",
+        says: &["spec.localPref", "a-adv"],
+        fix: "kind: BGPAdvertisement\nmetadata: {name: b-adv}\nspec: {localPref: 100}\n",
+    },
+    Case {
+        name: "IPv6 range written backwards (beyond what CEL checks)",
+        first: POOL24,
+        then: "kind: IPAddressPool\nmetadata: {name: b-pool}\nspec: {addresses: ['2001:db8:1::2ff-2001:db8:1::200']}\n",
+        refused: ("IPAddressPool", "b-pool"),
+        reason: "InvalidField",
+        says: &["spec.addresses[0]"],
+        fix: "kind: IPAddressPool\nmetadata: {name: b-pool}\nspec: {addresses: ['2001:db8:1::200-2001:db8:1::2ff']}\n",
+    },
+];
+
+fn with_api_version(yaml: &str) -> String {
+    if yaml.starts_with("apiVersion") { yaml.to_owned() } else { format!("apiVersion: ferrolb.io/v1beta1\n{yaml}") }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_mistake_between_objects_is_flagged_on_the_right_object_and_cleared_by_the_fix() -> Result {
+    let mut lab = lab_with_controller().await?;
+    let mut slowest = Duration::ZERO;
+    for case in CASES {
+        lab.apply(&with_api_version(case.first))?;
+        lab.apply(&with_api_version(case.then))?;
+        let (kind, name) = case.refused;
+        let (c, took) = ferrolb_e2e::wait_accepted_kind(&mut lab, kind, name, "False", WITHIN)
+            .await
+            .map_err(|e| format!("{}: {e}", case.name))?;
+        slowest = slowest.max(took);
+        assert_eq!(c.reason, case.reason, "{}: {}", case.name, c.message);
+        for s in case.says {
+            assert!(c.message.contains(s), "{}: the message lacks {s:?}: {}", case.name, c.message);
+        }
+        lab.apply(&with_api_version(case.fix))?;
+        let (_, took) = ferrolb_e2e::wait_accepted_kind(&mut lab, kind, name, "True", WITHIN)
+            .await
+            .map_err(|e| format!("{} (after the fix): {e}", case.name))?;
+        slowest = slowest.max(took);
+        lab.kubectl(&["delete", "--wait", "ferrolb", "--all"])?;
+        lab.kubectl(&["delete", "--ignore-not-found", "-n", "ferrolb-system", "secret", "--all"])?;
+    }
+    eprintln!("slowest verdict: {slowest:?}");
+    Ok(())
+}

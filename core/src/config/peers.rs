@@ -46,7 +46,9 @@ impl<'a> Secrets<'a> {
             problems.add_with(
                 field,
                 Reason::ReferenceNotFound,
-                format!("names Secret {full}, which does not exist"),
+                // The controller reads only basic-auth Secrets, so "missing" may also mean
+                // "of another type": say both.
+                format!("names Secret {full}, which does not exist as a Secret of type {BASIC_AUTH}"),
                 other,
             );
             return None;

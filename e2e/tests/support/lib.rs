@@ -51,3 +51,23 @@ pub async fn wait_accepted<K: kube::Resource<DynamicType = ()>>(
     }
     Err(format!("{kind} {name} did not become Accepted={status} within {timeout:?}; last seen: {last}"))
 }
+
+/// [`wait_accepted`] for a kind given by name (IPAddressPool, BGPPeer, ...).
+pub async fn wait_accepted_kind(
+    lab: &mut Lab,
+    kind: &str,
+    name: &str,
+    status: &str,
+    timeout: Duration,
+) -> Result<(Condition, Duration), String> {
+    use ferrolb_crds::*;
+    match kind {
+        "IPAddressPool" => wait_accepted::<IPAddressPool>(lab, name, status, timeout).await,
+        "L2Advertisement" => wait_accepted::<L2Advertisement>(lab, name, status, timeout).await,
+        "BGPAdvertisement" => wait_accepted::<BGPAdvertisement>(lab, name, status, timeout).await,
+        "BGPPeer" => wait_accepted::<BGPPeer>(lab, name, status, timeout).await,
+        "BFDProfile" => wait_accepted::<BFDProfile>(lab, name, status, timeout).await,
+        "Community" => wait_accepted::<Community>(lab, name, status, timeout).await,
+        other => Err(format!("{other} is not a FerroLB configuration kind")),
+    }
+}
