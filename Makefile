@@ -14,6 +14,8 @@ demo: setup build testcluster
 
 ## test: install what is missing, then lint and run every test (unit, integration, end-to-end)
 test: setup lint testcluster
+	@# The end-to-end tests run the real binaries (controller, speaker) in the lab: build them first.
+	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
 
 setup:
