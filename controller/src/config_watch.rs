@@ -2,13 +2,14 @@
 //! rebuilds the Config on every change (core decides), writes each object's Accepted
 //! condition and records Events (config_status decides which). It decides nothing itself.
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use ferrolb_core::config::{Config, Kind, ObjectRef};
 use ferrolb_crds::{BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement};
 use futures::stream::{BoxStream, SelectAll};
-use futures::{StreamExt, future};
+use futures::{FutureExt, StreamExt, future};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -19,10 +20,12 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::{Value, json};
 use tokio::sync::watch;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::config_objects::{Raw, decode};
 use crate::config_status::update;
+use crate::http::Health;
+use crate::metrics::{ErrorLabels, ObjectLabels};
 
 /// The field manager and Event reporter name.
 pub const MANAGER: &str = "ferrolb-controller";
@@ -67,13 +70,21 @@ fn values(store: &Store<DynamicObject>) -> Vec<Value> {
     store.state().iter().filter_map(|o| serde_json::to_value(o.as_ref()).ok()).collect()
 }
 
-/// Watches configuration until `shutdown` fires, publishing each new Config on `configs`.
-pub async fn run(
-    client: Client,
-    own_namespace: String,
-    configs: watch::Sender<Config>,
-    mut shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+/// What the configuration loop needs besides the client.
+pub struct Context {
+    /// The namespace FerroLB runs in.
+    pub own_namespace: String,
+    /// Where each new Config is published.
+    pub configs: watch::Sender<Config>,
+    /// Whether this replica leads (only the leader writes).
+    pub leading: watch::Receiver<bool>,
+    /// Readiness and metrics.
+    pub health: Arc<Health>,
+}
+
+/// Watches configuration until `shutdown` fires, publishing each new Config, and (while
+/// leading) writing each object's Accepted condition.
+pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
     let mut triggers = SelectAll::new();
     let all = watcher::Config::default();
     let kinds = vec![
@@ -99,6 +110,8 @@ pub async fn run(
         tokio::select! {
             _ = shutdown.changed() => return Ok(()),
             next = triggers.next() => if next.is_none() { return Ok(()) },
+            // A new leader writes whatever its predecessor left undone.
+            changed = ctx.leading.changed() => if changed.is_err() { return Ok(()) },
         }
         let started = tokio::time::Instant::now();
         while started.elapsed() < MAX_DELAY {
@@ -107,11 +120,24 @@ pub async fn run(
                 _ => break,
             }
         }
-        for w in kinds.iter().chain([&secrets]) {
-            w.store.wait_until_ready().await.context("a configuration watch stopped")?;
+        // Judge nothing before every kind is listed (a missing pool would look refused). Never
+        // wait for that here: the watches only progress while `triggers` is polled, and their
+        // initial lists end with a trigger that brings us back.
+        let listed = kinds.iter().chain([&secrets]).all(|w| w.store.wait_until_ready().now_or_never().is_some());
+        if !listed {
+            continue;
         }
-        let config = reconcile(&client, &recorder, &kinds, &secrets, &own_namespace).await;
-        configs.send_replace(config);
+        ctx.health.ready.store(true, Ordering::Relaxed);
+        let leading = *ctx.leading.borrow_and_update();
+        if ctx.health.metrics.leader.get() != i64::from(leading) {
+            info!(leading, "leadership changed");
+        }
+        ctx.health.metrics.leader.set(i64::from(leading));
+        let started = std::time::Instant::now();
+        let config = reconcile(&client, &recorder, &kinds, &secrets, &ctx, leading).await;
+        ctx.health.metrics.reconcile_duration.observe(started.elapsed().as_secs_f64());
+        debug!(leading, took = ?started.elapsed(), "configuration rebuilt");
+        ctx.configs.send_replace(config);
     }
 }
 
@@ -120,7 +146,8 @@ async fn reconcile(
     recorder: &Recorder,
     kinds: &[Watched],
     secrets: &Watched,
-    own_namespace: &str,
+    ctx: &Context,
+    leading: bool,
 ) -> Config {
     let by_kind = |k: Kind| kinds.iter().find(|w| w.kind == k).map(|w| values(&w.store)).unwrap_or_default();
     let raw = Raw {
@@ -132,15 +159,25 @@ async fn reconcile(
         communities: by_kind(Kind::Community),
         secrets: values(&secrets.store),
     };
-    let decoded = decode(&raw, own_namespace);
+    let decoded = decode(&raw, &ctx.own_namespace);
     let (config, mut verdicts) = Config::from_objects(&decoded.objects);
     for (object, problem) in decoded.undecodable {
         verdicts.0.entry(object).or_default().push(problem);
     }
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     for w in kinds {
+        let objects = w.store.state();
+        let refused =
+            objects.iter().filter(|o| !verdicts.problems(&ObjectRef::new(w.kind, o.name_any())).is_empty()).count();
+        for (accepted, count) in [("true", objects.len() - refused), ("false", refused)] {
+            let labels = ObjectLabels { kind: w.kind.to_string(), accepted: accepted.into() };
+            ctx.health.metrics.config_objects.get_or_create(&labels).set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+        if !leading {
+            continue;
+        }
         let api = Api::<DynamicObject>::all_with(client.clone(), &w.resource);
-        for obj in w.store.state() {
+        for obj in objects {
             let name = obj.name_any();
             let object = ObjectRef::new(w.kind, name.clone());
             let existing: Vec<Condition> = obj
@@ -156,7 +193,10 @@ async fn reconcile(
                 let patch = json!({"status": {"conditions": [&change.condition]}});
                 match api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
                     Ok(_) => info!(accepted = %change.condition.status, reason = %change.condition.reason, message = %change.condition.message, "status written"),
-                    Err(error) => warn!(%error, "writing status failed; retried on the next change"),
+                    Err(error) => {
+                        ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "StatusWrite".into() }).inc();
+                        warn!(%error, "writing status failed; retried on the next change")
+                    }
                 }
                 if let Some(e) = change.event {
                     let event = Event {

@@ -6,6 +6,10 @@
 //! Pure decisions: [`config_objects`] (decoding), [`config_status`] (what to write). The kube
 //! edge: [`config_watch`].
 
+pub mod allocator;
 pub mod config_objects;
 pub mod config_status;
 pub mod config_watch;
+pub mod http;
+pub mod leader;
+pub mod metrics;

@@ -1,7 +1,13 @@
-//! `ferrolb-controller`: watches FerroLB's configuration and reports on it.
+//! `ferrolb-controller`: watches FerroLB's configuration and reports on it. Several replicas
+//! may run; one leads (a Lease) and only it writes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
 use clap::Parser;
+use ferrolb_controller::{config_watch, http, leader, metrics};
 use ferrolb_core::config::Config;
 use tokio::sync::watch;
 
@@ -9,12 +15,28 @@ use tokio::sync::watch;
 #[derive(Parser)]
 #[command(name = "ferrolb-controller", version, about)]
 struct Args {
-    /// The namespace FerroLB runs in: where a BGPPeer's passwordSecret without namespace is.
+    /// The namespace FerroLB runs in: its Lease, and where a passwordSecret without namespace is.
     #[arg(long, env = "POD_NAMESPACE", default_value = "ferrolb-system")]
     namespace: String,
+    /// This replica's name in the leader election (default: the host name and process id).
+    #[arg(long, env = "POD_NAME")]
+    identity: Option<String>,
+    /// Take part in leader election; with false, this replica always writes (one replica only!).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, default_value = "0.0.0.0:7472")]
+    metrics_addr: SocketAddr,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
+}
+
+fn identity(args: &Args) -> String {
+    args.identity.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        format!("{}-{}", host.trim(), std::process::id())
+    })
 }
 
 #[tokio::main]
@@ -30,6 +52,9 @@ async fn main() -> anyhow::Result<()> {
 
     let client =
         kube::Client::try_default().await.context("connecting to the Kubernetes API (KUBECONFIG or in-cluster)")?;
+    let health = Arc::new(http::Health { ready: AtomicBool::new(false), metrics: metrics::Metrics::default() });
+    let serving = tokio::spawn(http::serve(args.metrics_addr, health.clone()));
+
     let (shutdown_tx, shutdown) = watch::channel(false);
     tokio::spawn(async move {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -46,7 +71,20 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);
     });
+
+    let me = identity(&args);
+    let election =
+        if args.leader_elect { Some(leader::join(client.clone(), &args.namespace, &me).await?) } else { None };
+    let leading = election.as_ref().map_or_else(leader::alone, |e| e.leading.clone());
     let (configs, _config) = watch::channel(Config::default());
-    tracing::info!(namespace = %args.namespace, "ferrolb-controller starting: validating configuration");
-    ferrolb_controller::config_watch::run(client, args.namespace, configs, shutdown).await
+    tracing::info!(namespace = %args.namespace, identity = %me, leader_elect = args.leader_elect, "ferrolb-controller starting");
+    let ctx = config_watch::Context { own_namespace: args.namespace.clone(), configs, leading, health };
+    let result = tokio::select! {
+        r = config_watch::run(client, ctx, shutdown) => r,
+        r = serving => r.context("the metrics server task failed")?.context("the metrics server failed"),
+    };
+    if let Some(election) = election {
+        election.leave().await;
+    }
+    result
 }

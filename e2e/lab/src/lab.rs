@@ -32,13 +32,23 @@ pub struct LabOptions {
     pub router: RouterKind,
     /// Start FerroLB's controller and speakers when their binaries are built.
     pub ferrolb: bool,
+    /// How many controller replicas to run (they elect a leader).
+    pub controllers: u8,
     /// Print progress lines on stderr.
     pub verbose: bool,
 }
 
 impl Default for LabOptions {
     fn default() -> Self {
-        Self { name: "demo".into(), nodes: 3, mode: Mode::L2, router: RouterKind::Frr, ferrolb: true, verbose: true }
+        Self {
+            name: "demo".into(),
+            nodes: 3,
+            mode: Mode::L2,
+            router: RouterKind::Frr,
+            ferrolb: true,
+            controllers: 1,
+            verbose: true,
+        }
     }
 }
 
@@ -142,6 +152,7 @@ impl Lab {
             mode: opts.mode,
             router: opts.router,
             ferrolb: opts.ferrolb,
+            controllers: opts.controllers,
             testcluster,
             daemons: Vec::new(),
         };
@@ -412,13 +423,19 @@ impl Lab {
                 }
                 None => self.state.kubeconfig_in_lab(),
             };
-            progress.step("starting ferrolb-controller in cp");
             let cp = self.netns("cp")?.to_owned();
-            let env = [
-                ("KUBECONFIG", controller_kubeconfig.to_string_lossy().into_owned()),
-                ("POD_NAMESPACE", "ferrolb-system".to_owned()),
-            ];
-            self.spawn("ferrolb-controller", "cp", &cp, &controller, &[], &env)?;
+            for i in 1..=self.record.controllers.max(1) {
+                progress.step(&format!("starting ferrolb-controller replica {i} in cp"));
+                let name = if i == 1 { "ferrolb-controller".to_owned() } else { format!("ferrolb-controller-{i}") };
+                let env = [
+                    ("KUBECONFIG", controller_kubeconfig.to_string_lossy().into_owned()),
+                    ("POD_NAMESPACE", "ferrolb-system".to_owned()),
+                    ("POD_NAME", name.clone()),
+                ];
+                // Replicas share the cp namespace, so each needs its own metrics port.
+                let args = vec!["--metrics-addr".to_owned(), format!("0.0.0.0:{}", 7471 + u16::from(i))];
+                self.spawn(&name, "cp", &cp, &controller, &args, &env)?;
+            }
         } else {
             progress.step(&format!(
                 "ferrolb-controller is not built yet ({} missing): running without it",

@@ -32,6 +32,9 @@ enum Command {
         /// Do not start FerroLB's controller and speakers even if they are built.
         #[arg(long)]
         no_ferrolb: bool,
+        /// Controller replicas (they elect a leader).
+        #[arg(long, default_value_t = 1)]
+        controllers: u8,
     },
     /// Stop a lab's processes and remove its namespaces, links and state.
     Down {
@@ -108,8 +111,9 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
     match command {
-        Command::Up { name, nodes, mode, router, no_ferrolb } => {
-            let lab = Lab::up(LabOptions { name, nodes, mode, router, ferrolb: !no_ferrolb, verbose: true }).await?;
+        Command::Up { name, nodes, mode, router, no_ferrolb, controllers } => {
+            let opts = LabOptions { name, nodes, mode, router, ferrolb: !no_ferrolb, controllers, verbose: true };
+            let lab = Lab::up(opts).await?;
             print_summary(&lab);
             lab.detach();
         }

@@ -36,10 +36,17 @@ pub struct Record {
     pub router: RouterKind,
     /// Whether FerroLB's own processes were wanted.
     pub ferrolb: bool,
+    /// How many controller replicas run.
+    #[serde(default = "one")]
+    pub controllers: u8,
     /// The testcluster binary (its directory also holds the matching kubectl).
     pub testcluster: PathBuf,
     /// Every process started, in order.
     pub daemons: Vec<Daemon>,
+}
+
+fn one() -> u8 {
+    1
 }
 
 /// Paths inside one lab's state directory.
