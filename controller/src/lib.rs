@@ -13,3 +13,5 @@ pub mod config_watch;
 pub mod http;
 pub mod leader;
 pub mod metrics;
+pub mod service_watch;
+pub mod services;

@@ -7,7 +7,8 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
 use clap::Parser;
-use ferrolb_controller::{config_watch, http, leader, metrics};
+use ferrolb_controller::services::spec::ClassPolicy;
+use ferrolb_controller::{config_watch, http, leader, metrics, service_watch};
 use ferrolb_core::config::Config;
 use tokio::sync::watch;
 
@@ -24,6 +25,13 @@ struct Args {
     /// Take part in leader election; with false, this replica always writes (one replica only!).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     leader_elect: bool,
+    /// The loadBalancerClass FerroLB serves (Services with no class are served too, unless
+    /// --only-lb-class).
+    #[arg(long, default_value = ferrolb_controller::services::spec::DEFAULT_CLASS)]
+    lb_class: String,
+    /// Serve only Services whose loadBalancerClass is --lb-class.
+    #[arg(long)]
+    only_lb_class: bool,
     /// Address of /metrics, /healthz and /readyz.
     #[arg(long, default_value = "0.0.0.0:7472")]
     metrics_addr: SocketAddr,
@@ -76,11 +84,18 @@ async fn main() -> anyhow::Result<()> {
     let election =
         if args.leader_elect { Some(leader::join(client.clone(), &args.namespace, &me).await?) } else { None };
     let leading = election.as_ref().map_or_else(leader::alone, |e| e.leading.clone());
-    let (configs, _config) = watch::channel(Config::default());
-    tracing::info!(namespace = %args.namespace, identity = %me, leader_elect = args.leader_elect, "ferrolb-controller starting");
+    let (configs, config) = watch::channel(Config::default());
+    tracing::info!(namespace = %args.namespace, identity = %me, leader_elect = args.leader_elect, class = %args.lb_class, "ferrolb-controller starting");
+    let services = service_watch::Context {
+        class: ClassPolicy { class: args.lb_class.clone(), require_class: args.only_lb_class },
+        configs: config,
+        leading: leading.clone(),
+        health: health.clone(),
+    };
     let ctx = config_watch::Context { own_namespace: args.namespace.clone(), configs, leading, health };
     let result = tokio::select! {
-        r = config_watch::run(client, ctx, shutdown) => r,
+        r = config_watch::run(client.clone(), ctx, shutdown.clone()) => r,
+        r = service_watch::run(client, services, shutdown) => r,
         r = serving => r.context("the metrics server task failed")?.context("the metrics server failed"),
     };
     if let Some(election) = election {

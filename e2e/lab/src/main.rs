@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ferrolb_lab::{Backend, Lab, LabOptions, Mode, RouterKind, all_labs, down};
+use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, RouterKind, all_labs, down};
 
 /// FerroLB's lab: a real Kubernetes control plane and a routed network of namespaces.
 #[derive(Parser)]
@@ -225,7 +225,7 @@ async fn status(name: &str) {
 }
 
 async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
-    let lab = Lab::attach(name).await?;
+    let mut lab = Lab::attach(name).await?;
     println!("$ kubectl get nodes -o wide");
     print!("{}", lab.kubectl(&["get", "nodes", "-o", "wide"])?);
     let mut failed = 0;
@@ -253,6 +253,20 @@ async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         println!("$ kubectl get ferrolb");
         print!("{}", lab.kubectl(&["get", "ferrolb"])?);
+        let web = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n\
+                   spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}\n";
+        println!("\n$ kubectl apply -f - <<< 'a Service web of type LoadBalancer'");
+        print!("{}", lab.apply(web)?);
+        lab.backends("default", "web", &lab.plan().nodes().map(|n| Backend { node: n.name.clone(), health: Health::Ready }).collect::<Vec<_>>()).await?;
+        // The controller answers in milliseconds; give a just-started one a few seconds.
+        for _ in 0..50 {
+            if !lab.kubectl(&["get", "svc", "web", "-o", "jsonpath={.status.loadBalancer.ingress}"])?.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        println!("$ kubectl get svc web");
+        print!("{}", lab.kubectl(&["get", "svc", "web"])?);
     }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

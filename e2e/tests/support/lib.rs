@@ -71,3 +71,78 @@ pub async fn wait_accepted_kind(
         other => Err(format!("{other} is not a FerroLB configuration kind")),
     }
 }
+
+/// A Service's `status.loadBalancer.ingress` addresses, once it has `count` of them, and how
+/// long that took.
+pub async fn wait_ingress(
+    lab: &mut Lab,
+    namespace: &str,
+    name: &str,
+    count: usize,
+    timeout: Duration,
+) -> Result<(Vec<std::net::IpAddr>, Duration), String> {
+    let client = lab.client().await.map_err(|e| e.to_string())?;
+    let api: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client, namespace);
+    let start = Instant::now();
+    let mut last = String::from("no status");
+    while start.elapsed() < timeout {
+        if let Ok(svc) = api.get(name).await {
+            let ips = ingress(&svc);
+            if ips.len() >= count {
+                return Ok((ips, start.elapsed()));
+            }
+            last = service_condition(&svc).map(|c| format!("{}: {}", c.reason, c.message)).unwrap_or(last);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Err(format!("Service {namespace}/{name} got no {count} address(es) within {timeout:?}; last seen: {last}"))
+}
+
+/// FerroLB's condition on a Service.
+pub fn service_condition(svc: &k8s_openapi::api::core::v1::Service) -> Option<Condition> {
+    svc.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "ferrolb.io/AddressAssigned").cloned()
+}
+
+/// FerroLB's condition on a Service once its status is `status` ("True"/"False").
+pub async fn wait_service_condition(
+    lab: &mut Lab,
+    namespace: &str,
+    name: &str,
+    status: &str,
+    timeout: Duration,
+) -> Result<Condition, String> {
+    let client = lab.client().await.map_err(|e| e.to_string())?;
+    let api: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client, namespace);
+    let start = Instant::now();
+    let mut last = String::from("no condition");
+    while start.elapsed() < timeout {
+        if let Some(c) = api.get(name).await.ok().as_ref().and_then(service_condition) {
+            if c.status == status {
+                return Ok(c);
+            }
+            last = format!("{} {}: {}", c.status, c.reason, c.message);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(format!("Service {namespace}/{name} did not get condition status {status} within {timeout:?}; last: {last}"))
+}
+
+/// A LoadBalancer Service manifest: `extra_spec` and `annotations` are YAML flow mappings'
+/// inner text, e.g. `ipFamilyPolicy: RequireDualStack`.
+pub fn lb_service(name: &str, port: u16, annotations: &str, extra_spec: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: default, annotations: {{{annotations}}}}}\n\
+         spec: {{type: LoadBalancer, selector: {{app: {name}}}, ports: [{{port: {port}, protocol: TCP}}]{}{extra_spec}}}\n",
+        if extra_spec.is_empty() { "" } else { ", " }
+    )
+}
+
+/// The ingress addresses of a Service.
+pub fn ingress(svc: &k8s_openapi::api::core::v1::Service) -> Vec<std::net::IpAddr> {
+    svc.status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|l| l.ingress.as_ref())
+        .map(|i| i.iter().filter_map(|i| i.ip.as_deref()?.parse().ok()).collect())
+        .unwrap_or_default()
+}

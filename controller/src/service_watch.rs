@@ -1,0 +1,290 @@
+//! The kube edge of address assignment: watches Services and Namespaces, takes each new
+//! Config from the configuration loop, asks the pure planner what every served Service should
+//! have, and (while leading) writes the difference: status, pool annotation, Events, and the
+//! pools' counters. It decides nothing itself.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrolb_core::addresses::Family;
+use ferrolb_core::annotations::RequestSource;
+use ferrolb_core::config::Config;
+use ferrolb_crds::IPAddressPool;
+use futures::stream::{BoxStream, SelectAll};
+use futures::{FutureExt, StreamExt, future};
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource, ResourceExt};
+use serde_json::json;
+use tokio::sync::watch;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::allocator::Allocator;
+use crate::config_watch::MANAGER;
+use crate::http::Health;
+use crate::metrics::{ErrorLabels, PoolLabels};
+use crate::services::plan::{View, plan};
+use crate::services::spec::{ClassPolicy, Served, served, status_ips};
+use crate::services::status::{CONDITION, Current, POOL_ANNOTATION, desired, write};
+
+const DEBOUNCE: Duration = Duration::from_millis(10);
+const MAX_DELAY: Duration = Duration::from_millis(100);
+
+/// What the Service loop needs besides the client.
+pub struct Context {
+    /// Which loadBalancerClass FerroLB serves.
+    pub class: ClassPolicy,
+    /// Each new Config, from the configuration loop.
+    pub configs: watch::Receiver<Config>,
+    /// Whether this replica leads (only the leader writes).
+    pub leading: watch::Receiver<bool>,
+    /// Readiness and metrics.
+    pub health: Arc<Health>,
+}
+
+fn watch_all<K>(client: &Client, triggers: &mut SelectAll<BoxStream<'static, ()>>) -> Store<K>
+where
+    K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let (store, writer) = reflector::store();
+    let stream = watcher(Api::<K>::all(client.clone()), watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .filter_map(|event| {
+            future::ready(match event {
+                Ok(_) => Some(()),
+                Err(error) => {
+                    warn!(kind = %K::kind(&()), %error, "watch failed; retrying");
+                    None
+                }
+            })
+        })
+        .boxed();
+    triggers.push(stream);
+    store
+}
+
+/// What this replica last wrote, per Service uid, until the watch shows it back: a second
+/// pass in between must not take a stale status for the truth.
+type Written = HashMap<String, Vec<IpAddr>>;
+
+/// Assigns addresses until `shutdown` fires.
+pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let mut triggers = SelectAll::new();
+    let services: Store<Service> = watch_all(&client, &mut triggers);
+    let namespaces: Store<Namespace> = watch_all(&client, &mut triggers);
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() },
+    );
+    let mut written = Written::new();
+    let mut counted: BTreeMap<String, [Option<i64>; 4]> = BTreeMap::new();
+    let mut have_config = false;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return Ok(()),
+            next = triggers.next() => if next.is_none() { return Ok(()) },
+            changed = ctx.configs.changed() => { if changed.is_err() { return Ok(()) } have_config = true; },
+            changed = ctx.leading.changed() => if changed.is_err() { return Ok(()) },
+        }
+        let started = tokio::time::Instant::now();
+        while started.elapsed() < MAX_DELAY {
+            match tokio::time::timeout(DEBOUNCE, triggers.next()).await {
+                Ok(Some(())) => continue,
+                _ => break,
+            }
+        }
+        let listed = services.wait_until_ready().now_or_never().is_some()
+            && namespaces.wait_until_ready().now_or_never().is_some();
+        let leading = *ctx.leading.borrow_and_update();
+        if !listed || !have_config || !leading {
+            // A standby keeps nothing: on taking over it starts from what the statuses say.
+            written.clear();
+            counted.clear();
+            continue;
+        }
+        let config = ctx.configs.borrow_and_update().clone();
+        let took = std::time::Instant::now();
+        let alloc = assign(&client, &recorder, &ctx, &config, &services, &namespaces, &mut written).await;
+        write_pool_counts(&client, &ctx, &config, &alloc, &mut counted).await;
+        debug!(took = ?took.elapsed(), services = services.state().len(), "addresses reconciled");
+    }
+}
+
+async fn assign(
+    client: &Client,
+    recorder: &Recorder,
+    ctx: &Context,
+    config: &Config,
+    services: &Store<Service>,
+    namespaces: &Store<Namespace>,
+    written: &mut Written,
+) -> Allocator {
+    let labels_of = |ns: &str| -> BTreeMap<String, String> {
+        namespaces
+            .state()
+            .iter()
+            .find(|n| n.name_any() == ns)
+            .and_then(|n| n.metadata.labels.clone())
+            .unwrap_or_default()
+    };
+    let all = services.state();
+    let mut views = Vec::new();
+    let mut by_key = HashMap::new();
+    for svc in &all {
+        let uid = svc.metadata.uid.clone().unwrap_or_default();
+        let in_status = status_ips(svc);
+        if written.get(&uid) == Some(&in_status) {
+            written.remove(&uid);
+        }
+        match served(svc, &labels_of(&svc.namespace().unwrap_or_default()), &ctx.class) {
+            Served::Ours(spec) => {
+                let created = svc.metadata.creation_timestamp.as_ref().map_or(i64::MAX, |t| t.0.as_second());
+                let status_ips = written.get(&uid).cloned().unwrap_or(in_status);
+                by_key.insert(spec.key.clone(), svc.clone());
+                views.push(View { spec: *spec, created, status_ips });
+            }
+            Served::NotOurs(_) => {
+                if has_our_condition(svc) {
+                    forget(client, svc).await;
+                }
+            }
+        }
+    }
+    let requests: HashMap<_, _> = views.iter().map(|v| (v.spec.key.clone(), v.spec.request.clone())).collect();
+    let (outcomes, alloc) = plan(&config.pools, views);
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    for outcome in outcomes {
+        let Some(svc) = by_key.get(&outcome.key) else { continue };
+        let request = requests.get(&outcome.key);
+        let source = request.and_then(|r| r.requested_from).map(|s| match s {
+            RequestSource::Annotation(key) => key,
+            RequestSource::LoadBalancerIp => "spec.loadBalancerIP",
+        });
+        let aliases: Vec<String> =
+            request.map(|r| r.aliases.iter().map(ToString::to_string).collect()).unwrap_or_default();
+        let want = desired(&outcome, source);
+        let current = Current {
+            ips: written
+                .get(svc.metadata.uid.as_deref().unwrap_or_default())
+                .cloned()
+                .unwrap_or_else(|| status_ips(svc)),
+            pools: svc.annotations().get(POOL_ANNOTATION).cloned(),
+            condition: our_condition(svc),
+        };
+        let Some(change) = write(&want, &current, &aliases, &now) else { continue };
+        let span = info_span!("service", service = %outcome.key);
+        async {
+            apply_write(client, recorder, ctx, svc, change, written).await;
+        }
+        .instrument(span)
+        .await;
+    }
+    alloc
+}
+
+fn our_condition(svc: &Service) -> Option<Condition> {
+    svc.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == CONDITION).cloned()
+}
+
+fn has_our_condition(svc: &Service) -> bool {
+    our_condition(svc).is_some() || svc.annotations().contains_key(POOL_ANNOTATION)
+}
+
+async fn apply_write(
+    client: &Client,
+    recorder: &Recorder,
+    ctx: &Context,
+    svc: &Service,
+    change: crate::services::status::Write,
+    written: &mut Written,
+) {
+    let name = svc.name_any();
+    let api: Api<Service> = Api::namespaced(client.clone(), &svc.namespace().unwrap_or_default());
+    let pp = PatchParams::apply(MANAGER).force();
+    if let Some((ips, condition)) = &change.status {
+        let ingress: Vec<_> = ips.iter().map(|ip| json!({"ip": ip.to_string(), "ipMode": "VIP"})).collect();
+        let patch = json!({"apiVersion": "v1", "kind": "Service",
+            "status": {"loadBalancer": {"ingress": ingress}, "conditions": [condition]}});
+        match api.patch_status(&name, &pp, &Patch::Apply(&patch)).await {
+            Ok(_) => {
+                info!(addresses = ?ips, reason = %condition.reason, message = %condition.message, "status written");
+                written.insert(svc.metadata.uid.clone().unwrap_or_default(), ips.clone());
+            }
+            Err(error) => {
+                ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceStatusWrite".into() }).inc();
+                warn!(%error, "writing the Service status failed; retried on the next change");
+                return;
+            }
+        }
+    }
+    if let Some(pools) = &change.annotation {
+        let annotations = pools.as_ref().map_or_else(|| json!({}), |p| json!({POOL_ANNOTATION: p}));
+        let patch = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"annotations": annotations}});
+        if let Err(error) = api.patch(&name, &pp, &Patch::Apply(&patch)).await {
+            ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceAnnotationWrite".into() }).inc();
+            warn!(%error, "writing the pool annotation failed");
+        }
+    }
+    for e in change.events {
+        let event = Event {
+            type_: if e.warning { EventType::Warning } else { EventType::Normal },
+            reason: e.reason,
+            note: Some(e.note),
+            action: "Assign".into(),
+            secondary: None,
+        };
+        if let Err(error) = recorder.publish(&event, &svc.object_ref(&())).await {
+            warn!(%error, "recording an Event failed");
+        }
+    }
+}
+
+/// Takes FerroLB's marks off a Service it no longer serves (its class or type changed).
+async fn forget(client: &Client, svc: &Service) {
+    let api: Api<Service> = Api::namespaced(client.clone(), &svc.namespace().unwrap_or_default());
+    let pp = PatchParams::apply(MANAGER).force();
+    // Applying nothing under our field manager removes every field it owned.
+    let empty = json!({"apiVersion": "v1", "kind": "Service"});
+    let _ = api.patch_status(&svc.name_any(), &pp, &Patch::Apply(&empty)).await;
+    let _ = api.patch(&svc.name_any(), &pp, &Patch::Apply(&empty)).await;
+    info!(service = %format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any()), "no longer served: FerroLB's status and annotation removed");
+}
+
+/// Writes each pool's assigned/available counters when they change, and the metrics.
+async fn write_pool_counts(
+    client: &Client,
+    ctx: &Context,
+    config: &Config,
+    alloc: &Allocator,
+    counted: &mut BTreeMap<String, [Option<i64>; 4]>,
+) {
+    let api: Api<IPAddressPool> = Api::all(client.clone());
+    for name in config.pools.keys() {
+        let Some(usage) = alloc.usage(name) else { continue };
+        for (family, u) in [(Family::V4, usage.v4), (Family::V6, usage.v6)] {
+            let labels = PoolLabels { pool: name.clone(), family: family.to_string().to_lowercase() };
+            ctx.health.metrics.addresses.get_or_create(&labels).set(u.assigned.saturating_add(u.available));
+            ctx.health.metrics.addresses_in_use.get_or_create(&labels).set(u.assigned);
+        }
+        let counts =
+            [Some(usage.v4.assigned), Some(usage.v6.assigned), Some(usage.v4.available), Some(usage.v6.available)];
+        if counted.get(name) == Some(&counts) {
+            continue;
+        }
+        let patch = json!({"status": {"assignedIPv4": usage.v4.assigned, "assignedIPv6": usage.v6.assigned,
+            "availableIPv4": usage.v4.available, "availableIPv6": usage.v6.available}});
+        match api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+            Ok(_) => {
+                counted.insert(name.clone(), counts);
+            }
+            Err(error) => warn!(pool = %name, %error, "writing the pool's counters failed"),
+        }
+    }
+}

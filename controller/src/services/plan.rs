@@ -1,0 +1,165 @@
+//! The whole assignment, decided from scratch from what the cluster says: every address
+//! already in a Service's status is restored first (oldest Service first, so the older one
+//! keeps a disputed address), then every Service is applied, oldest first. Level-triggered
+//! and idempotent: the same inputs give the same answer, and a restart loses nothing.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ferrolb_core::config::Pool;
+
+use crate::allocator::{Allocator, Applied, Refused, ServiceKey, ServiceSpec};
+
+/// One served Service as the planner sees it.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// What it asks for.
+    pub spec: ServiceSpec,
+    /// When it was created (seconds since the epoch); older Services win disputes.
+    pub created: i64,
+    /// The addresses its status holds now.
+    pub status_ips: Vec<IpAddr>,
+}
+
+/// Why a Service got the pool it got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// It asked for the addresses (loadBalancerIPs, or spec.loadBalancerIP).
+    Requested,
+    /// It named the pool (address-pool annotation).
+    NamedPool,
+    /// The pool's serviceAllocation selects it.
+    ServiceAllocation,
+    /// The first autoAssign pool with a free address.
+    AutoAssign,
+}
+
+impl Why {
+    /// The reason in words, for the Service's condition.
+    pub fn describe(self, request_source: Option<&str>) -> String {
+        match self {
+            Why::Requested => format!("requested by {}", request_source.unwrap_or("ferrolb.io/loadBalancerIPs")),
+            Why::NamedPool => "named by ferrolb.io/address-pool".into(),
+            Why::ServiceAllocation => "serviceAllocation of the pool selects this Service".into(),
+            Why::AutoAssign => "first autoAssign pool with a free address".into(),
+        }
+    }
+}
+
+/// What one Service should have.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The Service.
+    pub key: ServiceKey,
+    /// Its addresses, or why it has none.
+    pub result: Result<Applied, Refused>,
+    /// Why the pool (meaningful when assigned).
+    pub why: Why,
+}
+
+/// Decides every Service's addresses. Returns the outcomes (in the order of `views` after
+/// sorting, oldest first) and the allocator, whose counters give the pools' status.
+pub fn plan(pools: &BTreeMap<String, Pool>, mut views: Vec<View>) -> (Vec<Outcome>, Allocator) {
+    views.sort_by(|a, b| (a.created, &a.spec.key).cmp(&(b.created, &b.spec.key)));
+    let mut alloc = Allocator::new(pools);
+    // Addresses refused here are simply not restored; apply() below gives a new one or says why.
+    let _ = alloc.reset(views.iter().map(|v| (v.spec.clone(), v.status_ips.clone())));
+    let outcomes = views
+        .iter()
+        .map(|v| {
+            let result = alloc.apply(&v.spec);
+            let why = if !v.spec.request.requested.is_empty() {
+                Why::Requested
+            } else if v.spec.request.pool.is_some() {
+                Why::NamedPool
+            } else {
+                let restricted = result
+                    .as_ref()
+                    .ok()
+                    .and_then(|a| a.assigned.first())
+                    .is_some_and(|a| pools.get(a.pool.as_str()).is_some_and(|p| p.allocation.is_some()));
+                if restricted { Why::ServiceAllocation } else { Why::AutoAssign }
+            };
+            Outcome { key: v.spec.key.clone(), result, why }
+        })
+        .collect();
+    (outcomes, alloc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrolb_core::addresses::AddressRange;
+
+    fn pools(cidr: &str) -> BTreeMap<String, Pool> {
+        let range: AddressRange = cidr.parse().expect("a range");
+        let pool = Pool {
+            name: "p".into(),
+            labels: BTreeMap::new(),
+            ranges: vec![range],
+            auto_assign: true,
+            avoid_buggy_ips: false,
+            allocation: None,
+        };
+        BTreeMap::from([("p".to_owned(), pool)])
+    }
+
+    fn view(name: &str, created: i64, ips: &[&str]) -> View {
+        View {
+            spec: ServiceSpec::new(ServiceKey::new("ns", name)),
+            created,
+            status_ips: ips.iter().map(|i| i.parse().expect("an ip")).collect(),
+        }
+    }
+
+    fn ips(outcomes: &[Outcome], name: &str) -> Vec<String> {
+        let o = outcomes.iter().find(|o| o.key.name == name).expect("an outcome");
+        o.result.as_ref().map(|a| a.ips().iter().map(ToString::to_string).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn addresses_in_status_are_kept_and_new_services_get_free_ones() {
+        let (out, _) = plan(&pools("203.0.113.0/30"), vec![view("new", 20, &[]), view("old", 10, &["203.0.113.2"])]);
+        assert_eq!(ips(&out, "old"), ["203.0.113.2"]);
+        assert_eq!(ips(&out, "new"), ["203.0.113.0"]);
+        assert!(out.iter().all(|o| o.why == Why::AutoAssign));
+    }
+
+    #[test]
+    fn the_older_service_keeps_a_disputed_address() {
+        let (out, _) =
+            plan(&pools("203.0.113.0/30"), vec![view("b", 20, &["203.0.113.1"]), view("a", 10, &["203.0.113.1"])]);
+        assert_eq!(ips(&out, "a"), ["203.0.113.1"]);
+        assert_ne!(ips(&out, "b"), ["203.0.113.1"]);
+    }
+
+    #[test]
+    fn an_address_outside_every_pool_is_replaced() {
+        let (out, _) = plan(&pools("203.0.113.0/30"), vec![view("a", 10, &["198.51.100.7"])]);
+        assert_eq!(ips(&out, "a"), ["203.0.113.0"]);
+    }
+
+    #[test]
+    fn an_exhausted_pool_refuses_the_youngest() {
+        let (out, alloc) =
+            plan(&pools("203.0.113.0/31"), vec![view("c", 30, &[]), view("a", 10, &[]), view("b", 20, &[])]);
+        assert!(out.iter().find(|o| o.key.name == "c").is_some_and(|o| o.result.is_err()));
+        assert_eq!(alloc.usage("p").map(|u| u.v4.assigned), Some(2));
+    }
+
+    #[test]
+    fn planning_twice_gives_the_same_answer() {
+        let views = vec![view("a", 10, &[]), view("b", 20, &[])];
+        let (first, _) = plan(&pools("203.0.113.0/29"), views.clone());
+        let with_status: Vec<View> = views
+            .into_iter()
+            .map(|mut v| {
+                v.status_ips = ips(&first, &v.spec.key.name).iter().filter_map(|i| i.parse().ok()).collect();
+                v
+            })
+            .collect();
+        let (second, _) = plan(&pools("203.0.113.0/29"), with_status);
+        assert_eq!(ips(&first, "a"), ips(&second, "a"));
+        assert_eq!(ips(&first, "b"), ips(&second, "b"));
+    }
+}

@@ -1,0 +1,205 @@
+//! What FerroLB writes on a Service it serves: status.loadBalancer.ingress, the pool
+//! annotation, a condition saying how the address was chosen or precisely why there is none,
+//! and Events when that changes.
+
+use std::net::IpAddr;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use super::plan::Outcome;
+use crate::config_status::EventSpec;
+
+/// The Service condition type FerroLB owns.
+pub const CONDITION: &str = "ferrolb.io/AddressAssigned";
+/// The annotation naming the pool(s) a Service's addresses come from.
+pub const POOL_ANNOTATION: &str = "ferrolb.io/ip-allocated-from-pool";
+
+/// What a Service should show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    /// status.loadBalancer.ingress, primary family first.
+    pub ips: Vec<IpAddr>,
+    /// The pool annotation's value ("a", or "a,b" when two pools serve the two families).
+    pub pools: Option<String>,
+    /// Whether it has its addresses.
+    pub assigned: bool,
+    /// The condition reason.
+    pub reason: &'static str,
+    /// The condition message.
+    pub message: String,
+}
+
+/// What a Service shows now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Current {
+    /// Its ingress addresses.
+    pub ips: Vec<IpAddr>,
+    /// Its pool annotation.
+    pub pools: Option<String>,
+    /// Its FerroLB condition.
+    pub condition: Option<Condition>,
+}
+
+/// The writes a Service needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    /// New ingress addresses and condition (written together, on the status).
+    pub status: Option<(Vec<IpAddr>, Condition)>,
+    /// New pool annotation (None: remove it), when it changes.
+    pub annotation: Option<Option<String>>,
+    /// Events to record.
+    pub events: Vec<EventSpec>,
+}
+
+/// What an outcome means for the Service. `source` names the annotation (or field) the
+/// requested addresses came from, for the message.
+pub fn desired(outcome: &Outcome, source: Option<&str>) -> Desired {
+    match &outcome.result {
+        Ok(applied) => {
+            let mut pools: Vec<String> = applied.assigned.iter().map(|a| a.pool.as_str().to_owned()).collect();
+            pools.dedup();
+            let addresses = applied.ips().iter().map(ToString::to_string).collect::<Vec<_>>().join(" and ");
+            let mut message = if pools.len() == 1 {
+                format!("{addresses} from IPAddressPool {}: {}", pools[0], outcome.why.describe(source))
+            } else {
+                let parts: Vec<String> =
+                    applied.assigned.iter().map(|a| format!("{} from IPAddressPool {}", a.ip, a.pool)).collect();
+                format!("{}: {}", parts.join(", "), outcome.why.describe(source))
+            };
+            for (family, why) in &applied.missing {
+                message.push_str(&format!("; no {family} address: {why}"));
+            }
+            Desired { ips: applied.ips(), pools: Some(pools.join(",")), assigned: true, reason: "IPAllocated", message }
+        }
+        Err(refused) => Desired {
+            ips: Vec::new(),
+            pools: None,
+            assigned: false,
+            reason: "AllocationFailed",
+            message: refused.to_string(),
+        },
+    }
+}
+
+/// The writes that take the Service from `current` to `desired`, or None when it already
+/// shows it. `aliases` are notes about MetalLB annotation spellings read, recorded as Events
+/// when the verdict changes.
+pub fn write(desired: &Desired, current: &Current, aliases: &[String], now: &Time) -> Option<Write> {
+    let status = if desired.assigned { "True" } else { "False" };
+    let same_condition = current
+        .condition
+        .as_ref()
+        .is_some_and(|c| c.status == status && c.reason == desired.reason && c.message == desired.message);
+    let status_write = (!same_condition || current.ips != desired.ips).then(|| {
+        let transition = match &current.condition {
+            Some(c) if c.status == status => c.last_transition_time.clone(),
+            _ => now.clone(),
+        };
+        let condition = Condition {
+            type_: CONDITION.into(),
+            status: status.into(),
+            reason: desired.reason.into(),
+            message: desired.message.clone(),
+            observed_generation: None,
+            last_transition_time: transition,
+        };
+        (desired.ips.clone(), condition)
+    });
+    let annotation = (current.pools != desired.pools).then(|| desired.pools.clone());
+    let mut events = Vec::new();
+    if !same_condition {
+        events.push(EventSpec {
+            warning: !desired.assigned,
+            reason: desired.reason.into(),
+            note: desired.message.clone(),
+        });
+        events.extend(aliases.iter().map(|a| EventSpec {
+            warning: false,
+            reason: "AnnotationAlias".into(),
+            note: a.clone(),
+        }));
+    }
+    (status_write.is_some() || annotation.is_some()).then_some(Write { status: status_write, annotation, events })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocator::{Applied, Assignment, Refused, ServiceKey};
+    use crate::services::plan::Why;
+    use ferrolb_core::addresses::Family;
+    use ferrolb_core::annotations::PoolName;
+
+    fn at(secs: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(secs).expect("a time"))
+    }
+
+    fn assigned(ips: &[(&str, &str)], why: Why) -> Outcome {
+        let assigned = ips
+            .iter()
+            .map(|(ip, pool)| Assignment { ip: ip.parse().expect("ip"), pool: PoolName::new(*pool).expect("pool") })
+            .collect();
+        Outcome { key: ServiceKey::new("ns", "web"), result: Ok(Applied { assigned, missing: vec![] }), why }
+    }
+
+    #[test]
+    fn an_assigned_service_says_where_its_address_comes_from_and_why() {
+        let d = desired(&assigned(&[("203.0.113.5", "lab")], Why::AutoAssign), None);
+        assert_eq!(d.ips, vec!["203.0.113.5".parse::<IpAddr>().expect("ip")]);
+        assert_eq!(d.pools.as_deref(), Some("lab"));
+        assert_eq!(d.message, "203.0.113.5 from IPAddressPool lab: first autoAssign pool with a free address");
+        let w = write(&d, &Current::default(), &[], &at(1)).expect("a write");
+        let (ips, c) = w.status.expect("status");
+        assert_eq!((ips.len(), c.status.as_str(), c.reason.as_str()), (1, "True", "IPAllocated"));
+        assert_eq!(w.annotation, Some(Some("lab".into())));
+        assert_eq!(w.events.len(), 1);
+        assert!(!w.events[0].warning);
+    }
+
+    #[test]
+    fn two_pools_and_a_missing_family_are_spelled_out() {
+        let mut o = assigned(&[("203.0.113.5", "v4"), ("2001:db8:100::5", "v6")], Why::Requested);
+        let d = desired(&o, Some("metallb.universe.tf/loadBalancerIPs"));
+        assert_eq!(d.pools.as_deref(), Some("v4,v6"));
+        assert!(d.message.starts_with("203.0.113.5 from IPAddressPool v4, 2001:db8:100::5 from IPAddressPool v6: requested by metallb.universe.tf/loadBalancerIPs"), "{}", d.message);
+        if let Ok(a) = o.result.as_mut() {
+            a.assigned.truncate(1);
+            a.missing.push((Family::V6, Refused::FamilyUnavailable { family: Family::V6 }));
+        }
+        assert!(desired(&o, None).message.contains("; no IPv6 address: "));
+    }
+
+    #[test]
+    fn a_refused_service_gets_no_address_and_a_warning() {
+        let o = Outcome {
+            key: ServiceKey::new("ns", "web"),
+            result: Err(Refused::FamilyUnavailable { family: Family::V4 }),
+            why: Why::AutoAssign,
+        };
+        let d = desired(&o, None);
+        let current =
+            Current { ips: vec!["203.0.113.5".parse().expect("ip")], pools: Some("lab".into()), condition: None };
+        let w = write(
+            &d,
+            &current,
+            &["metallb.universe.tf/address-pool is read as ferrolb.io/address-pool".into()],
+            &at(1),
+        )
+        .expect("a write");
+        let (ips, c) = w.status.expect("status");
+        assert!(ips.is_empty());
+        assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "AllocationFailed"));
+        assert_eq!(w.annotation, Some(None));
+        assert!(w.events[0].warning);
+        assert_eq!(w.events[1].reason, "AnnotationAlias");
+    }
+
+    #[test]
+    fn nothing_is_written_twice() {
+        let d = desired(&assigned(&[("203.0.113.5", "lab")], Why::AutoAssign), None);
+        let first = write(&d, &Current::default(), &[], &at(1)).expect("a write");
+        let (ips, condition) = first.status.expect("status");
+        let current = Current { ips, pools: Some("lab".into()), condition: Some(condition) };
+        assert_eq!(write(&d, &current, &[], &at(2)), None);
+    }
+}
