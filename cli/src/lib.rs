@@ -3,5 +3,6 @@
 
 #![warn(missing_docs)]
 
+pub mod explain;
 pub mod migrate;
 pub mod yaml;

@@ -1,12 +1,15 @@
 //! `ferrolb`: the FerroLB user's tool. This file only reads arguments and inputs, calls the
 //! library, and prints; the work is in `ferrolb_cli`.
 
+mod cluster;
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use ferrolb_cli::explain::explain;
 use ferrolb_cli::migrate::{Migration, render};
 
 /// Exit code for input that cannot be read or migrated.
@@ -32,12 +35,58 @@ enum Command {
         /// YAML files to read, in order; `-` or none reads standard input.
         files: Vec<PathBuf>,
     },
+    /// Explain, in plain words, what FerroLB did with an object and why.
+    Explain {
+        #[command(subcommand)]
+        what: Explain,
+    },
+}
+
+#[derive(Subcommand)]
+enum Explain {
+    /// Which pool a LoadBalancer Service's address came from and why, or why it has none and
+    /// what to change.
+    ///
+    /// Reads the Service, the IPAddressPools, the Service's Events and its namespace from the
+    /// cluster. Exits with 1 when the cluster cannot be reached or the Service does not exist.
+    Service {
+        /// The Service's name.
+        name: String,
+        /// The Service's namespace [default: the kubeconfig context's, else "default"].
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// The kubeconfig to use [default: as kubectl finds it: KUBECONFIG, then ~/.kube/config].
+        #[arg(long, value_name = "PATH")]
+        kubeconfig: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Migrate { files } => migrate(&files),
+        Command::Explain { what: Explain::Service { name, namespace, kubeconfig } } => {
+            explain_service(cluster::Target { kubeconfig, namespace, name })
+        }
+    }
+}
+
+/// Runs `ferrolb explain service`: reads the cluster, explains, prints.
+fn explain_service(target: cluster::Target) -> ExitCode {
+    let observed = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .and_then(|runtime| runtime.block_on(cluster::observe(&target)));
+    match observed {
+        Ok(observed) => {
+            print!("{}", explain(&observed));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

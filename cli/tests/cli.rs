@@ -101,3 +101,56 @@ fn input_that_is_not_utf8_or_has_wrong_types_exits_2_without_panicking() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("<stdin>: document 1 (AddressPool/<unnamed>): spec.protocol should be a string"));
 }
+
+#[test]
+fn explain_service_has_help_naming_its_options() {
+    for args in [&["explain", "--help"][..], &["explain", "service", "--help"]] {
+        let output = ferrolb(args, "");
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("service"), "{text}");
+    }
+    let output = ferrolb(&["explain", "service", "--help"], "");
+    let text = String::from_utf8_lossy(&output.stdout);
+    for option in ["<NAME>", "--namespace", "-n", "--kubeconfig"] {
+        assert!(text.contains(option), "{option} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn explain_with_a_missing_kubeconfig_exits_1_naming_it() {
+    let output = ferrolb(&["explain", "service", "web", "--kubeconfig", "/nonexistent/kubeconfig"], "");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(output.stdout.is_empty());
+    assert!(
+        stderr(&output).contains("cannot load the Kubernetes configuration from /nonexistent/kubeconfig"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn explain_with_an_unreachable_cluster_exits_1_naming_the_server_and_the_kubeconfig() {
+    let dir = std::env::temp_dir().join(format!("ferrolb-explain-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kubeconfig = dir.join("kubeconfig");
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\n\
+         users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u, namespace: team-a}\n\
+         current-context: x\n",
+    )
+    .expect("kubeconfig written");
+    let path = kubeconfig.display().to_string();
+    let output = ferrolb(&["explain", "service", "web", "--kubeconfig", &path], "");
+    std::fs::remove_dir_all(&dir).ok();
+
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("cannot reach the cluster at https://127.0.0.1:1/ (kubeconfig: {path})")),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+}

@@ -33,8 +33,10 @@ use crate::services::plan::{View, plan};
 use crate::services::spec::{ClassPolicy, Served, served, status_ips};
 use crate::services::status::{CONDITION, Current, POOL_ANNOTATION, desired, write};
 
-const DEBOUNCE: Duration = Duration::from_millis(10);
-const MAX_DELAY: Duration = Duration::from_millis(100);
+const DEBOUNCE: Duration = Duration::from_millis(5);
+const MAX_DELAY: Duration = Duration::from_millis(25);
+/// Service writes in flight at once.
+const WRITERS: usize = 32;
 
 /// What the Service loop needs besides the client.
 pub struct Context {
@@ -126,14 +128,10 @@ async fn assign(
     namespaces: &Store<Namespace>,
     written: &mut Written,
 ) -> Allocator {
-    let labels_of = |ns: &str| -> BTreeMap<String, String> {
-        namespaces
-            .state()
-            .iter()
-            .find(|n| n.name_any() == ns)
-            .and_then(|n| n.metadata.labels.clone())
-            .unwrap_or_default()
-    };
+    let labels: HashMap<String, BTreeMap<String, String>> =
+        namespaces.state().iter().map(|n| (n.name_any(), n.metadata.labels.clone().unwrap_or_default())).collect();
+    let no_labels = BTreeMap::new();
+    let labels_of = |ns: &str| labels.get(ns).unwrap_or(&no_labels);
     let all = services.state();
     let mut views = Vec::new();
     let mut by_key = HashMap::new();
@@ -143,7 +141,7 @@ async fn assign(
         if written.get(&uid) == Some(&in_status) {
             written.remove(&uid);
         }
-        match served(svc, &labels_of(&svc.namespace().unwrap_or_default()), &ctx.class) {
+        match served(svc, labels_of(&svc.namespace().unwrap_or_default()), &ctx.class) {
             Served::Ours(spec) => {
                 let created = svc.metadata.creation_timestamp.as_ref().map_or(i64::MAX, |t| t.0.as_second());
                 let status_ips = written.get(&uid).cloned().unwrap_or(in_status);
@@ -160,6 +158,7 @@ async fn assign(
     let requests: HashMap<_, _> = views.iter().map(|v| (v.spec.key.clone(), v.spec.request.clone())).collect();
     let (outcomes, alloc) = plan(&config.pools, views);
     let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let mut changes = Vec::new();
     for outcome in outcomes {
         let Some(svc) = by_key.get(&outcome.key) else { continue };
         let request = requests.get(&outcome.key);
@@ -178,14 +177,21 @@ async fn assign(
             pools: svc.annotations().get(POOL_ANNOTATION).cloned(),
             condition: our_condition(svc),
         };
-        let Some(change) = write(&want, &current, &aliases, &now) else { continue };
-        let span = info_span!("service", service = %outcome.key);
-        async {
-            apply_write(client, recorder, ctx, svc, change, written).await;
+        if let Some(change) = write(&want, &current, &aliases, &now) {
+            let pools = want.pools.clone().unwrap_or_default();
+            changes.push((svc.clone(), change, pools));
         }
-        .instrument(span)
-        .await;
     }
+    // Writes go out concurrently: one round trip each, thousands at a start-up.
+    let results: Vec<Option<(String, Vec<IpAddr>)>> = futures::stream::iter(changes)
+        .map(|(svc, change, pools)| {
+            let span = info_span!("service", service = %format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any()), pool = %pools);
+            apply_write(client, recorder, ctx, svc, change).instrument(span)
+        })
+        .buffer_unordered(WRITERS)
+        .collect()
+        .await;
+    written.extend(results.into_iter().flatten());
     alloc
 }
 
@@ -197,14 +203,15 @@ fn has_our_condition(svc: &Service) -> bool {
     our_condition(svc).is_some() || svc.annotations().contains_key(POOL_ANNOTATION)
 }
 
+/// Writes one Service's change; returns (uid, addresses) when its status was written.
 async fn apply_write(
     client: &Client,
     recorder: &Recorder,
     ctx: &Context,
-    svc: &Service,
+    svc: Arc<Service>,
     change: crate::services::status::Write,
-    written: &mut Written,
-) {
+) -> Option<(String, Vec<IpAddr>)> {
+    let mut written = None;
     let name = svc.name_any();
     let api: Api<Service> = Api::namespaced(client.clone(), &svc.namespace().unwrap_or_default());
     let pp = PatchParams::apply(MANAGER).force();
@@ -215,12 +222,12 @@ async fn apply_write(
         match api.patch_status(&name, &pp, &Patch::Apply(&patch)).await {
             Ok(_) => {
                 info!(addresses = ?ips, reason = %condition.reason, message = %condition.message, "status written");
-                written.insert(svc.metadata.uid.clone().unwrap_or_default(), ips.clone());
+                written = Some((svc.metadata.uid.clone().unwrap_or_default(), ips.clone()));
             }
             Err(error) => {
                 ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceStatusWrite".into() }).inc();
                 warn!(%error, "writing the Service status failed; retried on the next change");
-                return;
+                return None;
             }
         }
     }
@@ -244,6 +251,7 @@ async fn apply_write(
             warn!(%error, "recording an Event failed");
         }
     }
+    written
 }
 
 /// Takes FerroLB's marks off a Service it no longer serves (its class or type changed).

@@ -127,6 +127,17 @@ async fn an_exhausted_pool_says_so_until_an_address_is_freed() -> Result {
     assert!(c.message.contains("small"), "the refusal names the pool: {}", c.message);
     let pending = lab.kubectl(&["get", "svc", "three"])?;
     assert!(pending.contains("<pending>"), "{pending}");
+    // The user asks why, the two ways they would.
+    let described = lab.kubectl(&["describe", "svc", "three"])?;
+    assert!(described.contains("AllocationFailed") && described.contains("small"), "{described}");
+    let explain = std::process::Command::new(ferrolb_e2e::workspace_binary("ferrolb"))
+        .args(["explain", "service", "three", "-n", "default", "--kubeconfig"])
+        .arg(lab.kubeconfig())
+        .output()?;
+    let said = String::from_utf8_lossy(&explain.stdout);
+    eprintln!("ferrolb explain service three:\n{said}");
+    assert!(explain.status.success(), "{}", String::from_utf8_lossy(&explain.stderr));
+    assert!(said.contains("has no address") && said.contains("small"), "{said}");
     lab.kubectl(&["delete", "svc", "one"])?;
     assert_eq!(wait_ingress(&mut lab, "default", "three", 1, SOON).await?.0, [ip("198.51.100.200")]);
     Ok(())

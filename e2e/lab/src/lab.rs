@@ -356,6 +356,27 @@ impl Lab {
         backends::apply(&client, &self.plan, namespace, service, backends).await
     }
 
+    /// Starts a lab process again (after a test killed it), as it was first started.
+    pub fn restart(&mut self, name: &str) -> Result<Daemon> {
+        let old = self
+            .record
+            .daemons
+            .iter()
+            .find(|d| d.name == name)
+            .cloned()
+            .ok_or_else(|| Error::Failed(format!("lab {} has no process {name}", self.name())))?;
+        process::stop(&old, Duration::from_secs(3));
+        let env: Vec<(&str, String)> = old.env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let new = process::spawn(&old.name, &old.host, &old.netns, &old.program, &old.args, &env, &old.log)?;
+        for d in &mut self.record.daemons {
+            if d.name == name {
+                *d = new.clone();
+            }
+        }
+        self.state.write(&self.record)?;
+        Ok(new)
+    }
+
     /// Fails if a process the lab started has died, naming it and quoting its log.
     pub fn check_daemons(&self) -> Result<()> {
         match self.record.daemons.iter().find(|d| !d.alive()) {

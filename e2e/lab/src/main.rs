@@ -257,7 +257,12 @@ async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
                    spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}\n";
         println!("\n$ kubectl apply -f - <<< 'a Service web of type LoadBalancer'");
         print!("{}", lab.apply(web)?);
-        lab.backends("default", "web", &lab.plan().nodes().map(|n| Backend { node: n.name.clone(), health: Health::Ready }).collect::<Vec<_>>()).await?;
+        lab.backends(
+            "default",
+            "web",
+            &lab.plan().nodes().map(|n| Backend { node: n.name.clone(), health: Health::Ready }).collect::<Vec<_>>(),
+        )
+        .await?;
         // The controller answers in milliseconds; give a just-started one a few seconds.
         for _ in 0..50 {
             if !lab.kubectl(&["get", "svc", "web", "-o", "jsonpath={.status.loadBalancer.ingress}"])?.is_empty() {

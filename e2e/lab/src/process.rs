@@ -26,6 +26,18 @@ pub struct Daemon {
     pub pid: i32,
     /// Where its stdout and stderr go.
     pub log: PathBuf,
+    /// How it was started (namespace, program, arguments, environment), to start it again.
+    #[serde(default)]
+    pub netns: String,
+    /// The program.
+    #[serde(default)]
+    pub program: PathBuf,
+    /// Its arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Its extra environment.
+    #[serde(default)]
+    pub env: Vec<(String, String)>,
 }
 
 impl Daemon {
@@ -109,7 +121,16 @@ pub fn spawn(
         .map_err(Error::io(format!("starting {name} in {host}")))?;
     // `ip netns exec` execs the program, so this pid is the program's own.
     let pid = i32::try_from(child.id()).map_err(|_| Error::Failed(format!("pid of {name} out of range")))?;
-    Ok(Daemon { name: name.to_owned(), host: host.to_owned(), pid, log: log.to_path_buf() })
+    Ok(Daemon {
+        name: name.to_owned(),
+        host: host.to_owned(),
+        pid,
+        log: log.to_path_buf(),
+        netns: netns.to_owned(),
+        program: program.to_path_buf(),
+        args: args.to_vec(),
+        env: env.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+    })
 }
 
 /// Collects the exit status of `pid` if it is a child of ours that has ended.

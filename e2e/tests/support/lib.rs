@@ -146,3 +146,63 @@ pub fn ingress(svc: &k8s_openapi::api::core::v1::Service) -> Vec<std::net::IpAdd
         .map(|i| i.iter().filter_map(|i| i.ip.as_deref()?.parse().ok()).collect())
         .unwrap_or_default()
 }
+
+/// When each Service (`namespace/name`) was first seen with addresses, and which.
+pub type FirstIngress =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (Instant, Vec<std::net::IpAddr>)>>>;
+
+/// Records, for every Service whose ingress becomes non-empty, when that was first seen.
+/// Runs until the returned handle is dropped or aborted.
+pub fn watch_first_ingress(client: kube::Client) -> (FirstIngress, tokio::task::JoinHandle<()>) {
+    use futures::StreamExt;
+    use kube::runtime::{WatchStreamExt, watcher};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let record = seen.clone();
+    let api: Api<k8s_openapi::api::core::v1::Service> = Api::all(client);
+    let task = tokio::spawn(async move {
+        let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff().applied_objects());
+        while let Some(next) = stream.next().await {
+            let Ok(svc) = next else { continue };
+            let ips = ingress(&svc);
+            if ips.is_empty() {
+                continue;
+            }
+            let key = format!(
+                "{}/{}",
+                svc.metadata.namespace.clone().unwrap_or_default(),
+                svc.metadata.name.clone().unwrap_or_default()
+            );
+            if let Ok(mut seen) = record.lock() {
+                seen.entry(key).or_insert((Instant::now(), ips));
+            }
+        }
+    });
+    (seen, task)
+}
+
+/// A LoadBalancer Service object, IPv6-only when `ipv6`. Bulk tests use IPv6 Services: the
+/// lab's IPv4 ClusterIP range is a /25 of a documentation range, its IPv6 one a /112. No
+/// NodePorts are allocated (their range would run out first).
+pub fn lb_service_object(
+    namespace: &str,
+    name: &str,
+    annotations: &[(&str, &str)],
+    ipv6: bool,
+) -> k8s_openapi::api::core::v1::Service {
+    let annotations: std::collections::BTreeMap<String, String> =
+        annotations.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let families = if ipv6 { serde_json::json!(["IPv6"]) } else { serde_json::json!(["IPv4"]) };
+    serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name, "namespace": namespace, "annotations": annotations},
+        "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80, "protocol": "TCP"}],
+                 "ipFamilyPolicy": "SingleStack", "ipFamilies": families, "allocateLoadBalancerNodePorts": false},
+    }))
+    .unwrap_or_default()
+}
+
+/// A binary of this workspace, built next to the running test (`cargo build --workspace --bins`).
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<profile>/deps/<test> -> target/<profile>/<name>
+    exe.parent().and_then(|d| d.parent()).map(|d| d.join(name)).unwrap_or_else(|| PathBuf::from(name))
+}
