@@ -113,14 +113,17 @@ fn lab_binary() -> Result<PathBuf> {
     if exe.file_name().is_some_and(|n| n == "ferrolb-lab") {
         return Ok(exe);
     }
-    // A test binary lives in target/<profile>/deps; cargo builds the crate's binary beside it.
-    let candidate = exe.parent().and_then(Path::parent).map(|d| d.join("ferrolb-lab"));
-    candidate.filter(|c| c.is_file()).ok_or_else(|| {
-        Error::Failed(
-            "cannot find the ferrolb-lab binary next to this program: build it with `cargo build -p ferrolb-lab`"
-                .into(),
-        )
-    })
+    // Other binaries of the workspace sit beside it; a test binary one level down, in deps/.
+    let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    [dir.join("ferrolb-lab"), dir.parent().map(|d| d.join("ferrolb-lab")).unwrap_or_default()]
+        .into_iter()
+        .find(|c| c.is_file())
+        .ok_or_else(|| {
+            Error::Failed(
+                "cannot find the ferrolb-lab binary next to this program: build it with `cargo build -p ferrolb-lab`"
+                    .into(),
+            )
+        })
 }
 
 impl Lab {
