@@ -51,6 +51,8 @@ fn watch(
     let store = writer.as_reader();
     let stream = watcher(api, config)
         .default_backoff()
+        // managedFields are most of an object's size and nothing here reads them.
+        .modify(|obj| obj.managed_fields_mut().clear())
         .reflect(writer)
         .filter_map(move |event| {
             future::ready(match event {

@@ -57,6 +57,8 @@ where
     let (store, writer) = reflector::store();
     let stream = watcher(Api::<K>::all(client.clone()), watcher::Config::default())
         .default_backoff()
+        // managedFields are most of an object's size and nothing here reads them.
+        .modify(|obj| obj.managed_fields_mut().clear())
         .reflect(writer)
         .filter_map(|event| {
             future::ready(match event {
