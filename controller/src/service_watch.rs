@@ -179,7 +179,12 @@ async fn assign(
             pools: svc.annotations().get(POOL_ANNOTATION).cloned(),
             condition: our_condition(svc),
         };
-        if let Some(change) = write(&want, &current, &aliases, &now) {
+        let not_kept: Vec<String> = outcome
+            .not_kept
+            .iter()
+            .map(|(ip, why)| format!("{ip}, which its status held, is not kept: {why}"))
+            .collect();
+        if let Some(change) = write(&want, &current, &aliases, &not_kept, &now) {
             let pools = want.pools.clone().unwrap_or_default();
             changes.push((svc.clone(), change, pools));
         }

@@ -189,3 +189,70 @@ async fn services_of_another_class_are_left_alone() -> Result {
     assert!(!theirs.contains("ingress") && !theirs.contains("ferrolb"), "{theirs}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_annotations_are_refused_and_touch_nothing_else() -> Result {
+    let mut lab = lab_with_pool(L2_POOL).await?;
+    lab.apply(&lb_service("fine", 80, "", ""))?;
+    let fine = wait_ingress(&mut lab, "default", "fine", 1, SOON).await?.0;
+    for (name, annotation, says) in [
+        ("bad-ip", "ferrolb.io/loadBalancerIPs: 198.51.100.300", "198.51.100.300"),
+        ("two-v4", "ferrolb.io/loadBalancerIPs: '198.51.100.210,198.51.100.211'", "IPv4"),
+        ("no-pool", "ferrolb.io/address-pool: nowhere", "nowhere"),
+    ] {
+        lab.apply(&lb_service(name, 80, annotation, ""))?;
+        let c = wait_service_condition(&mut lab, "default", name, "False", SOON).await?;
+        assert!(c.message.contains(says), "{name}: {}", c.message);
+    }
+    assert_eq!(wait_ingress(&mut lab, "default", "fine", 1, SOON).await?.0, fine, "the valid Service was touched");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_written_by_hand_into_another_status_stays_with_its_owner() -> Result {
+    let mut lab = lab_with_pool(L2_POOL).await?;
+    lab.apply(&lb_service("owner", 80, "", ""))?;
+    let owned = wait_ingress(&mut lab, "default", "owner", 1, SOON).await?.0;
+    lab.apply(&lb_service("intruder", 81, "", ""))?;
+    wait_ingress(&mut lab, "default", "intruder", 1, SOON).await?;
+    let patch = format!(r#"{{"status":{{"loadBalancer":{{"ingress":[{{"ip":"{}"}}]}}}}}}"#, owned[0]);
+    lab.kubectl(&["patch", "svc", "intruder", "--subresource=status", "--type=merge", "-p", &patch])?;
+    let start = std::time::Instant::now();
+    loop {
+        let events = lab.kubectl(&["get", "events", "--field-selector", "involvedObject.name=intruder"])?;
+        if events.contains("AddressNotKept") {
+            assert!(events.contains("default/owner"), "the refusal names the owner: {events}");
+            break;
+        }
+        assert!(start.elapsed() < SOON, "no AddressNotKept Event: {events}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let intruder = wait_ingress(&mut lab, "default", "intruder", 1, SOON).await?.0;
+    assert_ne!(intruder, owned);
+    assert_eq!(wait_ingress(&mut lab, "default", "owner", 1, SOON).await?.0, owned, "the owner keeps its address");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shrunk_pool_makes_only_the_services_outside_it_wait() -> Result {
+    let pool = |last: u8| {
+        format!(
+            "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {{name: shrinking}}\nspec: {{addresses: [198.51.100.200-198.51.100.{last}]}}\n"
+        )
+    };
+    let mut lab = lab_with_pool(&pool(202)).await?;
+    let mut had = Vec::new();
+    for (i, name) in ["s0", "s1", "s2"].iter().enumerate() {
+        lab.apply(&lb_service(name, 80 + i as u16, "", ""))?;
+        had.push(wait_ingress(&mut lab, "default", name, 1, SOON).await?.0);
+    }
+    lab.apply(&pool(201))?;
+    let c = wait_service_condition(&mut lab, "default", "s2", "False", SOON).await?;
+    assert!(c.message.contains("shrinking"), "{}", c.message);
+    for (i, name) in ["s0", "s1"].iter().enumerate() {
+        assert_eq!(wait_ingress(&mut lab, "default", name, 1, SOON).await?.0, had[i], "{name} moved");
+    }
+    lab.apply(&pool(205))?;
+    assert_eq!(wait_ingress(&mut lab, "default", "s2", 1, SOON).await?.0, [ip("198.51.100.202")]);
+    Ok(())
+}

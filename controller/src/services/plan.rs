@@ -55,6 +55,9 @@ pub struct Outcome {
     pub result: Result<Applied, Refused>,
     /// Why the pool (meaningful when assigned).
     pub why: Why,
+    /// Addresses its status held that could not be kept, and why (another Service owns one,
+    /// it left every pool, ...).
+    pub not_kept: Vec<(IpAddr, Refused)>,
 }
 
 /// Decides every Service's addresses. Returns the outcomes (in the order of `views` after
@@ -62,8 +65,11 @@ pub struct Outcome {
 pub fn plan(pools: &BTreeMap<String, Pool>, mut views: Vec<View>) -> (Vec<Outcome>, Allocator) {
     views.sort_by(|a, b| (a.created, &a.spec.key).cmp(&(b.created, &b.spec.key)));
     let mut alloc = Allocator::new(pools);
-    // Addresses refused here are simply not restored; apply() below gives a new one or says why.
-    let _ = alloc.reset(views.iter().map(|v| (v.spec.clone(), v.status_ips.clone())));
+    // Addresses refused here are not restored: apply() below gives a new one or says why.
+    let mut not_kept: BTreeMap<ServiceKey, Vec<(IpAddr, Refused)>> = BTreeMap::new();
+    for (key, ip, why) in alloc.reset(views.iter().map(|v| (v.spec.clone(), v.status_ips.clone()))) {
+        not_kept.entry(key).or_default().push((ip, why));
+    }
     let outcomes = views
         .iter()
         .map(|v| {
@@ -80,7 +86,7 @@ pub fn plan(pools: &BTreeMap<String, Pool>, mut views: Vec<View>) -> (Vec<Outcom
                     .is_some_and(|a| pools.get(a.pool.as_str()).is_some_and(|p| p.allocation.is_some()));
                 if restricted { Why::ServiceAllocation } else { Why::AutoAssign }
             };
-            Outcome { key: v.spec.key.clone(), result, why }
+            Outcome { key: v.spec.key.clone(), result, why, not_kept: not_kept.remove(&v.spec.key).unwrap_or_default() }
         })
         .collect();
     (outcomes, alloc)
@@ -131,6 +137,8 @@ mod tests {
             plan(&pools("203.0.113.0/30"), vec![view("b", 20, &["203.0.113.1"]), view("a", 10, &["203.0.113.1"])]);
         assert_eq!(ips(&out, "a"), ["203.0.113.1"]);
         assert_ne!(ips(&out, "b"), ["203.0.113.1"]);
+        let b = out.iter().find(|o| o.key.name == "b").expect("b");
+        assert_eq!(b.not_kept.len(), 1, "b is told why it lost 203.0.113.1");
     }
 
     #[test]

@@ -84,7 +84,13 @@ pub fn desired(outcome: &Outcome, source: Option<&str>) -> Desired {
 /// The writes that take the Service from `current` to `desired`, or None when it already
 /// shows it. `aliases` are notes about MetalLB annotation spellings read, recorded as Events
 /// when the verdict changes.
-pub fn write(desired: &Desired, current: &Current, aliases: &[String], now: &Time) -> Option<Write> {
+pub fn write(
+    desired: &Desired,
+    current: &Current,
+    aliases: &[String],
+    not_kept: &[String],
+    now: &Time,
+) -> Option<Write> {
     let status = if desired.assigned { "True" } else { "False" };
     let same_condition = current
         .condition
@@ -106,7 +112,10 @@ pub fn write(desired: &Desired, current: &Current, aliases: &[String], now: &Tim
         (desired.ips.clone(), condition)
     });
     let annotation = (current.pools != desired.pools).then(|| desired.pools.clone());
-    let mut events = Vec::new();
+    let mut events: Vec<EventSpec> = not_kept
+        .iter()
+        .map(|n| EventSpec { warning: true, reason: "AddressNotKept".into(), note: n.clone() })
+        .collect();
     if !same_condition {
         events.push(EventSpec {
             warning: !desired.assigned,
@@ -139,7 +148,12 @@ mod tests {
             .iter()
             .map(|(ip, pool)| Assignment { ip: ip.parse().expect("ip"), pool: PoolName::new(*pool).expect("pool") })
             .collect();
-        Outcome { key: ServiceKey::new("ns", "web"), result: Ok(Applied { assigned, missing: vec![] }), why }
+        Outcome {
+            key: ServiceKey::new("ns", "web"),
+            result: Ok(Applied { assigned, missing: vec![] }),
+            why,
+            not_kept: vec![],
+        }
     }
 
     #[test]
@@ -148,7 +162,7 @@ mod tests {
         assert_eq!(d.ips, vec!["203.0.113.5".parse::<IpAddr>().expect("ip")]);
         assert_eq!(d.pools.as_deref(), Some("lab"));
         assert_eq!(d.message, "203.0.113.5 from IPAddressPool lab: first autoAssign pool with a free address");
-        let w = write(&d, &Current::default(), &[], &at(1)).expect("a write");
+        let w = write(&d, &Current::default(), &[], &[], &at(1)).expect("a write");
         let (ips, c) = w.status.expect("status");
         assert_eq!((ips.len(), c.status.as_str(), c.reason.as_str()), (1, "True", "IPAllocated"));
         assert_eq!(w.annotation, Some(Some("lab".into())));
@@ -175,6 +189,7 @@ mod tests {
             key: ServiceKey::new("ns", "web"),
             result: Err(Refused::FamilyUnavailable { family: Family::V4 }),
             why: Why::AutoAssign,
+            not_kept: vec![],
         };
         let d = desired(&o, None);
         let current =
@@ -183,6 +198,7 @@ mod tests {
             &d,
             &current,
             &["metallb.universe.tf/address-pool is read as ferrolb.io/address-pool".into()],
+            &["203.0.113.5, which its status held, is not kept: x".into()],
             &at(1),
         )
         .expect("a write");
@@ -190,16 +206,17 @@ mod tests {
         assert!(ips.is_empty());
         assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "AllocationFailed"));
         assert_eq!(w.annotation, Some(None));
-        assert!(w.events[0].warning);
-        assert_eq!(w.events[1].reason, "AnnotationAlias");
+        assert_eq!(w.events[0].reason, "AddressNotKept");
+        assert!(w.events[1].warning);
+        assert_eq!(w.events[2].reason, "AnnotationAlias");
     }
 
     #[test]
     fn nothing_is_written_twice() {
         let d = desired(&assigned(&[("203.0.113.5", "lab")], Why::AutoAssign), None);
-        let first = write(&d, &Current::default(), &[], &at(1)).expect("a write");
+        let first = write(&d, &Current::default(), &[], &[], &at(1)).expect("a write");
         let (ips, condition) = first.status.expect("status");
         let current = Current { ips, pools: Some("lab".into()), condition: Some(condition) };
-        assert_eq!(write(&d, &current, &[], &at(2)), None);
+        assert_eq!(write(&d, &current, &[], &[], &at(2)), None);
     }
 }
