@@ -256,3 +256,25 @@ async fn a_shrunk_pool_makes_only_the_services_outside_it_wait() -> Result {
     assert_eq!(wait_ingress(&mut lab, "default", "s2", 1, SOON).await?.0, [ip("198.51.100.202")]);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_controller_rides_out_an_apiserver_outage_and_catches_up() -> Result {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let mut lab = lab_with_pool(L2_POOL).await?;
+    lab.apply(&lb_service("before", 80, "", ""))?;
+    let before = wait_ingress(&mut lab, "default", "before", 1, SOON).await?.0;
+    let apiserver = lab.record().daemons.iter().find(|d| d.name == "apiserver").cloned().ok_or("no apiserver")?;
+    // The control plane freezes for eight seconds: every request and watch hangs, then fails.
+    kill(Pid::from_raw(apiserver.pid), Signal::SIGSTOP)?;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    kill(Pid::from_raw(apiserver.pid), Signal::SIGCONT)?;
+    lab.check_daemons()?;
+    lab.apply(&lb_service("after", 81, "", ""))?;
+    let (after, took) = wait_ingress(&mut lab, "default", "after", 1, Duration::from_secs(30)).await?;
+    eprintln!("after the outage, a new Service got its address in {took:?}");
+    assert_ne!(after, before);
+    assert_eq!(wait_ingress(&mut lab, "default", "before", 1, SOON).await?.0, before);
+    lab.check_daemons()?;
+    Ok(())
+}
