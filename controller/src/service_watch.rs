@@ -74,9 +74,31 @@ where
     store
 }
 
-/// What this replica last wrote, per Service uid, until the watch shows it back: a second
-/// pass in between must not take a stale status for the truth.
-type Written = HashMap<String, Vec<IpAddr>>;
+/// What this replica last wrote, per Service uid, with the resourceVersion the write was
+/// based on. While the cache still shows that version, our write is not visible yet and a
+/// second pass must not take the stale status for the truth; once the object has moved on
+/// (our write, or anyone's), the cache shows the truth again.
+type Written = HashMap<String, WrittenStatus>;
+
+/// The resourceVersion a write was based on, and the addresses written.
+type WrittenStatus = (String, Vec<IpAddr>);
+
+/// The addresses to take as a Service's status (ours while our write is in flight, else its
+/// own), and whether FerroLB wrote them (its condition names each one).
+fn effective_ips(written: &mut Written, svc: &Service) -> (Vec<IpAddr>, bool) {
+    let uid = svc.metadata.uid.as_deref().unwrap_or_default();
+    match written.get(uid) {
+        Some((base, ips)) if svc.metadata.resource_version.as_deref() == Some(base.as_str()) => (ips.clone(), true),
+        _ => {
+            written.remove(uid);
+            let ips = status_ips(svc);
+            let ours = our_condition(svc).is_some_and(|c| {
+                c.status == "True" && ips.iter().all(|ip| c.message.split([' ', ',', ':']).any(|w| w == ip.to_string()))
+            });
+            (ips, ours)
+        }
+    }
+}
 
 /// Assigns addresses until `shutdown` fires.
 pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
@@ -137,18 +159,15 @@ async fn assign(
     let all = services.state();
     let mut views = Vec::new();
     let mut by_key = HashMap::new();
+    let mut current_ips = HashMap::new();
     for svc in &all {
-        let uid = svc.metadata.uid.clone().unwrap_or_default();
-        let in_status = status_ips(svc);
-        if written.get(&uid) == Some(&in_status) {
-            written.remove(&uid);
-        }
         match served(svc, labels_of(&svc.namespace().unwrap_or_default()), &ctx.class) {
             Served::Ours(spec) => {
                 let created = svc.metadata.creation_timestamp.as_ref().map_or(i64::MAX, |t| t.0.as_second());
-                let status_ips = written.get(&uid).cloned().unwrap_or(in_status);
+                let (status_ips, written_by_us) = effective_ips(written, svc);
+                current_ips.insert(spec.key.clone(), status_ips.clone());
                 by_key.insert(spec.key.clone(), svc.clone());
-                views.push(View { spec: *spec, created, status_ips });
+                views.push(View { spec: *spec, created, status_ips, written_by_us });
             }
             Served::NotOurs(_) => {
                 if has_our_condition(svc) {
@@ -172,10 +191,7 @@ async fn assign(
             request.map(|r| r.aliases.iter().map(ToString::to_string).collect()).unwrap_or_default();
         let want = desired(&outcome, source);
         let current = Current {
-            ips: written
-                .get(svc.metadata.uid.as_deref().unwrap_or_default())
-                .cloned()
-                .unwrap_or_else(|| status_ips(svc)),
+            ips: current_ips.get(&outcome.key).cloned().unwrap_or_default(),
             pools: svc.annotations().get(POOL_ANNOTATION).cloned(),
             condition: our_condition(svc),
         };
@@ -190,7 +206,7 @@ async fn assign(
         }
     }
     // Writes go out concurrently: one round trip each, thousands at a start-up.
-    let results: Vec<Option<(String, Vec<IpAddr>)>> = futures::stream::iter(changes)
+    let results: Vec<Option<(String, WrittenStatus)>> = futures::stream::iter(changes)
         .map(|(svc, change, pools)| {
             let span = info_span!("service", service = %format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any()), pool = %pools);
             apply_write(client, recorder, ctx, svc, change).instrument(span)
@@ -210,14 +226,15 @@ fn has_our_condition(svc: &Service) -> bool {
     our_condition(svc).is_some() || svc.annotations().contains_key(POOL_ANNOTATION)
 }
 
-/// Writes one Service's change; returns (uid, addresses) when its status was written.
+/// Writes one Service's change; returns (uid, (base resourceVersion, addresses)) when its
+/// status was written.
 async fn apply_write(
     client: &Client,
     recorder: &Recorder,
     ctx: &Context,
     svc: Arc<Service>,
     change: crate::services::status::Write,
-) -> Option<(String, Vec<IpAddr>)> {
+) -> Option<(String, WrittenStatus)> {
     let mut written = None;
     let name = svc.name_any();
     let api: Api<Service> = Api::namespaced(client.clone(), &svc.namespace().unwrap_or_default());
@@ -229,7 +246,8 @@ async fn apply_write(
         match api.patch_status(&name, &pp, &Patch::Apply(&patch)).await {
             Ok(_) => {
                 info!(addresses = ?ips, reason = %condition.reason, message = %condition.message, "status written");
-                written = Some((svc.metadata.uid.clone().unwrap_or_default(), ips.clone()));
+                let base = svc.metadata.resource_version.clone().unwrap_or_default();
+                written = Some((svc.metadata.uid.clone().unwrap_or_default(), (base, ips.clone())));
             }
             Err(error) => {
                 ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceStatusWrite".into() }).inc();

@@ -19,6 +19,9 @@ pub struct View {
     pub created: i64,
     /// The addresses its status holds now.
     pub status_ips: Vec<IpAddr>,
+    /// Whether FerroLB wrote those addresses (its condition names them). An address put in a
+    /// status by hand loses to one FerroLB assigned, whatever the ages.
+    pub written_by_us: bool,
 }
 
 /// Why a Service got the pool it got.
@@ -63,7 +66,7 @@ pub struct Outcome {
 /// Decides every Service's addresses. Returns the outcomes (in the order of `views` after
 /// sorting, oldest first) and the allocator, whose counters give the pools' status.
 pub fn plan(pools: &BTreeMap<String, Pool>, mut views: Vec<View>) -> (Vec<Outcome>, Allocator) {
-    views.sort_by(|a, b| (a.created, &a.spec.key).cmp(&(b.created, &b.spec.key)));
+    views.sort_by(|a, b| (!a.written_by_us, a.created, &a.spec.key).cmp(&(!b.written_by_us, b.created, &b.spec.key)));
     let mut alloc = Allocator::new(pools);
     // Addresses refused here are not restored: apply() below gives a new one or says why.
     let mut not_kept: BTreeMap<ServiceKey, Vec<(IpAddr, Refused)>> = BTreeMap::new();
@@ -115,7 +118,17 @@ mod tests {
             spec: ServiceSpec::new(ServiceKey::new("ns", name)),
             created,
             status_ips: ips.iter().map(|i| i.parse().expect("an ip")).collect(),
+            written_by_us: true,
         }
+    }
+
+    #[test]
+    fn an_address_written_by_hand_loses_to_one_ferrolb_assigned() {
+        let mut hand = view("a-hand", 10, &["203.0.113.1"]);
+        hand.written_by_us = false;
+        let (out, _) = plan(&pools("203.0.113.0/30"), vec![hand, view("b-owner", 10, &["203.0.113.1"])]);
+        assert_eq!(ips(&out, "b-owner"), ["203.0.113.1"]);
+        assert_ne!(ips(&out, "a-hand"), ["203.0.113.1"]);
     }
 
     fn ips(outcomes: &[Outcome], name: &str) -> Vec<String> {
