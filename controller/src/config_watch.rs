@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use ferrolb_core::config::{Config, Kind, ObjectRef};
 use ferrolb_crds::{BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement};
-use futures::stream::{BoxStream, SelectAll};
-use futures::{FutureExt, StreamExt, future};
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -26,6 +25,7 @@ use crate::config_objects::{Raw, decode};
 use crate::config_status::update;
 use crate::http::Health;
 use crate::metrics::{ErrorLabels, ObjectLabels};
+use crate::triggers::{self, Triggers};
 
 /// The field manager and Event reporter name.
 pub const MANAGER: &str = "ferrolb-controller";
@@ -44,7 +44,7 @@ fn watch(
     kind: Kind,
     resource: ApiResource,
     config: watcher::Config,
-    triggers: &mut SelectAll<BoxStream<'static, ()>>,
+    triggers: &mut Triggers,
 ) -> Watched {
     let api = Api::<DynamicObject>::all_with(client.clone(), &resource);
     let writer = Writer::new(resource.clone());
@@ -53,18 +53,8 @@ fn watch(
         .default_backoff()
         // managedFields are most of an object's size and nothing here reads them.
         .modify(|obj| obj.managed_fields_mut().clear())
-        .reflect(writer)
-        .filter_map(move |event| {
-            future::ready(match event {
-                Ok(_) => Some(()),
-                Err(error) => {
-                    warn!(%kind, %error, "watch failed; retrying");
-                    None
-                }
-            })
-        })
-        .boxed();
-    triggers.push(stream);
+        .reflect(writer);
+    triggers::add(triggers, kind, stream);
     Watched { kind, resource, store }
 }
 
@@ -87,7 +77,7 @@ pub struct Context {
 /// Watches configuration until `shutdown` fires, publishing each new Config, and (while
 /// leading) writing each object's Accepted condition.
 pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let mut triggers = SelectAll::new();
+    let mut triggers = Triggers::new();
     let all = watcher::Config::default();
     let kinds = vec![
         watch(&client, Kind::IPAddressPool, ApiResource::erase::<IPAddressPool>(&()), all.clone(), &mut triggers),
@@ -115,13 +105,7 @@ pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver
             // A new leader writes whatever its predecessor left undone.
             changed = ctx.leading.changed() => if changed.is_err() { return Ok(()) },
         }
-        let started = tokio::time::Instant::now();
-        while started.elapsed() < MAX_DELAY {
-            match tokio::time::timeout(DEBOUNCE, triggers.next()).await {
-                Ok(Some(())) => continue,
-                _ => break,
-            }
-        }
+        triggers::settle(&mut triggers, DEBOUNCE, MAX_DELAY).await;
         // Judge nothing before every kind is listed (a missing pool would look refused). Never
         // wait for that here: the watches only progress while `triggers` is polled, and their
         // initial lists end with a trigger that brings us back.

@@ -15,3 +15,4 @@ pub mod leader;
 pub mod metrics;
 pub mod service_watch;
 pub mod services;
+pub mod triggers;

@@ -12,8 +12,7 @@ use ferrolb_core::addresses::Family;
 use ferrolb_core::annotations::RequestSource;
 use ferrolb_core::config::Config;
 use ferrolb_crds::IPAddressPool;
-use futures::stream::{BoxStream, SelectAll};
-use futures::{FutureExt, StreamExt, future};
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Api, Patch, PatchParams};
@@ -32,6 +31,7 @@ use crate::metrics::{ErrorLabels, PoolLabels};
 use crate::services::plan::{View, plan};
 use crate::services::spec::{ClassPolicy, Served, served, status_ips};
 use crate::services::status::{CONDITION, Current, POOL_ANNOTATION, desired, write};
+use crate::triggers::{self, Triggers};
 
 const DEBOUNCE: Duration = Duration::from_millis(5);
 const MAX_DELAY: Duration = Duration::from_millis(25);
@@ -50,7 +50,7 @@ pub struct Context {
     pub health: Arc<Health>,
 }
 
-fn watch_all<K>(client: &Client, triggers: &mut SelectAll<BoxStream<'static, ()>>) -> Store<K>
+fn watch_all<K>(client: &Client, triggers: &mut Triggers) -> Store<K>
 where
     K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
@@ -59,18 +59,8 @@ where
         .default_backoff()
         // managedFields are most of an object's size and nothing here reads them.
         .modify(|obj| obj.managed_fields_mut().clear())
-        .reflect(writer)
-        .filter_map(|event| {
-            future::ready(match event {
-                Ok(_) => Some(()),
-                Err(error) => {
-                    warn!(kind = %K::kind(&()), %error, "watch failed; retrying");
-                    None
-                }
-            })
-        })
-        .boxed();
-    triggers.push(stream);
+        .reflect(writer);
+    triggers::add(triggers, K::kind(&()).to_string(), stream);
     store
 }
 
@@ -102,7 +92,7 @@ fn effective_ips(written: &mut Written, svc: &Service) -> (Vec<IpAddr>, bool) {
 
 /// Assigns addresses until `shutdown` fires.
 pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let mut triggers = SelectAll::new();
+    let mut triggers = Triggers::new();
     let services: Store<Service> = watch_all(&client, &mut triggers);
     let namespaces: Store<Namespace> = watch_all(&client, &mut triggers);
     let recorder = Recorder::new(
@@ -119,13 +109,7 @@ pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver
             changed = ctx.configs.changed() => { if changed.is_err() { return Ok(()) } have_config = true; },
             changed = ctx.leading.changed() => if changed.is_err() { return Ok(()) },
         }
-        let started = tokio::time::Instant::now();
-        while started.elapsed() < MAX_DELAY {
-            match tokio::time::timeout(DEBOUNCE, triggers.next()).await {
-                Ok(Some(())) => continue,
-                _ => break,
-            }
-        }
+        triggers::settle(&mut triggers, DEBOUNCE, MAX_DELAY).await;
         let listed = services.wait_until_ready().now_or_never().is_some()
             && namespaces.wait_until_ready().now_or_never().is_some();
         let leading = *ctx.leading.borrow_and_update();
