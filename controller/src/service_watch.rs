@@ -4,7 +4,6 @@
 //! pools' counters. It decides nothing itself.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,22 +69,35 @@ where
 /// (our write, or anyone's), the cache shows the truth again.
 type Written = HashMap<String, WrittenStatus>;
 
-/// The resourceVersion a write was based on, and the addresses written.
-type WrittenStatus = (String, Vec<IpAddr>);
+/// The resourceVersion a write was based on, and what the Service shows once it lands.
+type WrittenStatus = (String, Current);
 
-/// The addresses to take as a Service's status (ours while our write is in flight, else its
-/// own), and whether FerroLB wrote them (its condition names each one).
-fn effective_ips(written: &mut Written, svc: &Service) -> (Vec<IpAddr>, bool) {
+/// What a Service shows, as far as FerroLB is concerned.
+fn shown(svc: &Service) -> Current {
+    Current {
+        ips: status_ips(svc),
+        pools: svc.annotations().get(POOL_ANNOTATION).cloned(),
+        condition: our_condition(svc),
+    }
+}
+
+/// What to take as a Service's state: what we wrote while that write is not visible yet (the
+/// cache may lag, e.g. while a watch relists), else the Service's own; and whether FerroLB
+/// wrote its addresses (its condition names each one).
+fn effective(written: &mut Written, svc: &Service) -> (Current, bool) {
     let uid = svc.metadata.uid.as_deref().unwrap_or_default();
     match written.get(uid) {
-        Some((base, ips)) if svc.metadata.resource_version.as_deref() == Some(base.as_str()) => (ips.clone(), true),
+        Some((base, current)) if svc.metadata.resource_version.as_deref() == Some(base.as_str()) => {
+            (current.clone(), true)
+        }
         _ => {
             written.remove(uid);
-            let ips = status_ips(svc);
-            let ours = our_condition(svc).is_some_and(|c| {
-                c.status == "True" && ips.iter().all(|ip| c.message.split([' ', ',', ':']).any(|w| w == ip.to_string()))
+            let current = shown(svc);
+            let ours = current.condition.as_ref().is_some_and(|c| {
+                c.status == "True"
+                    && current.ips.iter().all(|ip| c.message.split([' ', ',', ':']).any(|w| w == ip.to_string()))
             });
-            (ips, ours)
+            (current, ours)
         }
     }
 }
@@ -143,13 +155,14 @@ async fn assign(
     let all = services.state();
     let mut views = Vec::new();
     let mut by_key = HashMap::new();
-    let mut current_ips = HashMap::new();
+    let mut current_state = HashMap::new();
     for svc in &all {
         match served(svc, labels_of(&svc.namespace().unwrap_or_default()), &ctx.class) {
             Served::Ours(spec) => {
                 let created = svc.metadata.creation_timestamp.as_ref().map_or(i64::MAX, |t| t.0.as_second());
-                let (status_ips, written_by_us) = effective_ips(written, svc);
-                current_ips.insert(spec.key.clone(), status_ips.clone());
+                let (current, written_by_us) = effective(written, svc);
+                let status_ips = current.ips.clone();
+                current_state.insert(spec.key.clone(), current);
                 by_key.insert(spec.key.clone(), svc.clone());
                 views.push(View { spec: *spec, created, status_ips, written_by_us });
             }
@@ -174,11 +187,7 @@ async fn assign(
         let aliases: Vec<String> =
             request.map(|r| r.aliases.iter().map(ToString::to_string).collect()).unwrap_or_default();
         let want = desired(&outcome, source);
-        let current = Current {
-            ips: current_ips.get(&outcome.key).cloned().unwrap_or_default(),
-            pools: svc.annotations().get(POOL_ANNOTATION).cloned(),
-            condition: our_condition(svc),
-        };
+        let current = current_state.remove(&outcome.key).unwrap_or_default();
         let not_kept: Vec<String> = outcome
             .not_kept
             .iter()
@@ -219,7 +228,8 @@ async fn apply_write(
     svc: Arc<Service>,
     change: crate::services::status::Write,
 ) -> Option<(String, WrittenStatus)> {
-    let mut written = None;
+    let mut landed = shown(&svc);
+    let mut wrote = false;
     let name = svc.name_any();
     let api: Api<Service> = Api::namespaced(client.clone(), &svc.namespace().unwrap_or_default());
     let pp = PatchParams::apply(MANAGER).force();
@@ -230,8 +240,9 @@ async fn apply_write(
         match api.patch_status(&name, &pp, &Patch::Apply(&patch)).await {
             Ok(_) => {
                 info!(addresses = ?ips, reason = %condition.reason, message = %condition.message, "status written");
-                let base = svc.metadata.resource_version.clone().unwrap_or_default();
-                written = Some((svc.metadata.uid.clone().unwrap_or_default(), (base, ips.clone())));
+                landed.ips = ips.clone();
+                landed.condition = Some(condition.clone());
+                wrote = true;
             }
             Err(error) => {
                 ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceStatusWrite".into() }).inc();
@@ -243,9 +254,15 @@ async fn apply_write(
     if let Some(pools) = &change.annotation {
         let annotations = pools.as_ref().map_or_else(|| json!({}), |p| json!({POOL_ANNOTATION: p}));
         let patch = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"annotations": annotations}});
-        if let Err(error) = api.patch(&name, &pp, &Patch::Apply(&patch)).await {
-            ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceAnnotationWrite".into() }).inc();
-            warn!(%error, "writing the pool annotation failed");
+        match api.patch(&name, &pp, &Patch::Apply(&patch)).await {
+            Ok(_) => {
+                landed.pools = pools.clone();
+                wrote = true;
+            }
+            Err(error) => {
+                ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceAnnotationWrite".into() }).inc();
+                warn!(%error, "writing the pool annotation failed");
+            }
         }
     }
     for e in change.events {
@@ -260,7 +277,8 @@ async fn apply_write(
             warn!(%error, "recording an Event failed");
         }
     }
-    written
+    let base = svc.metadata.resource_version.clone().unwrap_or_default();
+    wrote.then(|| (svc.metadata.uid.clone().unwrap_or_default(), (base, landed)))
 }
 
 /// Takes FerroLB's marks off a Service it no longer serves (its class or type changed).
