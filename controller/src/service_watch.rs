@@ -93,10 +93,7 @@ fn effective(written: &mut Written, svc: &Service) -> (Current, bool) {
         _ => {
             written.remove(uid);
             let current = shown(svc);
-            let ours = current.condition.as_ref().is_some_and(|c| {
-                c.status == "True"
-                    && current.ips.iter().all(|ip| c.message.split([' ', ',', ':']).any(|w| w == ip.to_string()))
-            });
+            let ours = current.written_by_ferrolb();
             (current, ours)
         }
     }

@@ -11,18 +11,7 @@ use nix::unistd::Pid;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-fn holder(lab: &Lab) -> String {
-    lab.kubectl(&[
-        "get",
-        "lease",
-        "-n",
-        "ferrolb-system",
-        "ferrolb-controller",
-        "-o",
-        "jsonpath={.spec.holderIdentity}",
-    ])
-    .unwrap_or_default()
-}
+use ferrolb_e2e::controller_leader as holder;
 
 async fn wait_holder(lab: &Lab, not: &str, timeout: Duration) -> Result<(String, Duration)> {
     let start = Instant::now();

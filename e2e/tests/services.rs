@@ -153,15 +153,7 @@ async fn a_new_leader_keeps_every_address_in_use() -> Result {
         lab.apply(&lb_service(&format!("s{i}"), 80, "", ""))?;
         before.push(wait_ingress(&mut lab, "default", &format!("s{i}"), 1, SOON).await?.0);
     }
-    let leader = lab.kubectl(&[
-        "get",
-        "lease",
-        "-n",
-        "ferrolb-system",
-        "ferrolb-controller",
-        "-o",
-        "jsonpath={.spec.holderIdentity}",
-    ])?;
+    let leader = ferrolb_e2e::controller_leader(&lab);
     let daemon = lab.record().daemons.iter().find(|d| d.name == leader).cloned().ok_or("no leader process")?;
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon.pid), nix::sys::signal::Signal::SIGKILL)?;
     // A Service created while nobody leads gets its address from the new leader.

@@ -40,6 +40,17 @@ pub struct Current {
     pub condition: Option<Condition>,
 }
 
+impl Current {
+    /// Whether FerroLB put these addresses there: its condition is True and names each one.
+    /// An address written into a status by hand does not pass, and loses a dispute.
+    pub fn written_by_ferrolb(&self) -> bool {
+        self.condition.as_ref().is_some_and(|c| {
+            c.status == "True"
+                && self.ips.iter().all(|ip| c.message.split([' ', ',', ':']).any(|w| w == ip.to_string()))
+        })
+    }
+}
+
 /// The writes a Service needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Write {
@@ -209,6 +220,17 @@ mod tests {
         assert_eq!(w.events[0].reason, "AddressNotKept");
         assert!(w.events[1].warning);
         assert_eq!(w.events[2].reason, "AnnotationAlias");
+    }
+
+    #[test]
+    fn only_addresses_named_by_our_condition_count_as_ours() {
+        let d = desired(&assigned(&[("203.0.113.5", "lab")], Why::AutoAssign), None);
+        let (ips, condition) = write(&d, &Current::default(), &[], &[], &at(1)).and_then(|w| w.status).expect("status");
+        let ours = Current { ips, pools: None, condition: Some(condition) };
+        assert!(ours.written_by_ferrolb());
+        let by_hand = Current { ips: vec!["203.0.113.50".parse().expect("ip")], ..ours.clone() };
+        assert!(!by_hand.written_by_ferrolb());
+        assert!(!Current { condition: None, ..ours }.written_by_ferrolb());
     }
 
     #[test]

@@ -206,3 +206,17 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     // target/<profile>/deps/<test> -> target/<profile>/<name>
     exe.parent().and_then(|d| d.parent()).map(|d| d.join(name)).unwrap_or_else(|| PathBuf::from(name))
 }
+
+/// The controller replica holding the leader Lease (empty while none does).
+pub fn controller_leader(lab: &Lab) -> String {
+    lab.kubectl(&[
+        "get",
+        "lease",
+        "-n",
+        "ferrolb-system",
+        "ferrolb-controller",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ])
+    .unwrap_or_default()
+}
