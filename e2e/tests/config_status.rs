@@ -17,6 +17,12 @@ async fn lab_with_controller() -> Result<Lab> {
         lab.record().daemons.iter().any(|d| d.name == "ferrolb-controller"),
         "the lab did not start ferrolb-controller: build it (cargo build --workspace)"
     );
+    // Right after its CRDs are installed the apiserver may deliver watch events late (about
+    // a second, seen on busy machines): let one object go through before timing the 2 s.
+    let mut lab = lab;
+    lab.apply("apiVersion: ferrolb.io/v1beta1\nkind: Community\nmetadata: {name: warm-up}\nspec: {}\n")?;
+    ferrolb_e2e::wait_accepted::<ferrolb_crds::Community>(&mut lab, "warm-up", "True", Duration::from_secs(15)).await?;
+    lab.kubectl(&["delete", "community", "warm-up"])?;
     Ok(lab)
 }
 
