@@ -1,4 +1,10 @@
 //! FerroLB's speaker: decides what this node announces, and announces it (Layer2, BGP).
 //!
-//! Filled by the Layer2 and BGP issues. Until it ships a `ferrolb-speaker` binary, the lab
-//! reports that the speaker is not built and runs without it.
+//! Pure decisions live in [`announcer`], the BGP [`bgp::codec`] and [`bgp::fsm`], and the
+//! Layer2 frame codecs; the I/O edges (raw sockets, TCP sessions, member probes, the kube
+//! watches) are thin.
+
+pub mod announcer;
+pub mod bgp;
+pub mod layer2;
+pub mod members;

@@ -1,0 +1,1 @@
+//! Which addresses this node announces, and how: filled by the announcer work.

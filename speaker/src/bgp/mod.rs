@@ -1,0 +1,4 @@
+//! BGP mode: the message codec (pure), the session state machine (pure) and sessions (I/O).
+
+pub mod codec;
+pub mod fsm;

@@ -1,0 +1,1 @@
+//! Speakers detecting each other's failure: filled by the members work.
