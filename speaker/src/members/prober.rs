@@ -1,0 +1,481 @@
+//! The UDP edge of the failure detector: sends heartbeats, receives them, and publishes the view.
+//!
+//! One tokio task owns the socket, the send interval and the table's deadline timer. It decides
+//! nothing itself: [`super::wire`] authenticates, [`super::table`] judges, and this task carries
+//! datagrams and instants between them and publishes the [`MemberView`] on a `watch` channel.
+//!
+//! A member is identified by the node name inside its authenticated heartbeat, not by the source
+//! address: a node with several addresses may send from another one than its InternalIP.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use thiserror::Error;
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+use super::table::{Change, Rejection, Table, TableConfig};
+use super::wire::{self, BootId, DecodeError, EncodeError, Heartbeat, KeyRing, MAX_DATAGRAM_LEN};
+
+/// The UDP port speakers listen on unless configured otherwise (memberlist's, as MetalLB uses).
+pub const DEFAULT_PORT: u16 = 7946;
+/// How often a heartbeat goes to every member unless configured otherwise.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How a prober runs.
+#[derive(Clone, Debug)]
+pub struct ProberConfig {
+    /// This node's name, as the other speakers know it.
+    pub node: String,
+    /// Where to listen, e.g. `0.0.0.0:7946` or this node's InternalIP and [`DEFAULT_PORT`].
+    pub bind: SocketAddr,
+    /// This process's incarnation: a random number drawn at process start.
+    pub boot: BootId,
+    /// Time between two heartbeats to every member.
+    pub interval: Duration,
+    /// Failure detector timing.
+    pub table: TableConfig,
+}
+
+impl ProberConfig {
+    /// A configuration with the default interval (100 ms), silence (300 ms) and freshness window (5 s).
+    pub fn new(node: impl Into<String>, bind: SocketAddr, boot: BootId) -> Self {
+        Self { node: node.into(), bind, boot, interval: DEFAULT_INTERVAL, table: TableConfig::default() }
+    }
+}
+
+/// Another speaker: its node name and where its prober listens.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Member {
+    /// Its Kubernetes node name.
+    pub node: String,
+    /// Its InternalIP and prober port.
+    pub addr: SocketAddr,
+}
+
+impl<N: Into<String>> From<(N, SocketAddr)> for Member {
+    fn from((node, addr): (N, SocketAddr)) -> Self {
+        Self { node: node.into(), addr }
+    }
+}
+
+/// What the prober currently believes, published on every change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberView {
+    /// This node's name.
+    pub me: String,
+    /// Alive members, this node always included; members stepping down are left out.
+    pub alive: BTreeSet<String>,
+    /// Whether this node may take part; `false` means isolated or link down: step down.
+    pub healthy: bool,
+    /// Incremented on every published change, starting at 0.
+    pub generation: u64,
+    /// When this view was published.
+    pub changed_at: Instant,
+}
+
+impl MemberView {
+    /// The nodes that may own addresses: [`MemberView::alive`], without this node while unhealthy.
+    pub fn eligible(&self) -> BTreeSet<String> {
+        let mut nodes = self.alive.clone();
+        if !self.healthy {
+            nodes.remove(&self.me);
+        }
+        nodes
+    }
+}
+
+/// Why a received datagram was dropped; also a metrics label ([`RejectReason::as_str`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RejectReason {
+    /// Not a heartbeat: wrong magic, version or length, or a name that is not UTF-8.
+    Malformed,
+    /// The tag matches no key: forged, corrupted, or another cluster's key.
+    BadTag,
+    /// Authenticated, but from a node that is not a member.
+    UnknownSender,
+    /// Send time too far from our clock.
+    Stale,
+    /// Not newer than the last accepted heartbeat of its sender.
+    Replay,
+}
+
+impl RejectReason {
+    /// Every reason, for registering metrics.
+    pub const ALL: [RejectReason; 5] = [Self::Malformed, Self::BadTag, Self::UnknownSender, Self::Stale, Self::Replay];
+
+    /// The metrics label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::BadTag => "bad_tag",
+            Self::UnknownSender => "unknown_sender",
+            Self::Stale => "stale",
+            Self::Replay => "replay",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::Malformed => 0,
+            Self::BadTag => 1,
+            Self::UnknownSender => 2,
+            Self::Stale => 3,
+            Self::Replay => 4,
+        }
+    }
+}
+
+impl From<&DecodeError> for RejectReason {
+    fn from(err: &DecodeError) -> Self {
+        match err {
+            DecodeError::BadTag => Self::BadTag,
+            _ => Self::Malformed,
+        }
+    }
+}
+
+impl From<&Rejection> for RejectReason {
+    fn from(rejection: &Rejection) -> Self {
+        match rejection {
+            Rejection::UnknownSender { .. } => Self::UnknownSender,
+            Rejection::Stale { .. } => Self::Stale,
+            Rejection::Replay { .. } => Self::Replay,
+        }
+    }
+}
+
+/// Counters for metrics, updated by the prober task and readable at any time.
+#[derive(Debug, Default)]
+pub struct Counters {
+    members_alive: AtomicU64,
+    failures_detected: AtomicU64,
+    heartbeats_sent: AtomicU64,
+    heartbeats_accepted: AtomicU64,
+    send_errors: AtomicU64,
+    receive_errors: AtomicU64,
+    rejected: [AtomicU64; 5],
+}
+
+impl Counters {
+    /// Nodes in the alive set, this node included (a gauge).
+    pub fn members_alive(&self) -> u64 {
+        self.members_alive.load(Ordering::Relaxed)
+    }
+
+    /// Members that went from heard to silent, since start.
+    pub fn failures_detected(&self) -> u64 {
+        self.failures_detected.load(Ordering::Relaxed)
+    }
+
+    /// Heartbeat datagrams sent (one per member per round), since start.
+    pub fn heartbeats_sent(&self) -> u64 {
+        self.heartbeats_sent.load(Ordering::Relaxed)
+    }
+
+    /// Heartbeats accepted by the table, since start.
+    pub fn heartbeats_accepted(&self) -> u64 {
+        self.heartbeats_accepted.load(Ordering::Relaxed)
+    }
+
+    /// Failed sends (e.g. no route to a member), since start.
+    pub fn send_errors(&self) -> u64 {
+        self.send_errors.load(Ordering::Relaxed)
+    }
+
+    /// Failed receives, since start.
+    pub fn receive_errors(&self) -> u64 {
+        self.receive_errors.load(Ordering::Relaxed)
+    }
+
+    /// Datagrams dropped for `reason`, since start.
+    pub fn rejected(&self, reason: RejectReason) -> u64 {
+        self.rejected.get(reason.index()).map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    fn reject(&self, reason: RejectReason) {
+        if let Some(counter) = self.rejected.get(reason.index()) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Why a prober could not start.
+#[derive(Debug, Error)]
+pub enum ProberError {
+    /// The UDP socket could not be bound.
+    #[error("cannot listen for member heartbeats on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// This node's name cannot be put in a heartbeat.
+    #[error("this node's name cannot be sent in heartbeats: {0}")]
+    NodeName(#[from] EncodeError),
+}
+
+/// A running prober. Dropping it stops the task and closes the socket.
+#[derive(Debug)]
+pub struct Prober {
+    view: watch::Receiver<MemberView>,
+    members: watch::Sender<Vec<Member>>,
+    keys: watch::Sender<KeyRing>,
+    link_up: watch::Sender<bool>,
+    counters: Arc<Counters>,
+    local_addr: SocketAddr,
+    /// Taken by [`Prober::stop`].
+    task: Option<JoinHandle<()>>,
+}
+
+impl Prober {
+    /// Binds the socket and starts heartbeating to `members` (this node may be among them; it is
+    /// skipped). Must be called within a tokio runtime.
+    pub async fn start(
+        config: ProberConfig,
+        keys: KeyRing,
+        members: impl IntoIterator<Item = Member>,
+    ) -> Result<Self, ProberError> {
+        let probe = Heartbeat { node: config.node.clone(), boot: config.boot, seq: 0, sent_at_ms: 0, stepping_down: false };
+        wire::encode(&probe, &keys)?;
+        let socket =
+            UdpSocket::bind(config.bind).await.map_err(|source| ProberError::Bind { addr: config.bind, source })?;
+        let local_addr = socket.local_addr().map_err(|source| ProberError::Bind { addr: config.bind, source })?;
+        let now = Instant::now();
+        let table = Table::new(config.node.clone(), config.table, now);
+        let initial = MemberView {
+            me: config.node.clone(),
+            alive: table.alive(),
+            healthy: table.healthy(),
+            generation: 0,
+            changed_at: now,
+        };
+        let (view_tx, view) = watch::channel(initial);
+        let (members_tx, members_rx) = watch::channel(members.into_iter().collect::<Vec<_>>());
+        let (keys_tx, keys_rx) = watch::channel(keys);
+        let (link_tx, link_rx) = watch::channel(true);
+        let counters = Arc::new(Counters::default());
+        counters.members_alive.store(1, Ordering::Relaxed);
+        let runner = Runner {
+            config,
+            socket,
+            table,
+            addrs: BTreeMap::new(),
+            seq: 0,
+            view: view_tx,
+            members: members_rx,
+            keys: keys_rx,
+            link_up: link_rx,
+            counters: Arc::clone(&counters),
+        };
+        let task = tokio::spawn(runner.run());
+        Ok(Self { view, members: members_tx, keys: keys_tx, link_up: link_tx, counters, local_addr, task: Some(task) })
+    }
+
+    /// A receiver of the current view; `changed()` wakes on every published change.
+    pub fn view(&self) -> watch::Receiver<MemberView> {
+        self.view.clone()
+    }
+
+    /// Replaces the member list (e.g. after a Node was added, removed, or changed its InternalIP).
+    pub fn set_members(&self, members: impl IntoIterator<Item = Member>) {
+        self.members.send_replace(members.into_iter().collect());
+    }
+
+    /// Replaces the keys (after the Secret changed): the first signs, all verify.
+    pub fn set_keys(&self, keys: KeyRing) {
+        self.keys.send_replace(keys);
+    }
+
+    /// Reports whether this node's node-network link is up; while down, this node is unhealthy.
+    pub fn set_link_up(&self, up: bool) {
+        self.link_up.send_replace(up);
+    }
+
+    /// The counters, shared with the running task.
+    pub fn counters(&self) -> Arc<Counters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// The address the socket is bound to (useful when binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops the task and waits until the socket is closed, so the port can be bound again.
+    pub async fn stop(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            // A cancelled task's future, socket included, is dropped before its handle resolves.
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Prober {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// The prober task's state.
+struct Runner {
+    config: ProberConfig,
+    socket: UdpSocket,
+    table: Table,
+    addrs: BTreeMap<String, SocketAddr>,
+    seq: u64,
+    view: watch::Sender<MemberView>,
+    members: watch::Receiver<Vec<Member>>,
+    keys: watch::Receiver<KeyRing>,
+    link_up: watch::Receiver<bool>,
+    counters: Arc<Counters>,
+}
+
+impl Runner {
+    async fn run(mut self) {
+        self.apply_members();
+        let mut send = tokio::time::interval(self.config.interval);
+        send.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // One byte more than the largest heartbeat, so an oversized datagram shows as malformed.
+        let mut buf = [0u8; MAX_DATAGRAM_LEN + 1];
+        loop {
+            let deadline = self.table.next_deadline().unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                _ = send.tick() => self.send_round().await,
+                received = self.socket.recv_from(&mut buf) => match received {
+                    Ok((len, from)) => self.on_datagram(buf.get(..len).unwrap_or_default(), from),
+                    Err(err) => {
+                        self.counters.receive_errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(error = %err, "receiving a member heartbeat failed");
+                    }
+                },
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    let changes = self.table.tick(Instant::now());
+                    self.publish(changes);
+                }
+                changed = self.members.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    self.apply_members();
+                }
+                changed = self.link_up.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let up = *self.link_up.borrow_and_update();
+                    let changes = self.table.set_link_up(up, Instant::now());
+                    self.publish(changes);
+                }
+                changed = self.keys.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    self.keys.borrow_and_update();
+                }
+            }
+        }
+    }
+
+    fn apply_members(&mut self) {
+        let members = self.members.borrow_and_update().clone();
+        self.addrs =
+            members.into_iter().filter(|m| m.node != self.config.node).map(|m| (m.node, m.addr)).collect();
+        let changes = self.table.set_members(self.addrs.keys().cloned(), Instant::now());
+        self.publish(changes);
+    }
+
+    async fn send_round(&mut self) {
+        self.seq = self.seq.saturating_add(1);
+        let beat = Heartbeat {
+            node: self.config.node.clone(),
+            boot: self.config.boot,
+            seq: self.seq,
+            sent_at_ms: unix_ms(),
+            stepping_down: !self.table.healthy(),
+        };
+        let datagram = match wire::encode(&beat, &self.keys.borrow()) {
+            Ok(datagram) => datagram,
+            Err(err) => {
+                // Checked at start, so only reachable if the name changed, which it cannot.
+                tracing::error!(error = %err, "cannot encode a heartbeat");
+                return;
+            }
+        };
+        for addr in self.addrs.values() {
+            match self.socket.send_to(&datagram, addr).await {
+                Ok(_) => self.counters.heartbeats_sent.fetch_add(1, Ordering::Relaxed),
+                Err(_) => self.counters.send_errors.fetch_add(1, Ordering::Relaxed),
+            };
+        }
+    }
+
+    fn on_datagram(&mut self, datagram: &[u8], from: SocketAddr) {
+        let decoded = wire::decode(datagram, &self.keys.borrow());
+        let beat = match decoded {
+            Ok(beat) => beat,
+            Err(err) => {
+                self.counters.reject(RejectReason::from(&err));
+                tracing::debug!(%from, error = %err, "dropped a member datagram");
+                return;
+            }
+        };
+        match self.table.on_heartbeat(&beat, Instant::now(), unix_ms()) {
+            Ok(changes) => {
+                self.counters.heartbeats_accepted.fetch_add(1, Ordering::Relaxed);
+                self.publish(changes);
+            }
+            Err(rejection) => {
+                self.counters.reject(RejectReason::from(&rejection));
+                tracing::debug!(%from, error = %rejection, "dropped a member heartbeat");
+            }
+        }
+    }
+
+    fn publish(&mut self, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        for change in &changes {
+            match change {
+                Change::Dead(node) => {
+                    self.counters.failures_detected.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(%node, "member stopped answering");
+                }
+                Change::Alive(node) => tracing::info!(%node, "member alive"),
+                Change::SteppedDown(node) => tracing::warn!(%node, "member reports itself isolated"),
+                Change::Removed(node) => tracing::info!(%node, "member removed"),
+                Change::Healthy(true) => tracing::info!("this node hears its members again"),
+                Change::Healthy(false) => tracing::warn!("this node is isolated: stepping down"),
+            }
+        }
+        let alive = self.table.alive();
+        let healthy = self.table.healthy();
+        self.counters.members_alive.store(u64::try_from(alive.len()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.view.send_if_modified(|view| {
+            if view.alive == alive && view.healthy == healthy {
+                return false;
+            }
+            view.alive = alive;
+            view.healthy = healthy;
+            view.generation = view.generation.saturating_add(1);
+            view.changed_at = Instant::now();
+            true
+        });
+    }
+}
+
+/// Our clock as Unix milliseconds (0 if it reads before 1970).
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

@@ -1,0 +1,265 @@
+//! Who is alive, and whether this node itself is healthy (pure: time comes in as arguments).
+//!
+//! Decides, from authenticated heartbeats and the passage of time, which configured members are
+//! alive, which have stepped down, which are dead, and whether this node must step down. It does not
+//! authenticate datagrams ([`super::wire`] does) nor send or receive anything ([`super::prober`]).
+//!
+//! Rules:
+//! - A member is alive from the first heartbeat accepted from it until `suspect_after` of silence
+//!   (dead at exactly `last heard + suspect_after`). A member never heard is not alive.
+//! - A heartbeat flagged "stepping down" keeps the member heard but out of the alive set: it has
+//!   found itself isolated and must not be chosen as an owner.
+//! - Replays: per member we keep its boot id, highest sequence number and send time. A heartbeat is
+//!   refused when its send time is more than `freshness_window` away from our clock (whatever its
+//!   boot), when it repeats or goes back on a sequence number of the current boot, or when it
+//!   brings another boot id but is not newer than the last accepted heartbeat. So a recorded
+//!   datagram, replayed later, cannot revive a dead member; a datagram an on-path attacker held
+//!   back can do so for at most `freshness_window` after it was sent. The freshness check costs a
+//!   requirement: node clocks must agree within `freshness_window` (default 5 s), which NTP gives.
+//!   Checking freshness on every heartbeat (not only on a new boot) is what bounds held-back ones.
+//! - This node is unhealthy (isolated, must step down) when its node-network link is reported
+//!   down, or when it has accepted no heartbeat from any member for `suspect_after` while at least
+//!   two other members are configured. With a single other member, silence cannot tell "the peer
+//!   died" from "I am cut off", so this node stays healthy: stepping down would leave the address
+//!   with no owner whenever the peer really died. The link-down report still applies.
+//! - When the member list grows to two or more others, the silence clock starts at that moment, so
+//!   a starting speaker is not declared isolated before it could hear anyone.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use super::wire::{BootId, Heartbeat};
+
+/// Timing of the failure detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableConfig {
+    /// Silence after which a member is dead, and after which this node, hearing nobody, is isolated.
+    pub suspect_after: Duration,
+    /// Largest accepted difference between a heartbeat's send time and our clock.
+    pub freshness_window: Duration,
+}
+
+impl Default for TableConfig {
+    fn default() -> Self {
+        Self { suspect_after: Duration::from_millis(300), freshness_window: Duration::from_secs(5) }
+    }
+}
+
+/// A change in what the table answers.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// The member entered the alive set.
+    Alive(String),
+    /// The member announced it is isolated and left the alive set; it is still heard.
+    SteppedDown(String),
+    /// The member fell silent for `suspect_after` (it was alive or stepping down): a failure.
+    Dead(String),
+    /// The member was alive or stepping down and was removed from the member list.
+    Removed(String),
+    /// This node's own health changed (`false`: isolated, must step down).
+    Healthy(bool),
+}
+
+/// Why an authenticated heartbeat was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The sender is not a configured member (or claims to be this node).
+    #[error("heartbeat from {node}, which is not a member")]
+    UnknownSender {
+        /// The name the heartbeat carries.
+        node: String,
+    },
+    /// The send time is too far from our clock: an old datagram replayed, or clocks out of step.
+    #[error("heartbeat from {node} was sent {skew_ms} ms away from our clock")]
+    Stale {
+        /// The sender.
+        node: String,
+        /// Distance between its send time and our clock.
+        skew_ms: u64,
+    },
+    /// Not newer than what was already accepted from this member.
+    #[error("heartbeat from {node} is not newer than the last one accepted (replay)")]
+    Replay {
+        /// The sender.
+        node: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Liveness {
+    Unheard,
+    Alive,
+    SteppingDown,
+    Dead,
+}
+
+/// The newest accepted heartbeat of a member.
+#[derive(Clone, Copy, Debug)]
+struct Last {
+    boot: BootId,
+    seq: u64,
+    sent_at_ms: u64,
+    heard_at: Instant,
+}
+
+#[derive(Clone, Debug)]
+struct Peer {
+    liveness: Liveness,
+    last: Option<Last>,
+}
+
+/// Membership state of one node: the configured members, what was heard from them, and this
+/// node's own health.
+#[derive(Clone, Debug)]
+pub struct Table {
+    me: String,
+    config: TableConfig,
+    peers: BTreeMap<String, Peer>,
+    link_up: bool,
+    healthy: bool,
+    /// When we last accepted a heartbeat from anyone (or when isolation could first be judged).
+    silence_since: Instant,
+}
+
+impl Table {
+    /// An empty table for node `me`, healthy, with no other members.
+    pub fn new(me: impl Into<String>, config: TableConfig, now: Instant) -> Self {
+        Self { me: me.into(), config, peers: BTreeMap::new(), link_up: true, healthy: true, silence_since: now }
+    }
+
+    /// This node's name.
+    pub fn me(&self) -> &str {
+        &self.me
+    }
+
+    /// The timing this table runs with.
+    pub fn config(&self) -> TableConfig {
+        self.config
+    }
+
+    /// Replaces the member list. This node's own name may be included; it is ignored. Members kept
+    /// keep their state; new ones are unheard until their first heartbeat.
+    pub fn set_members<N: Into<String>>(&mut self, names: impl IntoIterator<Item = N>, now: Instant) -> Vec<Change> {
+        let wanted: BTreeSet<String> = names.into_iter().map(Into::into).filter(|n| *n != self.me).collect();
+        let could_isolate_before = self.peers.len() >= 2;
+        let mut changes = Vec::new();
+        self.peers.retain(|name, peer| {
+            let keep = wanted.contains(name);
+            if !keep && matches!(peer.liveness, Liveness::Alive | Liveness::SteppingDown) {
+                changes.push(Change::Removed(name.clone()));
+            }
+            keep
+        });
+        for name in wanted {
+            self.peers.entry(name).or_insert(Peer { liveness: Liveness::Unheard, last: None });
+        }
+        if !could_isolate_before && self.peers.len() >= 2 {
+            self.silence_since = self.silence_since.max(now);
+        }
+        changes.extend(self.evaluate_health(now));
+        changes
+    }
+
+    /// Takes in an authenticated heartbeat received at `now`, our clock reading `wall_ms` (Unix ms).
+    pub fn on_heartbeat(&mut self, beat: &Heartbeat, now: Instant, wall_ms: u64) -> Result<Vec<Change>, Rejection> {
+        let window_ms = u64::try_from(self.config.freshness_window.as_millis()).unwrap_or(u64::MAX);
+        let Some(peer) = self.peers.get_mut(&beat.node) else {
+            return Err(Rejection::UnknownSender { node: beat.node.clone() });
+        };
+        let skew_ms = beat.sent_at_ms.abs_diff(wall_ms);
+        if skew_ms > window_ms {
+            return Err(Rejection::Stale { node: beat.node.clone(), skew_ms });
+        }
+        if let Some(last) = peer.last {
+            let newer =
+                if last.boot == beat.boot { beat.seq > last.seq } else { beat.sent_at_ms > last.sent_at_ms };
+            if !newer {
+                return Err(Rejection::Replay { node: beat.node.clone() });
+            }
+        }
+        peer.last = Some(Last { boot: beat.boot, seq: beat.seq, sent_at_ms: beat.sent_at_ms, heard_at: now });
+        let before = peer.liveness;
+        peer.liveness = if beat.stepping_down { Liveness::SteppingDown } else { Liveness::Alive };
+        let mut changes = Vec::new();
+        match (before, peer.liveness) {
+            (Liveness::Alive, Liveness::SteppingDown) => changes.push(Change::SteppedDown(beat.node.clone())),
+            (b, Liveness::Alive) if b != Liveness::Alive => changes.push(Change::Alive(beat.node.clone())),
+            _ => {}
+        }
+        self.silence_since = self.silence_since.max(now);
+        changes.extend(self.evaluate_health(now));
+        Ok(changes)
+    }
+
+    /// Lets time pass: members silent for `suspect_after` die, and this node's health is judged.
+    pub fn tick(&mut self, now: Instant) -> Vec<Change> {
+        let suspect_after = self.config.suspect_after;
+        let mut changes = Vec::new();
+        for (name, peer) in &mut self.peers {
+            let heard = matches!(peer.liveness, Liveness::Alive | Liveness::SteppingDown);
+            let silent = peer.last.is_some_and(|l| now.saturating_duration_since(l.heard_at) >= suspect_after);
+            if heard && silent {
+                peer.liveness = Liveness::Dead;
+                changes.push(Change::Dead(name.clone()));
+            }
+        }
+        changes.extend(self.evaluate_health(now));
+        changes
+    }
+
+    /// Records whether this node's link on the node network is up; while it is down, this node is
+    /// unhealthy.
+    pub fn set_link_up(&mut self, up: bool, now: Instant) -> Vec<Change> {
+        self.link_up = up;
+        self.evaluate_health(now).into_iter().collect()
+    }
+
+    /// The alive members, this node included (whatever its health: see [`Table::healthy`]).
+    pub fn alive(&self) -> BTreeSet<String> {
+        let peers = self.peers.iter().filter(|(_, p)| p.liveness == Liveness::Alive).map(|(n, _)| n.clone());
+        std::iter::once(self.me.clone()).chain(peers).collect()
+    }
+
+    /// Whether this node may take part (false: isolated or link down, must step down), as of the
+    /// last call that took a `now`.
+    pub fn healthy(&self) -> bool {
+        self.healthy
+    }
+
+    /// Whether `name` is a configured member other than this node.
+    pub fn is_member(&self, name: &str) -> bool {
+        self.peers.contains_key(name)
+    }
+
+    /// The configured members other than this node.
+    pub fn members(&self) -> impl Iterator<Item = &str> {
+        self.peers.keys().map(String::as_str)
+    }
+
+    /// The earliest instant at which [`Table::tick`] may report something, if any: the I/O edge
+    /// sleeps until then, so a death is seen at `suspect_after`, not at the next periodic tick.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let suspect_after = self.config.suspect_after;
+        let deaths = self
+            .peers
+            .values()
+            .filter(|p| matches!(p.liveness, Liveness::Alive | Liveness::SteppingDown))
+            .filter_map(|p| p.last.and_then(|l| l.heard_at.checked_add(suspect_after)));
+        let isolation = (self.healthy && self.link_up && self.peers.len() >= 2)
+            .then(|| self.silence_since.checked_add(suspect_after))
+            .flatten();
+        deaths.chain(isolation).min()
+    }
+
+    fn evaluate_health(&mut self, now: Instant) -> Option<Change> {
+        let silent = self.peers.len() >= 2
+            && now.saturating_duration_since(self.silence_since) >= self.config.suspect_after;
+        let healthy = self.link_up && !silent;
+        (healthy != self.healthy).then(|| {
+            self.healthy = healthy;
+            Change::Healthy(healthy)
+        })
+    }
+}

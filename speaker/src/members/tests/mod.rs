@@ -1,0 +1,5 @@
+//! Tests of the members module: the codec and the table are pure; the prober runs on loopback.
+
+mod prober;
+mod table;
+mod wire;

@@ -1,0 +1,256 @@
+//! The heartbeat datagram: its byte layout and its authentication tag (pure).
+//!
+//! Decides whether a datagram is a well-formed heartbeat signed with one of the cluster keys. It does
+//! not decide whether the heartbeat is fresh, a replay, or from a configured member: that is the
+//! [`super::table`]'s job.
+//!
+//! Layout (all integers big-endian), 47 to 299 bytes:
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 4 | magic `FLBH` |
+//! | 4 | 1 | version, [`VERSION`] |
+//! | 5 | 1 | flags: bit 0 = the sender is stepping down; other bits are ignored (authenticated, reserved) |
+//! | 6 | 8 | boot id, random per sender process start |
+//! | 14 | 8 | sequence number, increasing within one boot |
+//! | 22 | 8 | send time, Unix milliseconds of the sender's clock |
+//! | 30 | 1 | node name length `n`, 1..=253 |
+//! | 31 | n | node name, UTF-8 |
+//! | 31+n | 16 | HMAC-SHA256 over bytes `0..31+n`, truncated to its first 16 bytes |
+//!
+//! A 128-bit tag leaves a forger a 2^-128 chance per try, ample for a datagram that is only worth
+//! something for a few hundred milliseconds.
+
+use std::fmt;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use thiserror::Error;
+
+/// First four bytes of every heartbeat.
+pub const MAGIC: [u8; 4] = *b"FLBH";
+/// The only wire version this code speaks.
+pub const VERSION: u8 = 1;
+/// Length of the truncated HMAC-SHA256 tag.
+pub const TAG_LEN: usize = 16;
+/// Longest node name (a Kubernetes node name is a DNS subdomain, at most 253 characters).
+pub const MAX_NAME_LEN: usize = 253;
+/// Shortest key accepted, in bytes: shorter shared secrets are guessable.
+pub const MIN_KEY_LEN: usize = 16;
+/// Bytes before the node name.
+const HEADER_LEN: usize = 31;
+/// Largest datagram [`encode`] produces; a receive buffer of this size never truncates a valid one.
+pub const MAX_DATAGRAM_LEN: usize = HEADER_LEN + MAX_NAME_LEN + TAG_LEN;
+
+const FLAG_STEPPING_DOWN: u8 = 0b0000_0001;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A sender's process incarnation: chosen at random when the speaker starts, so a restarted
+/// speaker's sequence numbers start over without being mistaken for replays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BootId(pub u64);
+
+/// One heartbeat, as sent by `node`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// The sender's Kubernetes node name.
+    pub node: String,
+    /// The sender's process incarnation.
+    pub boot: BootId,
+    /// Increases with every heartbeat round of one boot.
+    pub seq: u64,
+    /// When it was sent, Unix milliseconds of the sender's clock.
+    pub sent_at_ms: u64,
+    /// The sender considers itself isolated and takes no part in ownership.
+    pub stepping_down: bool,
+}
+
+/// The shared keys: heartbeats are signed with the first and accepted under any, so a key can be
+/// rotated by adding the new one second, then moving it first, then dropping the old one.
+#[derive(Clone)]
+pub struct KeyRing {
+    /// Each key's HMAC state after absorbing the key, cloned per datagram.
+    macs: Vec<HmacSha256>,
+}
+
+/// Why a set of keys was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    /// No key at all: heartbeats could be neither signed nor checked.
+    #[error("no membership key was given")]
+    NoKeys,
+    /// A key is too short to be a secret.
+    #[error("membership key {index} has {len} bytes, fewer than the {MIN_KEY_LEN} required")]
+    TooShort {
+        /// Position of the key in the list.
+        index: usize,
+        /// Its length in bytes.
+        len: usize,
+    },
+}
+
+impl KeyRing {
+    /// Builds a key ring; the first key signs, all keys verify.
+    pub fn new<K: AsRef<[u8]>>(keys: impl IntoIterator<Item = K>) -> Result<Self, KeyError> {
+        let mut macs = Vec::new();
+        for (index, key) in keys.into_iter().enumerate() {
+            let key = key.as_ref();
+            if key.len() < MIN_KEY_LEN {
+                return Err(KeyError::TooShort { index, len: key.len() });
+            }
+            // HMAC takes keys of any length (long ones are hashed first), so this cannot fail.
+            let mac = HmacSha256::new_from_slice(key).map_err(|_| KeyError::TooShort { index, len: key.len() })?;
+            macs.push(mac);
+        }
+        if macs.is_empty() {
+            return Err(KeyError::NoKeys);
+        }
+        Ok(Self { macs })
+    }
+
+    /// How many keys are in the ring.
+    pub fn len(&self) -> usize {
+        self.macs.len()
+    }
+
+    /// Always false: a ring holds at least one key.
+    pub fn is_empty(&self) -> bool {
+        self.macs.is_empty()
+    }
+
+    fn sign(&self, body: &[u8]) -> [u8; TAG_LEN] {
+        let mut tag = [0u8; TAG_LEN];
+        if let Some(first) = self.macs.first() {
+            let mut mac = first.clone();
+            mac.update(body);
+            let full = mac.finalize().into_bytes();
+            for (out, byte) in tag.iter_mut().zip(full.iter()) {
+                *out = *byte;
+            }
+        }
+        tag
+    }
+
+    /// Whether `tag` is `body`'s tag under any key, each comparison in constant time.
+    fn verifies(&self, body: &[u8], tag: &[u8]) -> bool {
+        self.macs.iter().any(|mac| {
+            let mut mac = mac.clone();
+            mac.update(body);
+            mac.verify_truncated_left(tag).is_ok()
+        })
+    }
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyRing({} keys, redacted)", self.macs.len())
+    }
+}
+
+/// Why a heartbeat could not be encoded.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum EncodeError {
+    /// The node name is empty or longer than [`MAX_NAME_LEN`] bytes.
+    #[error("node name of {len} bytes cannot be sent (1 to {MAX_NAME_LEN} bytes)")]
+    BadNodeName {
+        /// Length of the name in bytes.
+        len: usize,
+    },
+}
+
+/// Why a datagram is not a heartbeat we accept.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Shorter than the fixed header plus tag.
+    #[error("datagram of {len} bytes is too short for a heartbeat")]
+    TooShort {
+        /// Length received.
+        len: usize,
+    },
+    /// Does not start with [`MAGIC`]: not a FerroLB heartbeat.
+    #[error("datagram does not start with the heartbeat magic")]
+    BadMagic,
+    /// A wire version this code does not speak.
+    #[error("heartbeat version {0} is not supported (only {VERSION})")]
+    UnsupportedVersion(u8),
+    /// The length does not match the node name length it announces.
+    #[error("heartbeat of {len} bytes should be {expected} bytes for its node name length")]
+    LengthMismatch {
+        /// Length received.
+        len: usize,
+        /// Length its name length field implies.
+        expected: usize,
+    },
+    /// The node name length field is zero.
+    #[error("heartbeat carries an empty node name")]
+    EmptyNodeName,
+    /// The tag matches none of the keys: forged, corrupted, or signed with a key we do not hold.
+    #[error("heartbeat tag matches none of the membership keys")]
+    BadTag,
+    /// Signed correctly, yet the node name is not UTF-8.
+    #[error("heartbeat node name is not UTF-8")]
+    NodeNameNotUtf8,
+}
+
+/// Encodes and signs `beat` with the ring's first key.
+pub fn encode(beat: &Heartbeat, keys: &KeyRing) -> Result<Vec<u8>, EncodeError> {
+    let name = beat.node.as_bytes();
+    let name_len = u8::try_from(name.len()).ok().filter(|&n| n != 0 && usize::from(n) <= MAX_NAME_LEN);
+    let Some(name_len) = name_len else {
+        return Err(EncodeError::BadNodeName { len: name.len() });
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + name.len() + TAG_LEN);
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(if beat.stepping_down { FLAG_STEPPING_DOWN } else { 0 });
+    out.extend_from_slice(&beat.boot.0.to_be_bytes());
+    out.extend_from_slice(&beat.seq.to_be_bytes());
+    out.extend_from_slice(&beat.sent_at_ms.to_be_bytes());
+    out.push(name_len);
+    out.extend_from_slice(name);
+    let tag = keys.sign(&out);
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// Checks and decodes one datagram. Never panics, whatever the bytes.
+pub fn decode(datagram: &[u8], keys: &KeyRing) -> Result<Heartbeat, DecodeError> {
+    let len = datagram.len();
+    let Some(&header) = datagram.first_chunk::<HEADER_LEN>() else {
+        return Err(DecodeError::TooShort { len });
+    };
+    if len < HEADER_LEN + TAG_LEN {
+        return Err(DecodeError::TooShort { len });
+    }
+    let [m0, m1, m2, m3, version, flags, b0, b1, b2, b3, b4, b5, b6, b7, s0, s1, s2, s3, s4, s5, s6, s7, t0, t1, t2, t3, t4, t5, t6, t7, name_len] =
+        header;
+    if [m0, m1, m2, m3] != MAGIC {
+        return Err(DecodeError::BadMagic);
+    }
+    if version != VERSION {
+        return Err(DecodeError::UnsupportedVersion(version));
+    }
+    let name_len = usize::from(name_len);
+    if name_len == 0 {
+        return Err(DecodeError::EmptyNodeName);
+    }
+    let expected = HEADER_LEN + name_len + TAG_LEN;
+    let mismatch = DecodeError::LengthMismatch { len, expected };
+    if len != expected {
+        return Err(mismatch);
+    }
+    let (body, tag) = datagram.split_at_checked(HEADER_LEN + name_len).ok_or(mismatch.clone())?;
+    if !keys.verifies(body, tag) {
+        return Err(DecodeError::BadTag);
+    }
+    let name = body.get(HEADER_LEN..).ok_or(mismatch)?;
+    let name = std::str::from_utf8(name).map_err(|_| DecodeError::NodeNameNotUtf8)?;
+    Ok(Heartbeat {
+        node: name.to_owned(),
+        boot: BootId(u64::from_be_bytes([b0, b1, b2, b3, b4, b5, b6, b7])),
+        seq: u64::from_be_bytes([s0, s1, s2, s3, s4, s5, s6, s7]),
+        sent_at_ms: u64::from_be_bytes([t0, t1, t2, t3, t4, t5, t6, t7]),
+        stepping_down: flags & FLAG_STEPPING_DOWN != 0,
+    })
+}
