@@ -7,6 +7,7 @@
 //! - [`wire`] (pure): the datagram layout and its HMAC-SHA256 tag under the cluster keys.
 //! - [`table`] (pure): replay and freshness checks, alive/dead transitions, this node's health.
 //! - [`prober`] (tokio): the socket, the timers, and the published [`MemberView`].
+//! - [`counters`]: what the prober counts, for metrics.
 //!
 //! This module decides who is alive and whether this node is healthy; it does not decide who owns
 //! an address (the announcer ranks the eligible nodes), nor where the member list and keys come from
@@ -20,6 +21,7 @@
 //! second, so 100 nodes make 99,000 datagrams/s cluster-wide, 990/s (about 0.3 MB/s) in and out of
 //! each node; 300 nodes make 2,990/s per node (under 1 MB/s). Past a few hundred nodes, use SWIM.
 
+pub mod counters;
 pub mod prober;
 pub mod table;
 pub mod wire;
@@ -27,8 +29,7 @@ pub mod wire;
 #[cfg(test)]
 mod tests;
 
-pub use prober::{
-    Counters, DEFAULT_INTERVAL, DEFAULT_PORT, Member, MemberView, Prober, ProberConfig, ProberError, RejectReason,
-};
+pub use counters::{Counters, RejectReason};
+pub use prober::{DEFAULT_INTERVAL, DEFAULT_PORT, Member, MemberView, Prober, ProberConfig, ProberError};
 pub use table::{Change, Rejection, Table, TableConfig};
 pub use wire::{BootId, DecodeError, EncodeError, Heartbeat, KeyError, KeyRing};

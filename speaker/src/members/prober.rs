@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
@@ -20,8 +20,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use super::table::{Change, Rejection, Table, TableConfig};
-use super::wire::{self, BootId, DecodeError, EncodeError, Heartbeat, KeyRing, MAX_DATAGRAM_LEN};
+use super::counters::{Counters, RejectReason};
+use super::table::{Change, Table, TableConfig};
+use super::wire::{self, BootId, EncodeError, Heartbeat, KeyRing, MAX_DATAGRAM_LEN};
 
 /// The UDP port speakers listen on unless configured otherwise (memberlist's, as MetalLB uses).
 pub const DEFAULT_PORT: u16 = 7946;
@@ -91,121 +92,6 @@ impl MemberView {
     }
 }
 
-/// Why a received datagram was dropped; also a metrics label ([`RejectReason::as_str`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RejectReason {
-    /// Not a heartbeat: wrong magic, version or length, or a name that is not UTF-8.
-    Malformed,
-    /// The tag matches no key: forged, corrupted, or another cluster's key.
-    BadTag,
-    /// Authenticated, but from a node that is not a member.
-    UnknownSender,
-    /// Send time too far from our clock.
-    Stale,
-    /// Not newer than the last accepted heartbeat of its sender.
-    Replay,
-}
-
-impl RejectReason {
-    /// Every reason, for registering metrics.
-    pub const ALL: [RejectReason; 5] = [Self::Malformed, Self::BadTag, Self::UnknownSender, Self::Stale, Self::Replay];
-
-    /// The metrics label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Malformed => "malformed",
-            Self::BadTag => "bad_tag",
-            Self::UnknownSender => "unknown_sender",
-            Self::Stale => "stale",
-            Self::Replay => "replay",
-        }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Self::Malformed => 0,
-            Self::BadTag => 1,
-            Self::UnknownSender => 2,
-            Self::Stale => 3,
-            Self::Replay => 4,
-        }
-    }
-}
-
-impl From<&DecodeError> for RejectReason {
-    fn from(err: &DecodeError) -> Self {
-        match err {
-            DecodeError::BadTag => Self::BadTag,
-            _ => Self::Malformed,
-        }
-    }
-}
-
-impl From<&Rejection> for RejectReason {
-    fn from(rejection: &Rejection) -> Self {
-        match rejection {
-            Rejection::UnknownSender { .. } => Self::UnknownSender,
-            Rejection::Stale { .. } => Self::Stale,
-            Rejection::Replay { .. } => Self::Replay,
-        }
-    }
-}
-
-/// Counters for metrics, updated by the prober task and readable at any time.
-#[derive(Debug, Default)]
-pub struct Counters {
-    members_alive: AtomicU64,
-    failures_detected: AtomicU64,
-    heartbeats_sent: AtomicU64,
-    heartbeats_accepted: AtomicU64,
-    send_errors: AtomicU64,
-    receive_errors: AtomicU64,
-    rejected: [AtomicU64; 5],
-}
-
-impl Counters {
-    /// Nodes in the alive set, this node included (a gauge).
-    pub fn members_alive(&self) -> u64 {
-        self.members_alive.load(Ordering::Relaxed)
-    }
-
-    /// Members that went from heard to silent, since start.
-    pub fn failures_detected(&self) -> u64 {
-        self.failures_detected.load(Ordering::Relaxed)
-    }
-
-    /// Heartbeat datagrams sent (one per member per round), since start.
-    pub fn heartbeats_sent(&self) -> u64 {
-        self.heartbeats_sent.load(Ordering::Relaxed)
-    }
-
-    /// Heartbeats accepted by the table, since start.
-    pub fn heartbeats_accepted(&self) -> u64 {
-        self.heartbeats_accepted.load(Ordering::Relaxed)
-    }
-
-    /// Failed sends (e.g. no route to a member), since start.
-    pub fn send_errors(&self) -> u64 {
-        self.send_errors.load(Ordering::Relaxed)
-    }
-
-    /// Failed receives, since start.
-    pub fn receive_errors(&self) -> u64 {
-        self.receive_errors.load(Ordering::Relaxed)
-    }
-
-    /// Datagrams dropped for `reason`, since start.
-    pub fn rejected(&self, reason: RejectReason) -> u64 {
-        self.rejected.get(reason.index()).map_or(0, |c| c.load(Ordering::Relaxed))
-    }
-
-    fn reject(&self, reason: RejectReason) {
-        if let Some(counter) = self.rejected.get(reason.index()) {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
 /// Why a prober could not start.
 #[derive(Debug, Error)]
 pub enum ProberError {
@@ -216,6 +102,14 @@ pub enum ProberError {
         addr: SocketAddr,
         /// What the system said.
         source: io::Error,
+    },
+    /// The interval is zero, or a member would be declared dead before its next heartbeat is due.
+    #[error("heartbeat interval {interval:?} must be non-zero and shorter than suspect_after {suspect_after:?}")]
+    Timing {
+        /// The configured heartbeat interval.
+        interval: Duration,
+        /// The configured silence before a member is dead.
+        suspect_after: Duration,
     },
     /// This node's name cannot be put in a heartbeat.
     #[error("this node's name cannot be sent in heartbeats: {0}")]
@@ -243,8 +137,13 @@ impl Prober {
         keys: KeyRing,
         members: impl IntoIterator<Item = Member>,
     ) -> Result<Self, ProberError> {
-        let probe = Heartbeat { node: config.node.clone(), boot: config.boot, seq: 0, sent_at_ms: 0, stepping_down: false };
+        let probe =
+            Heartbeat { node: config.node.clone(), boot: config.boot, seq: 0, sent_at_ms: 0, stepping_down: false };
         wire::encode(&probe, &keys)?;
+        let (interval, suspect_after) = (config.interval, config.table.suspect_after);
+        if interval.is_zero() || suspect_after <= interval {
+            return Err(ProberError::Timing { interval, suspect_after });
+        }
         let socket =
             UdpSocket::bind(config.bind).await.map_err(|source| ProberError::Bind { addr: config.bind, source })?;
         let local_addr = socket.local_addr().map_err(|source| ProberError::Bind { addr: config.bind, source })?;
@@ -357,6 +256,8 @@ impl Runner {
                     Err(err) => {
                         self.counters.receive_errors.fetch_add(1, Ordering::Relaxed);
                         tracing::debug!(error = %err, "receiving a member heartbeat failed");
+                        // A persistent socket error must not spin this task on the node's CPUs.
+                        tokio::time::sleep(Duration::from_millis(1)).await;
                     }
                 },
                 () = tokio::time::sleep_until(deadline.into()) => {
@@ -389,8 +290,7 @@ impl Runner {
 
     fn apply_members(&mut self) {
         let members = self.members.borrow_and_update().clone();
-        self.addrs =
-            members.into_iter().filter(|m| m.node != self.config.node).map(|m| (m.node, m.addr)).collect();
+        self.addrs = members.into_iter().filter(|m| m.node != self.config.node).map(|m| (m.node, m.addr)).collect();
         let changes = self.table.set_members(self.addrs.keys().cloned(), Instant::now());
         self.publish(changes);
     }

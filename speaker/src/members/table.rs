@@ -173,8 +173,7 @@ impl Table {
             return Err(Rejection::Stale { node: beat.node.clone(), skew_ms });
         }
         if let Some(last) = peer.last {
-            let newer =
-                if last.boot == beat.boot { beat.seq > last.seq } else { beat.sent_at_ms > last.sent_at_ms };
+            let newer = if last.boot == beat.boot { beat.seq > last.seq } else { beat.sent_at_ms > last.sent_at_ms };
             if !newer {
                 return Err(Rejection::Replay { node: beat.node.clone() });
             }
@@ -254,8 +253,8 @@ impl Table {
     }
 
     fn evaluate_health(&mut self, now: Instant) -> Option<Change> {
-        let silent = self.peers.len() >= 2
-            && now.saturating_duration_since(self.silence_since) >= self.config.suspect_after;
+        let silent =
+            self.peers.len() >= 2 && now.saturating_duration_since(self.silence_since) >= self.config.suspect_after;
         let healthy = self.link_up && !silent;
         (healthy != self.healthy).then(|| {
             self.healthy = healthy;

@@ -223,8 +223,39 @@ pub fn decode(datagram: &[u8], keys: &KeyRing) -> Result<Heartbeat, DecodeError>
     if len < HEADER_LEN + TAG_LEN {
         return Err(DecodeError::TooShort { len });
     }
-    let [m0, m1, m2, m3, version, flags, b0, b1, b2, b3, b4, b5, b6, b7, s0, s1, s2, s3, s4, s5, s6, s7, t0, t1, t2, t3, t4, t5, t6, t7, name_len] =
-        header;
+    let [
+        m0,
+        m1,
+        m2,
+        m3,
+        version,
+        flags,
+        b0,
+        b1,
+        b2,
+        b3,
+        b4,
+        b5,
+        b6,
+        b7,
+        s0,
+        s1,
+        s2,
+        s3,
+        s4,
+        s5,
+        s6,
+        s7,
+        t0,
+        t1,
+        t2,
+        t3,
+        t4,
+        t5,
+        t6,
+        t7,
+        name_len,
+    ] = header;
     if [m0, m1, m2, m3] != MAGIC {
         return Err(DecodeError::BadMagic);
     }

@@ -158,10 +158,7 @@ fn member_list_changes_remove_add_and_keep_state() {
     assert_eq!(t.set_members(["a", "c", "d"], t0 + ms(50)), vec![Change::Removed("b".into())]);
     assert_eq!(t.alive(), set(&["me", "a"]), "a keeps its state");
     assert_eq!(t.members().collect::<Vec<_>>(), vec!["a", "c", "d"]);
-    assert_eq!(
-        t.on_heartbeat(&hb("b", 1, 2), t0 + ms(60), WALL),
-        Err(Rejection::UnknownSender { node: "b".into() })
-    );
+    assert_eq!(t.on_heartbeat(&hb("b", 1, 2), t0 + ms(60), WALL), Err(Rejection::UnknownSender { node: "b".into() }));
     assert_eq!(t.set_members(["a", "b", "c"], t0 + ms(70)), vec![]);
     assert_eq!(t.alive(), set(&["me", "a"]), "a re-added member is unheard until it speaks");
     assert_eq!(t.on_heartbeat(&hb("b", 1, 1), t0 + ms(80), WALL), Ok(vec![alive("b")]), "its history was forgotten");
