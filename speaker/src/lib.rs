@@ -8,3 +8,4 @@ pub mod announcer;
 pub mod bgp;
 pub mod layer2;
 pub mod members;
+pub mod netif;
