@@ -98,7 +98,8 @@ pub(crate) fn matching<'a, A>(
         .filter(|i| all.get(*i).is_some_and(|a| any_matches(name_and_selectors(a).1, &service.labels)))
         .collect();
     if selected.is_empty() {
-        let advertisements = covering.iter().filter_map(|i| all.get(*i)).map(|a| name_and_selectors(a).0.into()).collect();
+        let advertisements =
+            covering.iter().filter_map(|i| all.get(*i)).map(|a| name_and_selectors(a).0.into()).collect();
         return Err(Reason::ServiceSelectorsExclude { pool: pool.into(), advertisements });
     }
     Ok(selected)

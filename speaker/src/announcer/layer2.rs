@@ -190,16 +190,7 @@ fn decide_address(index: &Announcer, address: IpAddr, claims: &[Claim<'_>], deci
     let names: Vec<&str> = index.nodes.keys().map(String::as_str).collect();
     let Some(((_, weight, _), owner)) = best else {
         for (c, claim) in claims.iter().enumerate() {
-            let mut rejected: BTreeMap<String, NodeRejection> = BTreeMap::new();
-            for (n, name) in names.iter().enumerate() {
-                if let Some(Err(rejection)) = fits.get(n).and_then(|f| f.get(c)) {
-                    rejected.insert((*name).to_string(), *rejection);
-                }
-            }
-            for alive in index.members.alive.iter().filter(|a| !index.nodes.contains_key(*a)) {
-                rejected.insert(alive.clone(), NodeRejection::UnknownNode);
-            }
-            set_outcome(decision, claim, Layer2Outcome::NotAnnounced(Reason::NoCandidate { nodes: rejected }));
+            set_outcome(decision, claim, Layer2Outcome::NotAnnounced(no_candidate(index, &names, &fits, c)));
         }
         return;
     };
@@ -238,17 +229,7 @@ fn decide_address(index: &Announcer, address: IpAddr, claims: &[Claim<'_>], deci
             Some(Err(rejection)) if !candidates.is_empty() => {
                 Layer2Outcome::NotAnnounced(Reason::OwnerCannotServe { owner: owner.to_string(), rejection })
             }
-            _ => {
-                let rejected = names
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(n, name)| match fits.get(n).and_then(|f| f.get(c)) {
-                        Some(Err(r)) => Some(((*name).to_string(), *r)),
-                        _ => None,
-                    })
-                    .collect();
-                Layer2Outcome::NotAnnounced(Reason::NoCandidate { nodes: rejected })
-            }
+            _ => Layer2Outcome::NotAnnounced(no_candidate(index, &names, &fits, c)),
         };
         set_outcome(decision, claim, outcome);
     }
@@ -260,6 +241,21 @@ fn decide_address(index: &Announcer, address: IpAddr, claims: &[Claim<'_>], deci
         };
         decision.owned.insert(address, Layer2Announcement { interfaces, services: served_here });
     }
+}
+
+/// Why no node may serve claim `c`: each known node's rejection, and each live member
+/// without a Node object.
+fn no_candidate(index: &Announcer, names: &[&str], fits: &[Vec<Result<(), NodeRejection>>], c: usize) -> Reason {
+    let mut rejected: BTreeMap<String, NodeRejection> = BTreeMap::new();
+    for (n, name) in names.iter().enumerate() {
+        if let Some(Err(rejection)) = fits.get(n).and_then(|f| f.get(c)) {
+            rejected.insert((*name).to_string(), *rejection);
+        }
+    }
+    for alive in index.members.alive.iter().filter(|a| !index.nodes.contains_key(*a)) {
+        rejected.insert(alive.clone(), NodeRejection::UnknownNode);
+    }
+    Reason::NoCandidate { nodes: rejected }
 }
 
 fn set_outcome(decision: &mut Layer2Decision, claim: &Claim<'_>, outcome: Layer2Outcome) {

@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 
 use ferrolb_core::config::Config;
 
+pub mod bgp;
 mod candidates;
 pub mod from_k8s;
 pub mod layer2;
-pub mod bgp;
 pub mod reasons;
 pub mod rendezvous;
 pub mod views;

@@ -113,11 +113,9 @@ impl fmt::Display for Reason {
                 write!(f, "the address is shared and its owner {owner} cannot serve this Service: {rejection}")
             }
             Reason::NodeRejected { node, rejection } => write!(f, "node {node} may not advertise it: {rejection}"),
-            Reason::NoPeer { advertisements } => write!(
-                f,
-                "no BGPPeer named by the advertisements ({}) selects this node",
-                advertisements.join(", ")
-            ),
+            Reason::NoPeer { advertisements } => {
+                write!(f, "no BGPPeer named by the advertisements ({}) selects this node", advertisements.join(", "))
+            }
         }
     }
 }

@@ -55,7 +55,8 @@ mod tests {
         assert_eq!(format!("{pinned:016x}"), PINNED_NODE1_200);
     }
 
-    const PINNED_NODE1_200: &str = "PLACEHOLDER";
+    /// Computed independently (a ten-line Python FNV-1a + splitmix64), not copied from this code.
+    const PINNED_NODE1_200: &str = "a1700c979cf96539";
 
     #[test]
     fn different_inputs_score_differently() {
