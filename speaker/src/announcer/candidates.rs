@@ -19,23 +19,23 @@ use super::views::{EndpointSliceView, NodeView, ServiceView, SliceKey, TrafficPo
 /// node, so that while ready endpoints exist somewhere no node is chosen for Local traffic only
 /// because it runs a terminating Pod.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Endpoints {
+pub(crate) struct Endpoints<'a> {
     /// Some endpoint counts (whether or not its node is known).
     pub any: bool,
     /// The nodes running an endpoint that counts.
-    pub nodes: BTreeSet<String>,
+    pub nodes: BTreeSet<&'a str>,
 }
 
-impl Endpoints {
+impl<'a> Endpoints<'a> {
     /// Sums up the slices of one Service.
-    pub fn of<'a>(slices: impl Iterator<Item = &'a EndpointSliceView> + Clone) -> Self {
+    pub fn of(slices: impl Iterator<Item = &'a EndpointSliceView> + Clone) -> Self {
         let any_ready = slices.clone().flat_map(|s| &s.endpoints).any(|e| e.ready);
         let counts = |ready: bool, serving: bool| if any_ready { ready } else { serving };
         let mut summary = Endpoints::default();
         for endpoint in slices.flat_map(|s| &s.endpoints).filter(|e| counts(e.ready, e.serving)) {
             summary.any = true;
             if let Some(node) = &endpoint.node {
-                summary.nodes.insert(node.clone());
+                summary.nodes.insert(node.as_str());
             }
         }
         summary
@@ -120,7 +120,7 @@ pub(crate) fn node_fit(nodes: &BTreeMap<String, NodeView>, name: &str) -> Result
 }
 
 /// The externalTrafficPolicy rule: with Local, `node` must run an endpoint that counts.
-pub(crate) fn local_rule(policy: TrafficPolicy, endpoints: &Endpoints, node: &str) -> Result<(), NodeRejection> {
+pub(crate) fn local_rule(policy: TrafficPolicy, endpoints: &Endpoints<'_>, node: &str) -> Result<(), NodeRejection> {
     if policy == TrafficPolicy::Local && !endpoints.nodes.contains(node) {
         return Err(NodeRejection::NoLocalEndpoint);
     }
@@ -163,7 +163,7 @@ impl SlicesByService {
     }
 
     /// The endpoints of `service` that count.
-    pub fn endpoints(&self, service: &super::views::ServiceKey) -> Endpoints {
+    pub fn endpoints(&self, service: &super::views::ServiceKey) -> Endpoints<'_> {
         match self.by_service.get(service) {
             Some(slices) => Endpoints::of(slices.values()),
             None => Endpoints::default(),

@@ -98,23 +98,47 @@ pub struct Layer2Decision {
     pub verdicts: BTreeMap<ServiceKey, Vec<Layer2Verdict>>,
 }
 
+/// A node as this decision sees it, looked up once rather than per address.
+struct NodeInfo<'a> {
+    name: &'a str,
+    labels: &'a BTreeMap<String, String>,
+    /// Alive, known, not excluded, network available: what holds whatever the Service.
+    standing: Result<(), NodeRejection>,
+}
+
 /// One Service wanting an address, once its pool, advertisements and endpoints check out.
 struct Claim<'a> {
-    service: &'a ServiceView,
-    advertisements: Vec<usize>,
-    endpoints: Endpoints,
-    /// Where its verdict goes in `verdicts[service]`.
+    address: IpAddr,
+    /// Position of the Service in the decision's Service list.
+    service: usize,
+    /// Position of the address among the Service's verdicts.
     slot: usize,
+    advertisements: Vec<usize>,
+    endpoints: &'a Endpoints<'a>,
 }
 
 /// Decides Layer2 for every Service known to `index`.
 pub(crate) fn decide(index: &Announcer) -> Layer2Decision {
-    let mut decision = Layer2Decision::default();
-    let mut claims: BTreeMap<IpAddr, Vec<Claim<'_>>> = BTreeMap::new();
     let advertisements = &index.config.l2_advertisements;
-    for service in index.services.values() {
-        let mut verdicts = Vec::with_capacity(service.addresses.len());
-        let mut endpoints: Option<Endpoints> = None;
+    let services: Vec<&ServiceView> = index.services.values().collect();
+    let endpoints: Vec<Endpoints<'_>> = services.iter().map(|s| index.slices.endpoints(&s.key)).collect();
+    let nodes: Vec<NodeInfo<'_>> = index
+        .nodes
+        .values()
+        .map(|node| NodeInfo {
+            name: &node.name,
+            labels: &node.labels,
+            standing: if index.members.is_alive(&node.name, &index.me) {
+                node_fit(&index.nodes, &node.name)
+            } else {
+                Err(NodeRejection::NotAlive)
+            },
+        })
+        .collect();
+    let mut verdicts: Vec<Vec<Layer2Verdict>> = Vec::with_capacity(services.len());
+    let mut claims: Vec<Claim<'_>> = Vec::with_capacity(services.len());
+    for ((s, service), endpoints) in services.iter().enumerate().zip(&endpoints) {
+        let mut mine = Vec::with_capacity(service.addresses.len());
         for &address in &service.addresses {
             let pool = pool_of(&index.config, service, address);
             let precheck = pool.ok_or(Reason::NoPool { address }).and_then(|pool| {
@@ -122,144 +146,163 @@ pub(crate) fn decide(index: &Announcer) -> Layer2Decision {
                     (a.name.as_str(), a.service_selectors.as_slice())
                 })
             });
-            let endpoints = endpoints.get_or_insert_with(|| index.slices.endpoints(&service.key));
-            let outcome = match precheck {
-                Err(reason) => Some(reason),
-                Ok(_) if !endpoints.any => Some(Reason::NoEndpoints),
+            let reason = match precheck {
+                Err(reason) => reason,
+                Ok(_) if !endpoints.any => Reason::NoEndpoints,
                 Ok(matched) => {
-                    let slot = verdicts.len();
-                    let claim = Claim { service, advertisements: matched, endpoints: endpoints.clone(), slot };
-                    claims.entry(address).or_default().push(claim);
-                    None
+                    claims.push(Claim { address, service: s, slot: mine.len(), advertisements: matched, endpoints });
+                    // Replaced once the address is decided, below; until then it reads "no node
+                    // may announce it", which is what an undecided claim means.
+                    Reason::NoCandidate { nodes: BTreeMap::new() }
                 }
             };
-            verdicts.push(Layer2Verdict {
-                address,
-                pool: pool.map(String::from),
-                // Placeholder for claims; replaced once the address is decided below.
-                outcome: Layer2Outcome::NotAnnounced(outcome.unwrap_or(Reason::NoEndpoints)),
-            });
+            let outcome = Layer2Outcome::NotAnnounced(reason);
+            mine.push(Layer2Verdict { address, pool: pool.map(String::from), outcome });
         }
-        decision.verdicts.insert(service.key.clone(), verdicts);
+        verdicts.push(mine);
     }
-    for (address, claims) in &claims {
-        decide_address(index, *address, claims, &mut decision);
+    // Services sharing an address are decided together; the sort is stable, so they stay in
+    // Service order.
+    claims.sort_by_key(|c| c.address);
+    let mut owned = BTreeMap::new();
+    let mut fits = Vec::new();
+    for group in claims.chunk_by(|a, b| a.address == b.address) {
+        let at = Address { index, services: &services, nodes: &nodes };
+        if let Some(announcement) = at.decide(group, &mut fits, &mut verdicts)
+            && let Some(first) = group.first()
+        {
+            owned.insert(first.address, announcement);
+        }
     }
-    decision
+    let verdicts = services.iter().map(|s| s.key.clone()).zip(verdicts).collect();
+    Layer2Decision { owned, verdicts }
 }
 
-/// Whether `node` is a candidate for `claim`, or why not.
-fn fit(index: &Announcer, node: &str, claim: &Claim<'_>) -> Result<(), NodeRejection> {
-    if !index.members.is_alive(node, &index.me) {
-        return Err(NodeRejection::NotAlive);
-    }
-    // The endpoint rule is checked last, so that a node's own faults are reported first.
-    node_fit(&index.nodes, node)?;
-    let labels = index.nodes.get(node).map(|n| &n.labels).ok_or(NodeRejection::UnknownNode)?;
-    let mut advertisements = claim.advertisements.iter().filter_map(|i| index.config.l2_advertisements.get(*i));
-    if !advertisements.any(|a| any_matches(&a.node_selectors, labels)) {
-        return Err(NodeRejection::NotSelected);
-    }
-    local_rule(claim.service.traffic_policy, &claim.endpoints, node)
+/// What deciding one address needs to see.
+struct Address<'i, 'a> {
+    index: &'i Announcer,
+    services: &'i [&'a ServiceView],
+    nodes: &'i [NodeInfo<'a>],
 }
 
-fn decide_address(index: &Announcer, address: IpAddr, claims: &[Claim<'_>], decision: &mut Layer2Decision) {
-    let advertisements = &index.config.l2_advertisements;
-    let union: BTreeSet<usize> = claims.iter().flat_map(|c| c.advertisements.iter().copied()).collect();
-    // Rank: (Services served, preferred weight, rendezvous score), highest wins.
-    let mut best: Option<((usize, i64, u64), &str)> = None;
-    let mut fits: Vec<Vec<Result<(), NodeRejection>>> = Vec::with_capacity(index.nodes.len());
-    for node in index.nodes.values() {
-        let node_fits: Vec<Result<(), NodeRejection>> = claims.iter().map(|c| fit(index, &node.name, c)).collect();
-        let served = node_fits.iter().filter(|f| f.is_ok()).count();
-        if served > 0 {
+impl Address<'_, '_> {
+    /// Whether `node` is a candidate for `claim`, or why not.
+    fn fit(&self, node: &NodeInfo<'_>, claim: &Claim<'_>) -> Result<(), NodeRejection> {
+        node.standing?;
+        let advertisements = &self.index.config.l2_advertisements;
+        let mut matched = claim.advertisements.iter().filter_map(|i| advertisements.get(*i));
+        if !matched.any(|a| any_matches(&a.node_selectors, node.labels)) {
+            return Err(NodeRejection::NotSelected);
+        }
+        // The endpoint rule comes last, so that a node's own faults are reported first.
+        let policy = self.services.get(claim.service).map(|s| s.traffic_policy).unwrap_or_default();
+        local_rule(policy, claim.endpoints, node.name)
+    }
+
+    /// Decides the owner of one address for the Services claiming it, writes their verdicts,
+    /// and returns what this node announces for it, if it is the owner.
+    fn decide(
+        &self,
+        claims: &[Claim<'_>],
+        fits: &mut Vec<Result<(), NodeRejection>>,
+        verdicts: &mut [Vec<Layer2Verdict>],
+    ) -> Option<Layer2Announcement> {
+        let address = claims.first()?.address;
+        let advertisements = &self.index.config.l2_advertisements;
+        let mut union: Vec<usize> = claims.iter().flat_map(|c| c.advertisements.iter().copied()).collect();
+        union.sort_unstable();
+        union.dedup();
+        // fits[n * k + c]: whether node n may serve claim c.
+        let k = claims.len();
+        fits.clear();
+        fits.extend(self.nodes.iter().flat_map(|node| claims.iter().map(|claim| self.fit(node, claim))));
+        let fit = |n: usize, c: usize| fits.get(n * k + c).copied().unwrap_or(Err(NodeRejection::UnknownNode));
+        // Rank: (Services served, preferred weight, rendezvous score), highest wins.
+        let mut best: Option<((usize, i64, u64), usize)> = None;
+        for (n, node) in self.nodes.iter().enumerate() {
+            let served = (0..k).filter(|c| fit(n, *c).is_ok()).count();
+            if served == 0 {
+                continue;
+            }
             let weight: i64 = union
                 .iter()
                 .filter_map(|i| advertisements.get(*i))
                 .flat_map(|a| &a.preferred)
-                .filter(|(_, selector)| matches(selector, &node.labels))
+                .filter(|(_, selector)| matches(selector, node.labels))
                 .map(|(weight, _)| i64::from(*weight))
                 .sum();
-            let rank = (served, weight, rendezvous::score(&node.name, address));
+            let rank = (served, weight, rendezvous::score(node.name, address));
             if best.is_none_or(|(top, _)| rank > top) {
-                best = Some((rank, node.name.as_str()));
+                best = Some((rank, n));
             }
         }
-        fits.push(node_fits);
-    }
-    let names: Vec<&str> = index.nodes.keys().map(String::as_str).collect();
-    let Some(((_, weight, _), owner)) = best else {
+        let owner = best.and_then(|((_, weight, _), n)| Some((weight, n, self.nodes.get(n)?)));
+        let mut served_here = BTreeSet::new();
+        let mut interfaces: Option<BTreeSet<String>> = Some(BTreeSet::new());
         for (c, claim) in claims.iter().enumerate() {
-            set_outcome(decision, claim, Layer2Outcome::NotAnnounced(no_candidate(index, &names, &fits, c)));
-        }
-        return;
-    };
-    let owner_at = names.iter().position(|n| *n == owner);
-    let mut served_here = BTreeSet::new();
-    let mut interfaces: Option<BTreeSet<String>> = Some(BTreeSet::new());
-    for (c, claim) in claims.iter().enumerate() {
-        let candidates: Vec<String> = names
-            .iter()
-            .enumerate()
-            .filter(|(n, _)| fits.get(*n).and_then(|f| f.get(c)).is_some_and(Result::is_ok))
-            .map(|(_, name)| (*name).to_string())
-            .collect();
-        let owner_fit = owner_at.and_then(|n| fits.get(n)).and_then(|f| f.get(c)).cloned();
-        let outcome = match owner_fit {
-            Some(Ok(())) => {
-                served_here.insert(claim.service.key.clone());
-                let owner_labels = index.nodes.get(owner).map(|n| &n.labels);
-                for a in claim.advertisements.iter().filter_map(|i| advertisements.get(*i)) {
-                    if owner_labels.is_some_and(|labels| any_matches(&a.node_selectors, labels)) {
-                        match (&mut interfaces, a.interfaces.is_empty()) {
-                            (Some(_), true) => interfaces = None,
-                            (Some(set), false) => set.extend(a.interfaces.iter().cloned()),
-                            (None, _) => {}
+            let outcome = match owner {
+                None => Layer2Outcome::NotAnnounced(self.no_candidate(&fit, c)),
+                Some((weight, n, node)) => match fit(n, c) {
+                    Ok(()) => {
+                        if let Some(service) = self.services.get(claim.service) {
+                            served_here.insert(service.key.clone());
                         }
+                        let matched: Vec<_> =
+                            claim.advertisements.iter().filter_map(|i| advertisements.get(*i)).collect();
+                        for a in matched.iter().filter(|a| any_matches(&a.node_selectors, node.labels)) {
+                            match (&mut interfaces, a.interfaces.is_empty()) {
+                                (Some(_), true) => interfaces = None,
+                                (Some(set), false) => set.extend(a.interfaces.iter().cloned()),
+                                (None, _) => {}
+                            }
+                        }
+                        let candidates = (0..self.nodes.len()).filter(|m| fit(*m, c).is_ok());
+                        Layer2Outcome::Announced(Ownership {
+                            owner: node.name.to_string(),
+                            weight,
+                            candidates: candidates
+                                .filter_map(|m| self.nodes.get(m))
+                                .map(|m| m.name.to_string())
+                                .collect(),
+                            advertisements: matched.iter().map(|a| a.name.clone()).collect(),
+                        })
                     }
-                }
-                let names = claim.advertisements.iter().filter_map(|i| advertisements.get(*i));
-                Layer2Outcome::Announced(Ownership {
-                    owner: owner.to_string(),
-                    weight,
-                    candidates,
-                    advertisements: names.map(|a| a.name.clone()).collect(),
-                })
+                    Err(rejection) if (0..self.nodes.len()).any(|m| fit(m, c).is_ok()) => {
+                        Layer2Outcome::NotAnnounced(Reason::OwnerCannotServe {
+                            owner: node.name.to_string(),
+                            rejection,
+                        })
+                    }
+                    Err(_) => Layer2Outcome::NotAnnounced(self.no_candidate(&fit, c)),
+                },
+            };
+            if let Some(verdict) = verdicts.get_mut(claim.service).and_then(|v| v.get_mut(claim.slot)) {
+                verdict.outcome = outcome;
             }
-            Some(Err(rejection)) if !candidates.is_empty() => {
-                Layer2Outcome::NotAnnounced(Reason::OwnerCannotServe { owner: owner.to_string(), rejection })
-            }
-            _ => Layer2Outcome::NotAnnounced(no_candidate(index, &names, &fits, c)),
-        };
-        set_outcome(decision, claim, outcome);
-    }
-    if owner == index.me && index.members.self_healthy {
-        let interfaces = match interfaces {
-            None => Interfaces::All,
-            Some(set) if set.is_empty() => Interfaces::All,
-            Some(set) => Interfaces::Only(set),
-        };
-        decision.owned.insert(address, Layer2Announcement { interfaces, services: served_here });
-    }
-}
-
-/// Why no node may serve claim `c`: each known node's rejection, and each live member
-/// without a Node object.
-fn no_candidate(index: &Announcer, names: &[&str], fits: &[Vec<Result<(), NodeRejection>>], c: usize) -> Reason {
-    let mut rejected: BTreeMap<String, NodeRejection> = BTreeMap::new();
-    for (n, name) in names.iter().enumerate() {
-        if let Some(Err(rejection)) = fits.get(n).and_then(|f| f.get(c)) {
-            rejected.insert((*name).to_string(), *rejection);
         }
+        let (_, _, owner) = owner?;
+        if owner.name != self.index.me || !self.index.members.self_healthy {
+            return None;
+        }
+        let interfaces = match interfaces {
+            Some(set) if !set.is_empty() => Interfaces::Only(set),
+            _ => Interfaces::All,
+        };
+        Some(Layer2Announcement { interfaces, services: served_here })
     }
-    for alive in index.members.alive.iter().filter(|a| !index.nodes.contains_key(*a)) {
-        rejected.insert(alive.clone(), NodeRejection::UnknownNode);
-    }
-    Reason::NoCandidate { nodes: rejected }
-}
 
-fn set_outcome(decision: &mut Layer2Decision, claim: &Claim<'_>, outcome: Layer2Outcome) {
-    if let Some(verdict) = decision.verdicts.get_mut(&claim.service.key).and_then(|v| v.get_mut(claim.slot)) {
-        verdict.outcome = outcome;
+    /// Why no node may serve claim `c`: each known node's rejection, and each live member
+    /// without a Node object.
+    fn no_candidate(&self, fit: &impl Fn(usize, usize) -> Result<(), NodeRejection>, c: usize) -> Reason {
+        let mut rejected: BTreeMap<String, NodeRejection> = BTreeMap::new();
+        for (n, node) in self.nodes.iter().enumerate() {
+            if let Err(rejection) = fit(n, c) {
+                rejected.insert(node.name.to_string(), rejection);
+            }
+        }
+        for alive in self.index.members.alive.iter().filter(|a| !self.index.nodes.contains_key(*a)) {
+            rejected.insert(alive.clone(), NodeRejection::UnknownNode);
+        }
+        Reason::NoCandidate { nodes: rejected }
     }
 }

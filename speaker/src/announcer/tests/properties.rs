@@ -152,4 +152,14 @@ fn decide_at_scale() {
     }
     let each = start.elapsed() / rounds;
     println!("decide(): 10000 Services, 3 nodes, 50 pools: {each:?} per decision (layer2 + bgp); n1 owns {owned}");
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box(announcer.decide_layer2());
+    }
+    println!("decide_layer2(): {:?}", start.elapsed() / rounds);
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box(announcer.decide_bgp());
+    }
+    println!("decide_bgp(): {:?}", start.elapsed() / rounds);
 }
