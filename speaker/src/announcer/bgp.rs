@@ -20,6 +20,7 @@
 //!
 //! What this module does not do: open sessions, or diff desired sets against what was sent.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -119,31 +120,58 @@ pub struct BgpDecision {
     pub verdicts: BTreeMap<ServiceKey, Vec<BgpVerdict>>,
 }
 
+/// A BGPAdvertisement as this node applies it, worked out once per decision.
+struct Plan<'a> {
+    advertisement: &'a BgpAdvertisement,
+    /// Its nodeSelectors select this node.
+    selects_me: bool,
+    /// The peers it sends to, as positions among this node's peers.
+    peers: Vec<usize>,
+    attributes: RouteAttributes,
+}
+
 /// Decides BGP for this node over every Service known to `index`.
 pub(crate) fn decide(index: &Announcer) -> BgpDecision {
     let config = &index.config;
     let me = index.me.as_str();
     let my_labels = index.nodes.get(me).map(|n| &n.labels);
-    let mut decision = BgpDecision::default();
-    // Peers this node talks to, by name.
-    let my_peers: BTreeSet<&str> = config
+    // Peers this node talks to, in name order, each with its desired routes.
+    let mut desired: Vec<(&str, BTreeMap<Prefix, RouteAttributes>)> = config
         .peers
         .values()
         .filter(|peer| my_labels.is_some_and(|labels| any_matches(&peer.node_selectors, labels)))
-        .map(|peer| peer.name.as_str())
+        .map(|peer| (peer.name.as_str(), BTreeMap::new()))
         .collect();
-    for peer in &my_peers {
-        decision.desired.insert((*peer).to_string(), BTreeMap::new());
-    }
-    let advertisements = &config.bgp_advertisements;
+    let plans: Vec<Plan<'_>> = config
+        .bgp_advertisements
+        .iter()
+        .map(|advertisement| Plan {
+            advertisement,
+            selects_me: my_labels.is_some_and(|labels| any_matches(&advertisement.node_selectors, labels)),
+            peers: (0..desired.len())
+                .filter(|p| {
+                    desired.get(*p).is_some_and(|(name, _)| {
+                        advertisement.peers.is_empty() || advertisement.peers.iter().any(|named| named == name)
+                    })
+                })
+                .collect(),
+            attributes: RouteAttributes {
+                local_pref: advertisement.local_pref,
+                communities: advertisement.communities.iter().copied().collect(),
+            },
+        })
+        .collect();
+    let my_standing = node_fit(&index.nodes, me);
+    let mut verdicts = Vec::with_capacity(index.services.len());
     for service in index.services.values() {
         let endpoints = index.slices.endpoints(&service.key);
-        let mut verdicts = Vec::with_capacity(service.addresses.len());
+        let mut mine = Vec::with_capacity(service.addresses.len());
         for &address in &service.addresses {
             let pool = pool_of(config, service, address);
             let outcome = pool
                 .ok_or(Reason::NoPool { address })
                 .and_then(|pool| {
+                    let advertisements = &config.bgp_advertisements;
                     matching(index.bgp_by_pool.get(pool), advertisements, pool, service, |a: &BgpAdvertisement| {
                         (a.name.as_str(), a.service_selectors.as_slice())
                     })
@@ -153,13 +181,9 @@ pub(crate) fn decide(index: &Announcer) -> BgpDecision {
                         return Err(Reason::NoEndpoints);
                     }
                     let rejected = |rejection| Reason::NodeRejected { node: me.to_string(), rejection };
-                    node_fit(&index.nodes, me).map_err(rejected)?;
-                    let labels = my_labels.ok_or(rejected(NodeRejection::UnknownNode))?;
-                    let selecting: Vec<&BgpAdvertisement> = matched
-                        .iter()
-                        .filter_map(|i| advertisements.get(*i))
-                        .filter(|a| any_matches(&a.node_selectors, labels))
-                        .collect();
+                    my_standing.map_err(rejected)?;
+                    let selecting: Vec<&Plan<'_>> =
+                        matched.iter().filter_map(|i| plans.get(*i)).filter(|plan| plan.selects_me).collect();
                     if selecting.is_empty() {
                         return Err(rejected(NodeRejection::NotSelected));
                     }
@@ -168,37 +192,38 @@ pub(crate) fn decide(index: &Announcer) -> BgpDecision {
                 });
             let outcome = match outcome {
                 Err(reason) => BgpOutcome::NotAdvertised(reason),
-                Ok(selecting) => advertise(&mut decision.desired, &my_peers, address, &selecting),
+                Ok(selecting) => advertise(&mut desired, address, &selecting),
             };
-            verdicts.push(BgpVerdict { address, pool: pool.map(String::from), outcome });
+            mine.push(BgpVerdict { address, pool: pool.map(String::from), outcome });
         }
-        decision.verdicts.insert(service.key.clone(), verdicts);
+        verdicts.push((service.key.clone(), mine));
     }
-    decision
+    BgpDecision {
+        desired: desired.into_iter().map(|(peer, routes)| (peer.to_string(), routes)).collect(),
+        verdicts: verdicts.into_iter().collect(),
+    }
 }
 
-/// Adds `address` to the desired sets of the peers `advertisements` send it to.
+/// Adds `address` to the desired sets of the peers the `plans` send it to.
 fn advertise(
-    desired: &mut BTreeMap<String, BTreeMap<Prefix, RouteAttributes>>,
-    my_peers: &BTreeSet<&str>,
+    desired: &mut [(&str, BTreeMap<Prefix, RouteAttributes>)],
     address: IpAddr,
-    advertisements: &[&BgpAdvertisement],
+    plans: &[&Plan<'_>],
 ) -> BgpOutcome {
     let mut peers = BTreeMap::new();
-    for advertisement in advertisements {
+    for plan in plans {
         let length = match address {
-            IpAddr::V4(_) => advertisement.aggregation_length,
-            IpAddr::V6(_) => advertisement.aggregation_length_v6,
+            IpAddr::V4(_) => plan.advertisement.aggregation_length,
+            IpAddr::V6(_) => plan.advertisement.aggregation_length_v6,
         };
         let prefix = Prefix::covering(address, length);
-        let attributes = RouteAttributes {
-            local_pref: advertisement.local_pref,
-            communities: advertisement.communities.iter().copied().collect(),
-        };
-        let named = |peer: &str| advertisement.peers.is_empty() || advertisement.peers.iter().any(|p| p == peer);
-        for peer in my_peers.iter().filter(|peer| named(peer)) {
-            if let Some(routes) = desired.get_mut(*peer) {
-                routes.entry(prefix).and_modify(|existing| existing.merge(&attributes)).or_insert(attributes.clone());
+        for &position in &plan.peers {
+            let Some((peer, routes)) = desired.get_mut(position) else { continue };
+            match routes.entry(prefix) {
+                Entry::Occupied(mut existing) => existing.get_mut().merge(&plan.attributes),
+                Entry::Vacant(vacant) => {
+                    vacant.insert(plan.attributes.clone());
+                }
             }
             // Two advertisements may aggregate differently: the verdict shows the shortest.
             peers
@@ -211,7 +236,7 @@ fn advertise(
                 .or_insert(prefix);
         }
     }
-    let advertisements = advertisements.iter().map(|a| a.name.clone()).collect();
+    let advertisements = plans.iter().map(|plan| plan.advertisement.name.clone()).collect();
     if peers.is_empty() {
         return BgpOutcome::NotAdvertised(Reason::NoPeer { advertisements });
     }
