@@ -29,7 +29,7 @@ use ferrolb_core::config::{BgpAdvertisement, CommunityValue};
 use ferrolb_core::selectors::any_matches;
 
 use super::Announcer;
-use super::candidates::{local_rule, matching, node_fit, pool_of};
+use super::candidates::{Endpoints, local_rule, matching, node_fit, pool_of};
 use super::reasons::{NodeRejection, Reason};
 use super::views::ServiceKey;
 
@@ -130,8 +130,9 @@ struct Plan<'a> {
     attributes: RouteAttributes,
 }
 
-/// Decides BGP for this node over every Service known to `index`.
-pub(crate) fn decide(index: &Announcer) -> BgpDecision {
+/// Decides BGP for this node over every Service known to `index`; `endpoints` are theirs, in
+/// the same order.
+pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> BgpDecision {
     let config = &index.config;
     let me = index.me.as_str();
     let my_labels = index.nodes.get(me).map(|n| &n.labels);
@@ -163,8 +164,7 @@ pub(crate) fn decide(index: &Announcer) -> BgpDecision {
         .collect();
     let my_standing = node_fit(&index.nodes, me);
     let mut verdicts = Vec::with_capacity(index.services.len());
-    for service in index.services.values() {
-        let endpoints = index.slices.endpoints(&service.key);
+    for (service, endpoints) in index.services.values().zip(endpoints) {
         let mut mine = Vec::with_capacity(service.addresses.len());
         for &address in &service.addresses {
             let pool = pool_of(config, service, address);
@@ -187,7 +187,7 @@ pub(crate) fn decide(index: &Announcer) -> BgpDecision {
                     if selecting.is_empty() {
                         return Err(rejected(NodeRejection::NotSelected));
                     }
-                    local_rule(service.traffic_policy, &endpoints, me).map_err(rejected)?;
+                    local_rule(service.traffic_policy, endpoints, me).map_err(rejected)?;
                     Ok(selecting)
                 });
             let outcome = match outcome {

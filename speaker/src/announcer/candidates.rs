@@ -3,7 +3,7 @@
 //!
 //! Nothing here picks an owner or a peer; [`super::layer2`] and [`super::bgp`] do.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use ferrolb_core::config::Config;
@@ -22,8 +22,8 @@ use super::views::{EndpointSliceView, NodeView, ServiceView, SliceKey, TrafficPo
 pub(crate) struct Endpoints<'a> {
     /// Some endpoint counts (whether or not its node is known).
     pub any: bool,
-    /// The nodes running an endpoint that counts.
-    pub nodes: BTreeSet<&'a str>,
+    /// The nodes running an endpoint that counts, sorted, without duplicates.
+    pub nodes: Vec<&'a str>,
 }
 
 impl<'a> Endpoints<'a> {
@@ -35,9 +35,11 @@ impl<'a> Endpoints<'a> {
         for endpoint in slices.flat_map(|s| &s.endpoints).filter(|e| counts(e.ready, e.serving)) {
             summary.any = true;
             if let Some(node) = &endpoint.node {
-                summary.nodes.insert(node.as_str());
+                summary.nodes.push(node.as_str());
             }
         }
+        summary.nodes.sort_unstable();
+        summary.nodes.dedup();
         summary
     }
 }
@@ -72,10 +74,12 @@ impl ByPool {
 /// and that contains it; failing that (no annotation, a stale one), the configured pool that
 /// contains it (pools do not overlap, so there is at most one).
 pub(crate) fn pool_of<'c>(config: &'c Config, service: &ServiceView, address: IpAddr) -> Option<&'c str> {
-    let contains = |name: &str| config.pools.get(name).is_some_and(|p| p.ranges.iter().any(|r| r.contains(address)));
-    let named = service.pools.iter().find(|name| contains(name));
-    if let Some(name) = named {
-        return config.pools.get_key_value(name.as_str()).map(|(k, _)| k.as_str());
+    for name in &service.pools {
+        if let Some((name, pool)) = config.pools.get_key_value(name.as_str())
+            && pool.ranges.iter().any(|r| r.contains(address))
+        {
+            return Some(name.as_str());
+        }
     }
     config.pools.iter().find(|(_, pool)| pool.ranges.iter().any(|r| r.contains(address))).map(|(name, _)| name.as_str())
 }
@@ -121,7 +125,7 @@ pub(crate) fn node_fit(nodes: &BTreeMap<String, NodeView>, name: &str) -> Result
 
 /// The externalTrafficPolicy rule: with Local, `node` must run an endpoint that counts.
 pub(crate) fn local_rule(policy: TrafficPolicy, endpoints: &Endpoints<'_>, node: &str) -> Result<(), NodeRejection> {
-    if policy == TrafficPolicy::Local && !endpoints.nodes.contains(node) {
+    if policy == TrafficPolicy::Local && endpoints.nodes.binary_search(&node).is_err() {
         return Err(NodeRejection::NoLocalEndpoint);
     }
     Ok(())

@@ -117,11 +117,10 @@ struct Claim<'a> {
     endpoints: &'a Endpoints<'a>,
 }
 
-/// Decides Layer2 for every Service known to `index`.
-pub(crate) fn decide(index: &Announcer) -> Layer2Decision {
+/// Decides Layer2 for every Service known to `index`; `endpoints` are theirs, in the same order.
+pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> Layer2Decision {
     let advertisements = &index.config.l2_advertisements;
     let services: Vec<&ServiceView> = index.services.values().collect();
-    let endpoints: Vec<Endpoints<'_>> = services.iter().map(|s| index.slices.endpoints(&s.key)).collect();
     let nodes: Vec<NodeInfo<'_>> = index
         .nodes
         .values()
@@ -137,7 +136,7 @@ pub(crate) fn decide(index: &Announcer) -> Layer2Decision {
         .collect();
     let mut verdicts: Vec<Vec<Layer2Verdict>> = Vec::with_capacity(services.len());
     let mut claims: Vec<Claim<'_>> = Vec::with_capacity(services.len());
-    for ((s, service), endpoints) in services.iter().enumerate().zip(&endpoints) {
+    for ((s, service), endpoints) in services.iter().enumerate().zip(endpoints) {
         let mut mine = Vec::with_capacity(service.addresses.len());
         for &address in &service.addresses {
             let pool = pool_of(&index.config, service, address);

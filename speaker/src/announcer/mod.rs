@@ -33,7 +33,7 @@ pub use layer2::{Interfaces, Layer2Announcement, Layer2Decision, Layer2Outcome, 
 pub use reasons::{NodeRejection, Reason};
 pub use views::{EndpointSliceView, EndpointView, Members, NodeView, ServiceKey, ServiceView, SliceKey, TrafficPolicy};
 
-use candidates::{ByPool, SlicesByService};
+use candidates::{ByPool, Endpoints, SlicesByService};
 
 /// Everything this node announces, and a verdict on every Service.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -137,16 +137,22 @@ impl Announcer {
 
     /// Decides Layer2 and BGP from the current inputs.
     pub fn decide(&self) -> Decision {
-        Decision { layer2: self.decide_layer2(), bgp: self.decide_bgp() }
+        let endpoints = self.endpoints();
+        Decision { layer2: layer2::decide(self, &endpoints), bgp: bgp::decide(self, &endpoints) }
     }
 
     /// Decides Layer2 only.
     pub fn decide_layer2(&self) -> Layer2Decision {
-        layer2::decide(self)
+        layer2::decide(self, &self.endpoints())
     }
 
     /// Decides BGP only.
     pub fn decide_bgp(&self) -> BgpDecision {
-        bgp::decide(self)
+        bgp::decide(self, &self.endpoints())
+    }
+
+    /// The endpoints that count of every Service, in Service order.
+    fn endpoints(&self) -> Vec<Endpoints<'_>> {
+        self.services.keys().map(|key| self.slices.endpoints(key)).collect()
     }
 }

@@ -142,24 +142,24 @@ fn decide_at_scale() {
         };
     }
     let announcer = world.announcer();
-    let start = std::time::Instant::now();
-    let rounds = 10u32;
-    let mut owned = 0;
-    for _ in 0..rounds {
-        let decision = announcer.decide();
-        owned = decision.layer2.owned.len();
-        assert_eq!(decision.bgp.verdicts.len(), 10_000);
-    }
-    let each = start.elapsed() / rounds;
-    println!("decide(): 10000 Services, 3 nodes, 50 pools: {each:?} per decision (layer2 + bgp); n1 owns {owned}");
-    let start = std::time::Instant::now();
-    for _ in 0..rounds {
-        std::hint::black_box(announcer.decide_layer2());
-    }
-    println!("decide_layer2(): {:?}", start.elapsed() / rounds);
-    let start = std::time::Instant::now();
-    for _ in 0..rounds {
-        std::hint::black_box(announcer.decide_bgp());
-    }
-    println!("decide_bgp(): {:?}", start.elapsed() / rounds);
+    let decision = announcer.decide();
+    assert_eq!(decision.bgp.verdicts.len(), 10_000);
+    let owned = decision.layer2.owned.len();
+    // The machine is shared: the best of ten rounds says more than their mean.
+    let best = |f: &dyn Fn()| {
+        (0..10)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                f();
+                start.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let both = best(&|| drop(std::hint::black_box(announcer.decide())));
+    let layer2 = best(&|| drop(std::hint::black_box(announcer.decide_layer2())));
+    let bgp = best(&|| drop(std::hint::black_box(announcer.decide_bgp())));
+    println!(
+        "10000 Services, 3 nodes, 50 pools, best of 10: decide() {both:?} = layer2 {layer2:?} + bgp {bgp:?}; n1 owns {owned}"
+    );
 }
