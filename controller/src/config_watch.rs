@@ -7,12 +7,12 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ferrolb_core::config::{Config, Kind, ObjectRef};
+use ferrolb_core::config_objects::{Raw, decode};
 use ferrolb_crds::{BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement};
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::Store;
 use kube::runtime::reflector::store::Writer;
 use kube::runtime::{WatchStreamExt, watcher};
@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tracing::{Instrument, debug, info, info_span, warn};
 
-use crate::config_objects::{Raw, decode};
 use crate::config_status::update;
+use crate::events::{Event, Publisher};
 use crate::http::Health;
 use crate::metrics::{ErrorLabels, ObjectLabels};
 use crate::triggers::{self, Triggers};
@@ -95,8 +95,7 @@ pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver
         all.fields("type=kubernetes.io/basic-auth"),
         &mut triggers,
     );
-    let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
-    let recorder = Recorder::new(client.clone(), reporter);
+    let recorder = Publisher::new(client.clone(), MANAGER);
 
     loop {
         tokio::select! {
@@ -129,7 +128,7 @@ pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver
 
 async fn reconcile(
     client: &Client,
-    recorder: &Recorder,
+    recorder: &Publisher,
     kinds: &[Watched],
     secrets: &Watched,
     ctx: &Context,
@@ -185,13 +184,7 @@ async fn reconcile(
                     }
                 }
                 if let Some(e) = change.event {
-                    let event = Event {
-                        type_: if e.warning { EventType::Warning } else { EventType::Normal },
-                        reason: e.reason,
-                        note: Some(e.note),
-                        action: "Validate".into(),
-                        secondary: None,
-                    };
+                    let event = Event { warning: e.warning, reason: e.reason, note: e.note, action: "Validate" };
                     if let Err(error) = recorder.publish(&event, &obj.object_ref(&w.resource)).await {
                         warn!(%error, "recording an Event failed");
                     }

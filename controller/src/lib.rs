@@ -3,13 +3,13 @@
 //! condition and with Events, whether it is in use and if not why. Address assignment comes
 //! with the controller issue.
 //!
-//! Pure decisions: [`config_objects`] (decoding), [`config_status`] (what to write). The kube
+//! Pure decisions: `ferrolb_core::config_objects` (decoding), [`config_status`] (what to write). The kube
 //! edge: [`config_watch`].
 
 pub mod allocator;
-pub mod config_objects;
 pub mod config_status;
 pub mod config_watch;
+pub mod events;
 pub mod http;
 pub mod leader;
 pub mod metrics;

@@ -15,7 +15,6 @@ use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
@@ -23,8 +22,9 @@ use serde_json::json;
 use tokio::sync::watch;
 use tracing::{Instrument, debug, info, info_span, warn};
 
-use crate::allocator::Allocator;
+use crate::allocator::{Allocator, Labels};
 use crate::config_watch::MANAGER;
+use crate::events::{Event, Publisher};
 use crate::http::Health;
 use crate::metrics::{ErrorLabels, PoolLabels};
 use crate::services::plan::{View, plan};
@@ -49,18 +49,37 @@ pub struct Context {
     pub health: Arc<Health>,
 }
 
-fn watch_all<K>(client: &Client, triggers: &mut Triggers) -> Store<K>
+fn watch_all<K>(client: &Client, triggers: &mut Triggers, slim: fn(&mut K)) -> Store<K>
 where
     K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     let (store, writer) = reflector::store();
-    let stream = watcher(Api::<K>::all(client.clone()), watcher::Config::default())
+    // Lists are served from the apiserver's watch cache: one response, not a page per 500.
+    let stream = watcher(Api::<K>::all(client.clone()), watcher::Config::default().any_semantic())
         .default_backoff()
-        // managedFields are most of an object's size and nothing here reads them.
-        .modify(|obj| obj.managed_fields_mut().clear())
+        .modify(move |obj| {
+            // managedFields are most of an object's size and nothing here reads them.
+            obj.managed_fields_mut().clear();
+            slim(obj);
+        })
         .reflect(writer);
     triggers::add(triggers, K::kind(&()).to_string(), stream);
     store
+}
+
+/// Drops what the planner never reads from a cached Service, so that 10,000 of them stay
+/// small: kubectl's last-applied copy of the whole object, and the ClusterIP fields.
+fn slim_service(svc: &mut Service) {
+    if let Some(annotations) = svc.metadata.annotations.as_mut() {
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+    if let Some(spec) = svc.spec.as_mut() {
+        spec.cluster_ip = None;
+        spec.cluster_ips = None;
+        spec.session_affinity = None;
+        spec.session_affinity_config = None;
+        spec.internal_traffic_policy = None;
+    }
 }
 
 /// What this replica last wrote, per Service uid, with the resourceVersion the write was
@@ -102,12 +121,13 @@ fn effective(written: &mut Written, svc: &Service) -> (Current, bool) {
 /// Assigns addresses until `shutdown` fires.
 pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
     let mut triggers = Triggers::new();
-    let services: Store<Service> = watch_all(&client, &mut triggers);
-    let namespaces: Store<Namespace> = watch_all(&client, &mut triggers);
-    let recorder = Recorder::new(
-        client.clone(),
-        Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() },
-    );
+    let services: Store<Service> = watch_all(&client, &mut triggers, slim_service);
+    let namespaces: Store<Namespace> = watch_all(&client, &mut triggers, |ns| {
+        ns.spec = None;
+        ns.status = None;
+        ns.metadata.annotations = None;
+    });
+    let recorder = Publisher::new(client.clone(), MANAGER);
     let mut written = Written::new();
     let mut counted: BTreeMap<String, [Option<i64>; 4]> = BTreeMap::new();
     let mut have_config = false;
@@ -138,63 +158,60 @@ pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver
 
 async fn assign(
     client: &Client,
-    recorder: &Recorder,
+    recorder: &Publisher,
     ctx: &Context,
     config: &Config,
     services: &Store<Service>,
     namespaces: &Store<Namespace>,
     written: &mut Written,
 ) -> Allocator {
-    let labels: HashMap<String, BTreeMap<String, String>> =
-        namespaces.state().iter().map(|n| (n.name_any(), n.metadata.labels.clone().unwrap_or_default())).collect();
-    let no_labels = BTreeMap::new();
+    let labels: HashMap<String, Labels> = namespaces
+        .state()
+        .iter()
+        .map(|n| (n.name_any(), Labels::new(n.metadata.labels.clone().unwrap_or_default())))
+        .collect();
+    let no_labels = Labels::default();
     let labels_of = |ns: &str| labels.get(ns).unwrap_or(&no_labels);
-    let all = services.state();
+    // One entry per served Service, in the same order as `views`: the planner's outcomes
+    // point back here by index, so nothing is cloned into lookup maps.
+    let mut records: Vec<(Arc<Service>, Current)> = Vec::new();
     let mut views = Vec::new();
-    let mut by_key = HashMap::new();
-    let mut current_state = HashMap::new();
-    for svc in &all {
-        match served(svc, labels_of(&svc.namespace().unwrap_or_default()), &ctx.class) {
+    for svc in services.state() {
+        match served(&svc, labels_of(svc.metadata.namespace.as_deref().unwrap_or_default()), &ctx.class) {
             Served::Ours(spec) => {
                 let created = svc.metadata.creation_timestamp.as_ref().map_or(i64::MAX, |t| t.0.as_second());
-                let (current, written_by_us) = effective(written, svc);
-                let status_ips = current.ips.clone();
-                current_state.insert(spec.key.clone(), current);
-                by_key.insert(spec.key.clone(), svc.clone());
-                views.push(View { spec: *spec, created, status_ips, written_by_us });
+                let (current, written_by_us) = effective(written, &svc);
+                views.push(View { spec: *spec, created, status_ips: current.ips.clone(), written_by_us });
+                records.push((svc, current));
             }
             Served::NotOurs(_) => {
-                if has_our_condition(svc) {
-                    forget(client, svc).await;
+                if has_our_condition(&svc) {
+                    forget(client, &svc).await;
                 }
             }
         }
     }
-    let requests: HashMap<_, _> = views.iter().map(|v| (v.spec.key.clone(), v.spec.request.clone())).collect();
-    let (outcomes, alloc) = plan(&config.pools, views);
+    let (outcomes, alloc) = plan(&config.pools, &views);
     let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let mut changes = Vec::new();
-    for outcome in outcomes {
-        let Some(svc) = by_key.get(&outcome.key) else { continue };
-        let request = requests.get(&outcome.key);
-        let source = request.and_then(|r| r.requested_from).map(|s| match s {
+    // Each write is decided as the stream reaches it, so only the writes in flight are held,
+    // not one per Service (thousands at a start-up).
+    let changes = outcomes.into_iter().filter_map(|outcome| {
+        let (svc, current) = records.get(outcome.index)?;
+        let request = &views.get(outcome.index)?.spec.request;
+        let source = request.requested_from.map(|s| match s {
             RequestSource::Annotation(key) => key,
             RequestSource::LoadBalancerIp => "spec.loadBalancerIP",
         });
-        let aliases: Vec<String> =
-            request.map(|r| r.aliases.iter().map(ToString::to_string).collect()).unwrap_or_default();
+        let aliases: Vec<String> = request.aliases.iter().map(ToString::to_string).collect();
         let want = desired(&outcome, source);
-        let current = current_state.remove(&outcome.key).unwrap_or_default();
         let not_kept: Vec<String> = outcome
             .not_kept
             .iter()
             .map(|(ip, why)| format!("{ip}, which its status held, is not kept: {why}"))
             .collect();
-        if let Some(change) = write(&want, &current, &aliases, &not_kept, &now) {
-            let pools = want.pools.clone().unwrap_or_default();
-            changes.push((svc.clone(), change, pools));
-        }
-    }
+        let change = write(&want, current, svc.metadata.generation, &aliases, &not_kept, &now)?;
+        Some((svc.clone(), change, want.pools.unwrap_or_default()))
+    });
     // Writes go out concurrently: one round trip each, thousands at a start-up.
     let results: Vec<Option<(String, WrittenStatus)>> = futures::stream::iter(changes)
         .map(|(svc, change, pools)| {
@@ -216,66 +233,45 @@ fn has_our_condition(svc: &Service) -> bool {
     our_condition(svc).is_some() || svc.annotations().contains_key(POOL_ANNOTATION)
 }
 
-/// Writes one Service's change; returns (uid, (base resourceVersion, addresses)) when its
-/// status was written.
+/// Writes one Service's change; returns (uid, (base resourceVersion, what it shows)) when it
+/// was written.
 async fn apply_write(
     client: &Client,
-    recorder: &Recorder,
+    recorder: &Publisher,
     ctx: &Context,
     svc: Arc<Service>,
     change: crate::services::status::Write,
 ) -> Option<(String, WrittenStatus)> {
-    let mut landed = shown(&svc);
-    let mut wrote = false;
     let name = svc.name_any();
     let api: Api<Service> = Api::namespaced(client.clone(), &svc.namespace().unwrap_or_default());
     let pp = PatchParams::apply(MANAGER).force();
-    if let Some((ips, condition)) = &change.status {
-        let ingress: Vec<_> = ips.iter().map(|ip| json!({"ip": ip.to_string(), "ipMode": "VIP"})).collect();
-        let patch = json!({"apiVersion": "v1", "kind": "Service",
-            "status": {"loadBalancer": {"ingress": ingress}, "conditions": [condition]}});
-        match api.patch_status(&name, &pp, &Patch::Apply(&patch)).await {
-            Ok(_) => {
-                info!(addresses = ?ips, reason = %condition.reason, message = %condition.message, "status written");
-                landed.ips = ips.clone();
-                landed.condition = Some(condition.clone());
-                wrote = true;
-            }
-            Err(error) => {
-                ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceStatusWrite".into() }).inc();
-                warn!(%error, "writing the Service status failed; retried on the next change");
-                return None;
+    let shows = &change.shows;
+    let ingress: Vec<_> = shows.ips.iter().map(|ip| json!({"ip": ip.to_string(), "ipMode": "VIP"})).collect();
+    // The status subresource takes metadata too: one request writes the annotation, the
+    // ingress and the condition. Leaving the annotation out removes it (we own it).
+    let annotations = shows.pools.as_ref().map_or_else(|| json!({}), |p| json!({POOL_ANNOTATION: p}));
+    let patch = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"annotations": annotations},
+        "status": {"loadBalancer": {"ingress": ingress}, "conditions": [&shows.condition]}});
+    match api.patch_status(&name, &pp, &Patch::Apply(&patch)).await {
+        Ok(_) => {
+            if let Some(c) = &shows.condition {
+                info!(addresses = ?shows.ips, reason = %c.reason, message = %c.message, "status written");
             }
         }
-    }
-    if let Some(pools) = &change.annotation {
-        let annotations = pools.as_ref().map_or_else(|| json!({}), |p| json!({POOL_ANNOTATION: p}));
-        let patch = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"annotations": annotations}});
-        match api.patch(&name, &pp, &Patch::Apply(&patch)).await {
-            Ok(_) => {
-                landed.pools = pools.clone();
-                wrote = true;
-            }
-            Err(error) => {
-                ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceAnnotationWrite".into() }).inc();
-                warn!(%error, "writing the pool annotation failed");
-            }
+        Err(error) => {
+            ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceStatusWrite".into() }).inc();
+            warn!(%error, "writing the Service status failed; retried on the next change");
+            return None;
         }
     }
     for e in change.events {
-        let event = Event {
-            type_: if e.warning { EventType::Warning } else { EventType::Normal },
-            reason: e.reason,
-            note: Some(e.note),
-            action: "Assign".into(),
-            secondary: None,
-        };
+        let event = Event { warning: e.warning, reason: e.reason, note: e.note, action: "Assign" };
         if let Err(error) = recorder.publish(&event, &svc.object_ref(&())).await {
             warn!(%error, "recording an Event failed");
         }
     }
     let base = svc.metadata.resource_version.clone().unwrap_or_default();
-    wrote.then(|| (svc.metadata.uid.clone().unwrap_or_default(), (base, landed)))
+    Some((svc.metadata.uid.clone().unwrap_or_default(), (base, change.shows)))
 }
 
 /// Takes FerroLB's marks off a Service it no longer serves (its class or type changed).

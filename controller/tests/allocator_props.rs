@@ -67,7 +67,7 @@ fn spec() -> impl Strategy<Value = ServiceSpec> {
             spec.request.sharing_key = key.map(|k| SharingKey::new(format!("k{k}")).unwrap());
             spec.ports = ports().iter().zip(with_ports).filter(|(_, on)| *on).map(|(port, _)| *port).collect();
             spec.traffic_policy_local = local;
-            spec.selector.insert("app".into(), format!("app{selector}"));
+            std::sync::Arc::make_mut(&mut spec.selector).insert("app".into(), format!("app{selector}"));
             spec.families = [
                 IpFamilies::Single(Family::V4),
                 IpFamilies::Single(Family::V6),

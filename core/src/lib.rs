@@ -7,6 +7,7 @@
 //! - [`addresses`]: address ranges, MetalLB pool entries, interval sets for allocation.
 //! - [`selectors`]: Kubernetes label selector semantics and validation.
 //! - [`annotations`]: a Service's FerroLB annotations (and MetalLB's aliases), read into a request.
+//! - [`config_objects`]: configuration objects as the apiserver returns them (JSON), decoded one by one.
 //! - [`names`]: Kubernetes name, label key and label value syntax.
 
 // Tests may unwrap: a panic there is a failed test. Library code may not (workspace lint).
@@ -15,5 +16,6 @@
 pub mod addresses;
 pub mod annotations;
 pub mod config;
+pub mod config_objects;
 pub mod names;
 pub mod selectors;

@@ -32,7 +32,7 @@ mod tests;
 
 pub use pools::{PoolUsage, Usage};
 pub use refused::Refused;
-pub use service::{IpFamilies, Port, Protocol, ServiceKey, ServiceSpec};
+pub use service::{IpFamilies, Labels, Port, Protocol, ServiceKey, ServiceSpec};
 
 use choose::placement;
 use holdings::Holdings;

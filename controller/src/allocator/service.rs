@@ -125,15 +125,20 @@ fn other(family: Family) -> Family {
     }
 }
 
+/// A label map, shared rather than copied: the allocator keeps a copy of every Service's spec,
+/// and 10,000 copies of the same namespace labels add up.
+pub type Labels = std::sync::Arc<BTreeMap<String, String>>;
+
 /// A LoadBalancer Service as the allocator sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSpec {
     /// Its namespace and name.
     pub key: ServiceKey,
-    /// The labels of its namespace (for pools' `namespaceSelectors`).
-    pub namespace_labels: BTreeMap<String, String>,
+    /// The labels of its namespace (for pools' `namespaceSelectors`), shared by every Service
+    /// of the namespace.
+    pub namespace_labels: Labels,
     /// Its own labels (for pools' `serviceSelectors`).
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// What its annotations ask for: addresses, a pool, a sharing key.
     pub request: ServiceRequest,
     /// Its ports.
@@ -141,7 +146,7 @@ pub struct ServiceSpec {
     /// Whether `spec.externalTrafficPolicy` is `Local`.
     pub traffic_policy_local: bool,
     /// Its pod selector (`spec.selector`).
-    pub selector: BTreeMap<String, String>,
+    pub selector: Labels,
     /// The address families it wants.
     pub families: IpFamilies,
 }
@@ -151,12 +156,12 @@ impl ServiceSpec {
     pub fn new(key: ServiceKey) -> Self {
         ServiceSpec {
             key,
-            namespace_labels: BTreeMap::new(),
-            labels: BTreeMap::new(),
+            namespace_labels: Labels::default(),
+            labels: Labels::default(),
             request: ServiceRequest::default(),
             ports: Vec::new(),
             traffic_policy_local: false,
-            selector: BTreeMap::new(),
+            selector: Labels::default(),
             families: IpFamilies::default(),
         }
     }

@@ -52,6 +52,8 @@ impl Why {
 /// What one Service should have.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// Where the Service is in the `views` given to [`plan`].
+    pub index: usize,
     /// The Service.
     pub key: ServiceKey,
     /// Its addresses, or why it has none.
@@ -63,19 +65,25 @@ pub struct Outcome {
     pub not_kept: Vec<(IpAddr, Refused)>,
 }
 
-/// Decides every Service's addresses. Returns the outcomes (in the order of `views` after
-/// sorting, oldest first) and the allocator, whose counters give the pools' status.
-pub fn plan(pools: &BTreeMap<String, Pool>, mut views: Vec<View>) -> (Vec<Outcome>, Allocator) {
-    views.sort_by(|a, b| (!a.written_by_us, a.created, &a.spec.key).cmp(&(!b.written_by_us, b.created, &b.spec.key)));
+/// Decides every Service's addresses. Returns the outcomes (oldest Service first; each names
+/// its place in `views`) and the allocator, whose counters give the pools' status.
+pub fn plan(pools: &BTreeMap<String, Pool>, views: &[View]) -> (Vec<Outcome>, Allocator) {
+    let mut order: Vec<usize> = (0..views.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&views[a], &views[b]);
+        (!a.written_by_us, a.created, &a.spec.key).cmp(&(!b.written_by_us, b.created, &b.spec.key))
+    });
     let mut alloc = Allocator::new(pools);
     // Addresses refused here are not restored: apply() below gives a new one or says why.
     let mut not_kept: BTreeMap<ServiceKey, Vec<(IpAddr, Refused)>> = BTreeMap::new();
-    for (key, ip, why) in alloc.reset(views.iter().map(|v| (v.spec.clone(), v.status_ips.clone()))) {
+    let restored = order.iter().map(|&i| (views[i].spec.clone(), views[i].status_ips.clone()));
+    for (key, ip, why) in alloc.reset(restored) {
         not_kept.entry(key).or_default().push((ip, why));
     }
-    let outcomes = views
-        .iter()
-        .map(|v| {
+    let outcomes = order
+        .into_iter()
+        .map(|index| {
+            let v = &views[index];
             let result = alloc.apply(&v.spec);
             let why = if !v.spec.request.requested.is_empty() {
                 Why::Requested
@@ -89,7 +97,8 @@ pub fn plan(pools: &BTreeMap<String, Pool>, mut views: Vec<View>) -> (Vec<Outcom
                     .is_some_and(|a| pools.get(a.pool.as_str()).is_some_and(|p| p.allocation.is_some()));
                 if restricted { Why::ServiceAllocation } else { Why::AutoAssign }
             };
-            Outcome { key: v.spec.key.clone(), result, why, not_kept: not_kept.remove(&v.spec.key).unwrap_or_default() }
+            let not_kept = not_kept.remove(&v.spec.key).unwrap_or_default();
+            Outcome { index, key: v.spec.key.clone(), result, why, not_kept }
         })
         .collect();
     (outcomes, alloc)
@@ -126,7 +135,7 @@ mod tests {
     fn an_address_written_by_hand_loses_to_one_ferrolb_assigned() {
         let mut hand = view("a-hand", 10, &["203.0.113.1"]);
         hand.written_by_us = false;
-        let (out, _) = plan(&pools("203.0.113.0/30"), vec![hand, view("b-owner", 10, &["203.0.113.1"])]);
+        let (out, _) = plan(&pools("203.0.113.0/30"), &[hand, view("b-owner", 10, &["203.0.113.1"])]);
         assert_eq!(ips(&out, "b-owner"), ["203.0.113.1"]);
         assert_ne!(ips(&out, "a-hand"), ["203.0.113.1"]);
     }
@@ -138,7 +147,7 @@ mod tests {
 
     #[test]
     fn addresses_in_status_are_kept_and_new_services_get_free_ones() {
-        let (out, _) = plan(&pools("203.0.113.0/30"), vec![view("new", 20, &[]), view("old", 10, &["203.0.113.2"])]);
+        let (out, _) = plan(&pools("203.0.113.0/30"), &[view("new", 20, &[]), view("old", 10, &["203.0.113.2"])]);
         assert_eq!(ips(&out, "old"), ["203.0.113.2"]);
         assert_eq!(ips(&out, "new"), ["203.0.113.0"]);
         assert!(out.iter().all(|o| o.why == Why::AutoAssign));
@@ -147,7 +156,7 @@ mod tests {
     #[test]
     fn the_older_service_keeps_a_disputed_address() {
         let (out, _) =
-            plan(&pools("203.0.113.0/30"), vec![view("b", 20, &["203.0.113.1"]), view("a", 10, &["203.0.113.1"])]);
+            plan(&pools("203.0.113.0/30"), &[view("b", 20, &["203.0.113.1"]), view("a", 10, &["203.0.113.1"])]);
         assert_eq!(ips(&out, "a"), ["203.0.113.1"]);
         assert_ne!(ips(&out, "b"), ["203.0.113.1"]);
         let b = out.iter().find(|o| o.key.name == "b").expect("b");
@@ -156,14 +165,14 @@ mod tests {
 
     #[test]
     fn an_address_outside_every_pool_is_replaced() {
-        let (out, _) = plan(&pools("203.0.113.0/30"), vec![view("a", 10, &["198.51.100.7"])]);
+        let (out, _) = plan(&pools("203.0.113.0/30"), &[view("a", 10, &["198.51.100.7"])]);
         assert_eq!(ips(&out, "a"), ["203.0.113.0"]);
     }
 
     #[test]
     fn an_exhausted_pool_refuses_the_youngest() {
         let (out, alloc) =
-            plan(&pools("203.0.113.0/31"), vec![view("c", 30, &[]), view("a", 10, &[]), view("b", 20, &[])]);
+            plan(&pools("203.0.113.0/31"), &[view("c", 30, &[]), view("a", 10, &[]), view("b", 20, &[])]);
         assert!(out.iter().find(|o| o.key.name == "c").is_some_and(|o| o.result.is_err()));
         assert_eq!(alloc.usage("p").map(|u| u.v4.assigned), Some(2));
     }
@@ -171,7 +180,7 @@ mod tests {
     #[test]
     fn planning_twice_gives_the_same_answer() {
         let views = vec![view("a", 10, &[]), view("b", 20, &[])];
-        let (first, _) = plan(&pools("203.0.113.0/29"), views.clone());
+        let (first, _) = plan(&pools("203.0.113.0/29"), &views);
         let with_status: Vec<View> = views
             .into_iter()
             .map(|mut v| {
@@ -179,7 +188,7 @@ mod tests {
                 v
             })
             .collect();
-        let (second, _) = plan(&pools("203.0.113.0/29"), with_status);
+        let (second, _) = plan(&pools("203.0.113.0/29"), &with_status);
         assert_eq!(ips(&first, "a"), ips(&second, "a"));
         assert_eq!(ips(&first, "b"), ips(&second, "b"));
     }

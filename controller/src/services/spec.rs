@@ -7,7 +7,7 @@ use ferrolb_core::addresses::Family;
 use ferrolb_core::annotations;
 use k8s_openapi::api::core::v1::Service;
 
-use crate::allocator::{IpFamilies, Port, Protocol, ServiceKey, ServiceSpec};
+use crate::allocator::{IpFamilies, Labels, Port, Protocol, ServiceKey, ServiceSpec};
 
 /// FerroLB's own loadBalancerClass.
 pub const DEFAULT_CLASS: &str = "ferrolb.io/lb";
@@ -51,7 +51,7 @@ fn family(name: &str) -> Family {
 }
 
 /// Reads a Service: whether FerroLB serves it and, if so, its request.
-pub fn served(svc: &Service, namespace_labels: &BTreeMap<String, String>, policy: &ClassPolicy) -> Served {
+pub fn served(svc: &Service, namespace_labels: &Labels, policy: &ClassPolicy) -> Served {
     let Some(spec) = svc.spec.as_ref() else { return Served::NotOurs("it has no spec".into()) };
     if spec.type_.as_deref() != Some("LoadBalancer") {
         return Served::NotOurs(format!(
@@ -96,11 +96,11 @@ pub fn served(svc: &Service, namespace_labels: &BTreeMap<String, String>, policy
     Served::Ours(Box::new(ServiceSpec {
         key,
         namespace_labels: namespace_labels.clone(),
-        labels: svc.metadata.labels.clone().unwrap_or_default(),
+        labels: Labels::new(svc.metadata.labels.clone().unwrap_or_default()),
         request: annotations::parse(annotations, spec.load_balancer_ip.as_deref()),
         ports,
         traffic_policy_local: spec.external_traffic_policy.as_deref() == Some("Local"),
-        selector: spec.selector.clone().unwrap_or_default(),
+        selector: Labels::new(spec.selector.clone().unwrap_or_default()),
         families,
     }))
 }
@@ -117,7 +117,7 @@ mod tests {
     }
 
     fn ours(s: &Service) -> ServiceSpec {
-        match served(s, &BTreeMap::new(), &ClassPolicy::default()) {
+        match served(s, &Labels::default(), &ClassPolicy::default()) {
             Served::Ours(spec) => *spec,
             Served::NotOurs(why) => panic!("not ours: {why}"),
         }
@@ -128,18 +128,18 @@ mod tests {
         let policy = ClassPolicy::default();
         let cluster_ip = svc(json!({"type": "ClusterIP"}));
         assert!(
-            matches!(served(&cluster_ip, &BTreeMap::new(), &policy), Served::NotOurs(w) if w.contains("ClusterIP"))
+            matches!(served(&cluster_ip, &Labels::default(), &policy), Served::NotOurs(w) if w.contains("ClusterIP"))
         );
         let other = svc(json!({"type": "LoadBalancer", "loadBalancerClass": "example.com/lb"}));
         assert!(
-            matches!(served(&other, &BTreeMap::new(), &policy), Served::NotOurs(w) if w.contains("example.com/lb"))
+            matches!(served(&other, &Labels::default(), &policy), Served::NotOurs(w) if w.contains("example.com/lb"))
         );
         let classless = svc(json!({"type": "LoadBalancer"}));
-        assert!(matches!(served(&classless, &BTreeMap::new(), &policy), Served::Ours(_)));
+        assert!(matches!(served(&classless, &Labels::default(), &policy), Served::Ours(_)));
         let strict = ClassPolicy { require_class: true, ..ClassPolicy::default() };
-        assert!(matches!(served(&classless, &BTreeMap::new(), &strict), Served::NotOurs(_)));
+        assert!(matches!(served(&classless, &Labels::default(), &strict), Served::NotOurs(_)));
         let named = svc(json!({"type": "LoadBalancer", "loadBalancerClass": "ferrolb.io/lb"}));
-        assert!(matches!(served(&named, &BTreeMap::new(), &strict), Served::Ours(_)));
+        assert!(matches!(served(&named, &Labels::default(), &strict), Served::Ours(_)));
     }
 
     #[test]

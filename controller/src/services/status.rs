@@ -51,13 +51,13 @@ impl Current {
     }
 }
 
-/// The writes a Service needs.
+/// The write a Service needs: everything FerroLB shows on it, applied at once (server-side
+/// apply on the status subresource carries the annotation too, so one request does it), and
+/// the Events to record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Write {
-    /// New ingress addresses and condition (written together, on the status).
-    pub status: Option<(Vec<IpAddr>, Condition)>,
-    /// New pool annotation (None: remove it), when it changes.
-    pub annotation: Option<Option<String>>,
+    /// What the Service shows once the write lands: ingress, pool annotation, condition.
+    pub shows: Current,
     /// Events to record.
     pub events: Vec<EventSpec>,
 }
@@ -92,42 +92,44 @@ pub fn desired(outcome: &Outcome, source: Option<&str>) -> Desired {
     }
 }
 
-/// The writes that take the Service from `current` to `desired`, or None when it already
-/// shows it. `aliases` are notes about MetalLB annotation spellings read, recorded as Events
-/// when the verdict changes.
+/// The write that takes the Service from `current` to `desired`, or None when it already
+/// shows it. `generation` is the Service's metadata.generation, recorded as the condition's
+/// observedGeneration. `aliases` are notes about MetalLB annotation spellings read, recorded as
+/// Events when the verdict changes.
 pub fn write(
     desired: &Desired,
     current: &Current,
+    generation: Option<i64>,
     aliases: &[String],
     not_kept: &[String],
     now: &Time,
 ) -> Option<Write> {
     let status = if desired.assigned { "True" } else { "False" };
-    let same_condition = current
+    let same_verdict = current
         .condition
         .as_ref()
         .is_some_and(|c| c.status == status && c.reason == desired.reason && c.message == desired.message);
-    let status_write = (!same_condition || current.ips != desired.ips).then(|| {
-        let transition = match &current.condition {
-            Some(c) if c.status == status => c.last_transition_time.clone(),
-            _ => now.clone(),
-        };
-        let condition = Condition {
-            type_: CONDITION.into(),
-            status: status.into(),
-            reason: desired.reason.into(),
-            message: desired.message.clone(),
-            observed_generation: None,
-            last_transition_time: transition,
-        };
-        (desired.ips.clone(), condition)
-    });
-    let annotation = (current.pools != desired.pools).then(|| desired.pools.clone());
+    let same_generation = current.condition.as_ref().is_some_and(|c| c.observed_generation == generation);
+    if same_verdict && same_generation && current.ips == desired.ips && current.pools == desired.pools {
+        return None;
+    }
+    let transition = match &current.condition {
+        Some(c) if c.status == status => c.last_transition_time.clone(),
+        _ => now.clone(),
+    };
+    let condition = Condition {
+        type_: CONDITION.into(),
+        status: status.into(),
+        reason: desired.reason.into(),
+        message: desired.message.clone(),
+        observed_generation: generation,
+        last_transition_time: transition,
+    };
     let mut events: Vec<EventSpec> = not_kept
         .iter()
         .map(|n| EventSpec { warning: true, reason: "AddressNotKept".into(), note: n.clone() })
         .collect();
-    if !same_condition {
+    if !same_verdict {
         events.push(EventSpec {
             warning: !desired.assigned,
             reason: desired.reason.into(),
@@ -139,7 +141,8 @@ pub fn write(
             note: a.clone(),
         }));
     }
-    (status_write.is_some() || annotation.is_some()).then_some(Write { status: status_write, annotation, events })
+    let shows = Current { ips: desired.ips.clone(), pools: desired.pools.clone(), condition: Some(condition) };
+    Some(Write { shows, events })
 }
 
 #[cfg(test)]
@@ -160,6 +163,7 @@ mod tests {
             .map(|(ip, pool)| Assignment { ip: ip.parse().expect("ip"), pool: PoolName::new(*pool).expect("pool") })
             .collect();
         Outcome {
+            index: 0,
             key: ServiceKey::new("ns", "web"),
             result: Ok(Applied { assigned, missing: vec![] }),
             why,
@@ -173,10 +177,11 @@ mod tests {
         assert_eq!(d.ips, vec!["203.0.113.5".parse::<IpAddr>().expect("ip")]);
         assert_eq!(d.pools.as_deref(), Some("lab"));
         assert_eq!(d.message, "203.0.113.5 from IPAddressPool lab: first autoAssign pool with a free address");
-        let w = write(&d, &Current::default(), &[], &[], &at(1)).expect("a write");
-        let (ips, c) = w.status.expect("status");
-        assert_eq!((ips.len(), c.status.as_str(), c.reason.as_str()), (1, "True", "IPAllocated"));
-        assert_eq!(w.annotation, Some(Some("lab".into())));
+        let w = write(&d, &Current::default(), Some(3), &[], &[], &at(1)).expect("a write");
+        let c = w.shows.condition.expect("a condition");
+        assert_eq!((w.shows.ips.len(), c.status.as_str(), c.reason.as_str()), (1, "True", "IPAllocated"));
+        assert_eq!(c.observed_generation, Some(3));
+        assert_eq!(w.shows.pools, Some("lab".into()));
         assert_eq!(w.events.len(), 1);
         assert!(!w.events[0].warning);
     }
@@ -197,6 +202,7 @@ mod tests {
     #[test]
     fn a_refused_service_gets_no_address_and_a_warning() {
         let o = Outcome {
+            index: 0,
             key: ServiceKey::new("ns", "web"),
             result: Err(Refused::FamilyUnavailable { family: Family::V4 }),
             why: Why::AutoAssign,
@@ -208,15 +214,16 @@ mod tests {
         let w = write(
             &d,
             &current,
+            None,
             &["metallb.universe.tf/address-pool is read as ferrolb.io/address-pool".into()],
             &["203.0.113.5, which its status held, is not kept: x".into()],
             &at(1),
         )
         .expect("a write");
-        let (ips, c) = w.status.expect("status");
-        assert!(ips.is_empty());
+        let c = w.shows.condition.clone().expect("a condition");
+        assert!(w.shows.ips.is_empty());
         assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "AllocationFailed"));
-        assert_eq!(w.annotation, Some(None));
+        assert_eq!(w.shows.pools, None);
         assert_eq!(w.events[0].reason, "AddressNotKept");
         assert!(w.events[1].warning);
         assert_eq!(w.events[2].reason, "AnnotationAlias");
@@ -225,8 +232,7 @@ mod tests {
     #[test]
     fn only_addresses_named_by_our_condition_count_as_ours() {
         let d = desired(&assigned(&[("203.0.113.5", "lab")], Why::AutoAssign), None);
-        let (ips, condition) = write(&d, &Current::default(), &[], &[], &at(1)).and_then(|w| w.status).expect("status");
-        let ours = Current { ips, pools: None, condition: Some(condition) };
+        let ours = write(&d, &Current::default(), None, &[], &[], &at(1)).expect("a write").shows;
         assert!(ours.written_by_ferrolb());
         let by_hand = Current { ips: vec!["203.0.113.50".parse().expect("ip")], ..ours.clone() };
         assert!(!by_hand.written_by_ferrolb());
@@ -236,9 +242,18 @@ mod tests {
     #[test]
     fn nothing_is_written_twice() {
         let d = desired(&assigned(&[("203.0.113.5", "lab")], Why::AutoAssign), None);
-        let first = write(&d, &Current::default(), &[], &[], &at(1)).expect("a write");
-        let (ips, condition) = first.status.expect("status");
-        let current = Current { ips, pools: Some("lab".into()), condition: Some(condition) };
-        assert_eq!(write(&d, &current, &[], &[], &at(2)), None);
+        let first = write(&d, &Current::default(), Some(1), &[], &[], &at(1)).expect("a write");
+        assert_eq!(write(&d, &first.shows, Some(1), &[], &[], &at(2)), None);
+    }
+
+    #[test]
+    fn a_new_generation_is_acknowledged_without_a_new_event_or_transition() {
+        let d = desired(&assigned(&[("203.0.113.5", "lab")], Why::AutoAssign), None);
+        let first = write(&d, &Current::default(), Some(1), &[], &[], &at(1)).expect("a write");
+        let second = write(&d, &first.shows, Some(2), &[], &[], &at(2)).expect("a write");
+        let c = second.shows.condition.expect("a condition");
+        assert_eq!(c.observed_generation, Some(2));
+        assert_eq!(c.last_transition_time, at(1));
+        assert!(second.events.is_empty());
     }
 }

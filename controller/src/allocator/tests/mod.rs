@@ -34,7 +34,7 @@ fn pool_name(name: &str) -> PoolName {
 fn pool(name: &str, ranges: &[&str]) -> Pool {
     Pool {
         name: name.to_owned(),
-        labels: BTreeMap::new(),
+        labels: Default::default(),
         ranges: ranges.iter().map(|range| range.parse().unwrap()).collect(),
         auto_assign: true,
         avoid_buggy_ips: false,
@@ -161,17 +161,17 @@ impl ServiceBuild for ServiceSpec {
     }
 
     fn selector(mut self, label: &str, value: &str) -> Self {
-        self.selector.insert(label.to_owned(), value.to_owned());
+        std::sync::Arc::make_mut(&mut self.selector).insert(label.to_owned(), value.to_owned());
         self
     }
 
     fn label(mut self, label: &str, value: &str) -> Self {
-        self.labels.insert(label.to_owned(), value.to_owned());
+        std::sync::Arc::make_mut(&mut self.labels).insert(label.to_owned(), value.to_owned());
         self
     }
 
     fn namespace_label(mut self, label: &str, value: &str) -> Self {
-        self.namespace_labels.insert(label.to_owned(), value.to_owned());
+        std::sync::Arc::make_mut(&mut self.namespace_labels).insert(label.to_owned(), value.to_owned());
         self
     }
 

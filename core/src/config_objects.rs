@@ -2,14 +2,14 @@
 //! its own, so one that does not fit the types (written before a CRD upgrade, say) is refused
 //! by itself instead of stalling the whole configuration.
 
-use ferrolb_core::config::{Kind, ObjectRef, Objects, Problem, Reason, SecretData};
+use crate::config::{Kind, ObjectRef, Objects, Problem, Reason, SecretData};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// The objects that decoded, and a problem for each one that did not.
 #[derive(Debug, Default)]
 pub struct Decoded {
-    /// What [`ferrolb_core::config::Config::from_objects`] takes.
+    /// What [`crate::config::Config::from_objects`] takes.
     pub objects: Objects,
     /// Objects that could not be read, with why.
     pub undecodable: Vec<(ObjectRef, Problem)>,
