@@ -9,3 +9,4 @@ pub mod bgp;
 pub mod layer2;
 pub mod members;
 pub mod netif;
+pub mod rawsock;

@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use ferrolb_speaker::layer2::counters::{CounterSample, Family, Layer2Counters};
 use ferrolb_speaker::layer2::owned::{InterfaceSelector, OwnedAddress, OwnedAddresses};
-use ferrolb_speaker::layer2::rawsock::enter_network_namespace;
 use ferrolb_speaker::layer2::responder::{Layer2Handle, Layer2Responder};
 use ferrolb_speaker::layer2::{MacAddr, arp, ndp};
 use ferrolb_speaker::netif;
+use ferrolb_speaker::rawsock::enter_network_namespace;
 
 const VIP4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 200);
 const OTHER4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 201);

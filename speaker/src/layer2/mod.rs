@@ -3,7 +3,7 @@
 //! ARP and unsolicited Neighbor Advertisements.
 //!
 //! Pure parts: [`ethernet`], [`arp`], [`icmpv6`], [`ndp`] (frame codecs), [`schedule`] (when to repeat
-//! announcements) and [`owned`] (which addresses are answered on which interface). I/O parts: [`rawsock`]
+//! announcements) and [`owned`] (which addresses are answered on which interface). I/O parts: [`crate::rawsock`]
 //! (AF_PACKET sockets, the only `unsafe` in the crate), [`responder`] (one tokio task per interface) and
 //! [`counters`] (what it counted, for metrics).
 //!
@@ -13,7 +13,7 @@
 //! from 2024 for a fraction of it, and etherparse does not cover ARP or Neighbor Discovery options, so we
 //! would write the interesting half anyway. socket2 already gives the socket, BPF filter, multicast and
 //! nonblocking calls safely; libc fills the few gaps (binding to an ifindex, packet membership), all kept in
-//! [`rawsock`]. This module does not decide which addresses this node owns: the announcer does, and hands
+//! [`crate::rawsock`]. This module does not decide which addresses this node owns: the announcer does, and hands
 //! the result over through [`responder::Layer2Handle::set_owned`].
 
 pub mod arp;
@@ -22,7 +22,6 @@ pub mod ethernet;
 pub mod icmpv6;
 pub mod ndp;
 pub mod owned;
-pub mod rawsock;
 pub mod responder;
 pub mod schedule;
 

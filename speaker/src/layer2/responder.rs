@@ -19,9 +19,9 @@ use super::counters::{Family, FamilyCounters, InterfaceCounters, Layer2Counters}
 use super::ethernet::MacAddr;
 use super::ndp;
 use super::owned::{OwnedAddresses, Reaction, announcements, owned_on, react_to_arp, react_to_ndp};
-use super::rawsock::{EtherProtocol, Ipv6GroupMember, PacketSocket};
 use super::schedule::Announcements;
 use crate::netif::Interface;
+use crate::rawsock::{EtherProtocol, Ipv6GroupMember, PacketSocket};
 
 /// The speaker's side of the responder: tells it which addresses this node owns. Cheap to clone.
 #[derive(Debug, Clone)]

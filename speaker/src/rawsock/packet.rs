@@ -13,8 +13,6 @@
 //!   reports and answer MLD queries, without which a switch doing MLD snooping never forwards the
 //!   solicitations to this port. It fails when IPv6 is disabled on the interface; the responder logs that.
 
-#![allow(unsafe_code)]
-
 use std::io::{self, Read};
 use std::net::Ipv6Addr;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -23,7 +21,7 @@ use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
-use super::ethernet::{ETHERTYPE_ARP, ETHERTYPE_IPV6, MacAddr};
+use crate::layer2::ethernet::{ETHERTYPE_ARP, ETHERTYPE_IPV6, MacAddr};
 
 /// The ethertype a [`PacketSocket`] receives, with a kernel filter for the messages the responder wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
