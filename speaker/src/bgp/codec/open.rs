@@ -265,7 +265,7 @@ fn decode_capability(code: u8, value: &[u8]) -> Option<Capability> {
         CAP_ROUTE_REFRESH => Capability::RouteRefresh,
         CAP_GRACEFUL_RESTART => {
             let word = reader.u16()?;
-            if reader.remaining() % 4 != 0 {
+            if !reader.remaining().is_multiple_of(4) {
                 return None;
             }
             let mut families = Vec::with_capacity(reader.remaining() / 4);

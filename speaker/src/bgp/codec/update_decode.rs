@@ -245,16 +245,16 @@ fn check_attribute(attr_flags: u8, code: u8, value: &[u8], whole: &[u8], seen: &
         type_code::ATOMIC_AGGREGATE if !value.is_empty() => error(length, UpdateSubcode::AttributeLengthError, whole),
         // A 4-octet AS session: AS (4) and identifier (4).
         type_code::AGGREGATOR if value.len() != 8 => error(length, UpdateSubcode::AttributeLengthError, whole),
-        type_code::CLUSTER_LIST if value.is_empty() || value.len() % 4 != 0 => {
+        type_code::CLUSTER_LIST if value.is_empty() || !value.len().is_multiple_of(4) => {
             error(length, UpdateSubcode::AttributeLengthError, whole)
         }
-        type_code::COMMUNITIES if value.is_empty() || value.len() % 4 != 0 => {
+        type_code::COMMUNITIES if value.is_empty() || !value.len().is_multiple_of(4) => {
             error(optional, UpdateSubcode::OptionalAttributeError, whole)
         }
         type_code::COMMUNITIES => {
             seen.communities = value.chunks_exact(4).filter_map(word).map(Community).collect();
         }
-        type_code::LARGE_COMMUNITY if value.is_empty() || value.len() % 12 != 0 => {
+        type_code::LARGE_COMMUNITY if value.is_empty() || !value.len().is_multiple_of(12) => {
             error(optional, UpdateSubcode::OptionalAttributeError, whole)
         }
         type_code::LARGE_COMMUNITY => {
