@@ -17,6 +17,8 @@ test: setup lint testcluster
 	@# The end-to-end tests run the real binaries (controller, speaker) in the lab: build them first.
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
+	@# A short run of the BGP decoder fuzz target (longer runs by hand: scripts/fuzz-bgp 600).
+	scripts/fuzz-bgp 20
 
 setup:
 	@scripts/setup

@@ -5,11 +5,22 @@
 //! 10,000 Services that cache alone held tens of MiB. FerroLB only publishes on a change, so
 //! series buy little: each Event is created and forgotten.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event as K8sEvent;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::Client;
 use kube::api::{Api, PostParams};
+
+/// A number unique to this process and time: nanoseconds since the epoch, plus a counter for
+/// Events published within one tick.
+fn unique() -> u128 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    nanos.wrapping_add(u128::from(COUNTER.fetch_add(1, Ordering::Relaxed)))
+}
 
 /// One Event to publish.
 #[derive(Debug, Clone)]
@@ -49,7 +60,8 @@ impl Publisher {
         let name = regarding.name.clone().unwrap_or_default();
         let object = K8sEvent {
             metadata: ObjectMeta {
-                generate_name: Some(format!("{name}.")),
+                // kubectl's convention: the object's name, a dot, something unique.
+                name: Some(format!("{name}.{:x}", unique())),
                 namespace: Some(namespace.clone()),
                 ..ObjectMeta::default()
             },

@@ -115,6 +115,35 @@ async fn dual_stack_services_get_one_address_per_family() -> Result {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn prefer_dual_stack_gains_its_missing_family_when_a_pool_offers_it() -> Result {
+    let v4_only = "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: four}\n\
+        spec: {addresses: [198.51.100.200-198.51.100.210]}\n";
+    let mut lab = lab_with_pool(v4_only).await?;
+    lab.apply(&lb_service("pref", 80, "", "ipFamilyPolicy: PreferDualStack, ipFamilies: [IPv4, IPv6]"))?;
+    assert_eq!(wait_ingress(&mut lab, "default", "pref", 1, SOON).await?.0, [ip("198.51.100.200")]);
+    let c = wait_service_condition(&mut lab, "default", "pref", "True", SOON).await?;
+    assert!(c.message.contains("no IPv6 address"), "{}", c.message);
+
+    // An IPv6 pool appears: the Service keeps its IPv4 address and gains an IPv6 one.
+    lab.apply(
+        "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: six}\n\
+         spec: {addresses: ['2001:db8:1::200-2001:db8:1::20f']}\n",
+    )?;
+    let (ips, _) = wait_ingress(&mut lab, "default", "pref", 2, Duration::from_secs(10)).await?;
+    assert_eq!(ips, [ip("198.51.100.200"), ip("2001:db8:1::200")]);
+    let pools = lab.kubectl(&[
+        "get",
+        "svc",
+        "pref",
+        "-o",
+        "jsonpath={.metadata.annotations.ferrolb\\.io/ip-allocated-from-pool}",
+    ])?;
+    assert_eq!(pools, "four,six");
+
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_exhausted_pool_says_so_until_an_address_is_freed() -> Result {
     let pool = "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: small}\nspec: {addresses: [198.51.100.200-198.51.100.201]}\n";
     let mut lab = lab_with_pool(pool).await?;
