@@ -6,6 +6,9 @@
 //! vtysh) and BIRD 2. Names are `flbb-<pid>-<n>-...`; everything is removed on drop, even after
 //! a failed assertion.
 
+// Test helpers outside #[test] functions: a failed setup step should panic with its location.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::net::{IpAddr, Ipv4Addr};
