@@ -109,7 +109,7 @@ impl Drop for Net {
 
 /// A router daemon in the router namespace.
 enum Router {
-    Frr { pathspace: String, conf: String, daemons: Vec<Child> },
+    Frr { pathspace: String, conf: String, neighbor: String, daemons: Vec<Child> },
     Bird { dir: PathBuf, daemon: Option<Child> },
 }
 
@@ -122,18 +122,25 @@ impl Router {
         PathBuf::from("/var/run/frr").join(pathspace)
     }
 
-    /// FRR's zebra and bgpd with `neighbors` (lines inside `router bgp`), in a pathspace of its own.
-    fn frr(net: &Net, local_asn: u32, neighbor: &str) -> Router {
+    /// FRR's zebra and bgpd peering with the speaker over IPv4, `extra` lines inside `router bgp`.
+    fn frr(net: &Net, local_asn: u32, extra: &str) -> Router {
+        Self::frr_with(net, local_asn, SPEAKER4, extra)
+    }
+
+    /// FRR's zebra and bgpd in a pathspace of its own, peering with the speaker's `speaker`
+    /// address (both families on the session), `extra` lines inside `router bgp`.
+    fn frr_with(net: &Net, local_asn: u32, speaker: &str, extra: &str) -> Router {
         let mut c = format!("frr defaults traditional\nhostname {}\nlog stdout debugging\n!\n", net.name);
         c += &format!("router bgp {local_asn}\n bgp router-id {ROUTER4}\n no bgp ebgp-requires-policy\n");
         c += " no bgp default ipv4-unicast\n no bgp network import-check\n";
-        c += &format!(" neighbor {SPEAKER4} remote-as {NODE_ASN}\n neighbor {SPEAKER4} timers 1 3\n");
-        c += &format!(" neighbor {SPEAKER4} timers connect 1\n{neighbor}");
+        c += &format!(" neighbor {speaker} remote-as {NODE_ASN}\n neighbor {speaker} timers 1 3\n");
+        c += &format!(" neighbor {speaker} timers connect 1\n{extra}");
         for af in ["ipv4", "ipv6"] {
-            c += &format!(" address-family {af} unicast\n  neighbor {SPEAKER4} activate\n exit-address-family\n");
+            c += &format!(" address-family {af} unicast\n  neighbor {speaker} activate\n exit-address-family\n");
         }
         c += "exit\n";
-        let mut router = Router::Frr { pathspace: net.name.clone(), conf: c, daemons: Vec::new() };
+        let neighbor = speaker.to_string();
+        let mut router = Router::Frr { pathspace: net.name.clone(), conf: c, neighbor, daemons: Vec::new() };
         router.start(net);
         router
     }
@@ -168,7 +175,7 @@ impl Router {
 
     fn start(&mut self, net: &Net) {
         match self {
-            Router::Frr { pathspace, conf, daemons } => {
+            Router::Frr { pathspace, conf, daemons, .. } => {
                 let (conf_dir, run_dir) = (Self::conf_dir(pathspace), Self::run_dir(pathspace));
                 let _ = fs::remove_dir_all(&run_dir);
                 for d in [&conf_dir, &run_dir] {
@@ -246,9 +253,9 @@ impl Router {
 
     fn established(&self) -> Result<(), String> {
         match self {
-            Router::Frr { .. } => {
+            Router::Frr { neighbor, .. } => {
                 let summary = self.vtysh("show bgp summary json");
-                let state = &summary["ipv4Unicast"]["peers"][SPEAKER4]["state"];
+                let state = &summary["ipv4Unicast"]["peers"][neighbor.as_str()]["state"];
                 if state == "Established" { Ok(()) } else { Err(format!("state {state}")) }
             }
             Router::Bird { .. } => {
@@ -487,6 +494,67 @@ fn frr_ibgp_carries_local_pref() {
     assert!(set.contains("\"locPrf\":300"), "{set}");
     let default = frr.wait_route(V4B);
     assert!(default.contains("\"locPrf\":100"), "{default}");
+}
+
+#[test]
+fn frr_ipv6_session_carries_both_families() {
+    let net = Net::up();
+    let frr = Router::frr_with(&net, ROUTER_ASN, SPEAKER6, "");
+    let mut p = peer(NODE_ASN, ROUTER_ASN);
+    p.address = ROUTER6.parse().unwrap();
+    let _speaker = Speaker::start(&net, p, [(prefix(V4), tagged()), (prefix(V6), tagged())].into());
+    frr.wait_established();
+    let v6 = frr.wait_route(V6);
+    assert!(v6.contains(&format!("\"ip\":\"{SPEAKER6}\"")), "next hop is the session's address: {v6}");
+    let v4 = frr.wait_route(V4);
+    assert!(v4.contains(&format!("\"ip\":\"{SPEAKER4}\"")), "next hop is the node's IPv4 address: {v4}");
+}
+
+/// FRR's count of sessions established with the speaker.
+fn connections_established(frr: &Router) -> u64 {
+    let n = frr.vtysh(&format!("show bgp neighbors {SPEAKER4} json"));
+    n[SPEAKER4]["connectionsEstablished"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn frr_peer_changes_keep_reset_or_close_the_session() {
+    let net = Net::up();
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), [(prefix(V4), attrs(None, &[]))].into());
+    frr.wait_established();
+    frr.wait_route(V4);
+    assert_eq!(connections_established(&frr), 1);
+
+    // A change that does not touch the session's settings keeps it.
+    let mut same = peer(NODE_ASN, ROUTER_ASN);
+    same.node_selectors = vec![Default::default()];
+    speaker.set_peer(same);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(connections_established(&frr), 1, "an unrelated change reset the session");
+
+    // A changed setting resets it with Cease 6/6; it comes back.
+    let mut changed = peer(NODE_ASN, ROUTER_ASN);
+    changed.hold_time = Some(Duration::from_secs(6));
+    speaker.set_peer(changed);
+    wait_for("a second session", Duration::from_secs(15), || match connections_established(&frr) {
+        2 => Ok(()),
+        n => Err(format!("{n} sessions")),
+    });
+    frr.wait_established();
+    frr.wait_route(V4);
+    let sent = |subcode: u8| {
+        format!("ferrolb_bgp_notifications_total{{code=\"6\",subcode=\"{subcode}\",direction=\"sent\"}} 1")
+    };
+    assert!(speaker.metrics().contains(&sent(6)), "{}", speaker.metrics());
+
+    // The peer no longer selects this node: Cease 6/3, the route goes.
+    speaker.decision.send_replace(Arc::new(BgpDecision::default()));
+    frr.wait_no_route(V4);
+    wait_for("the session down at the router", Duration::from_secs(10), || match frr.established() {
+        Ok(()) => Err("still Established".into()),
+        Err(_) => Ok(()),
+    });
+    assert!(speaker.metrics().contains(&sent(3)), "{}", speaker.metrics());
 }
 
 #[test]
