@@ -393,3 +393,117 @@ impl Runner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::announcer::{Prefix, RouteAttributes};
+    use crate::bgp::codec::Open;
+    use crate::bgp::settings::PeerSettings;
+    use ferrolb_core::config::{Peer, PeerAsn};
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+    use tokio::net::TcpListener;
+
+    /// Reads messages until `until` says stop; returns them all.
+    async fn read_until(stream: &mut TcpStream, buf: &mut Vec<u8>, until: impl Fn(&Message) -> bool) -> Vec<Message> {
+        let mut messages = Vec::new();
+        loop {
+            while let Some((message, len)) = decode(buf).unwrap() {
+                buf.drain(..len);
+                let done = until(&message);
+                messages.push(message);
+                if done {
+                    return messages;
+                }
+            }
+            let n = tokio::time::timeout(Duration::from_secs(5), stream.read_buf(buf)).await.unwrap().unwrap();
+            assert!(n > 0, "the session closed; got {messages:?}");
+        }
+    }
+
+    fn peer(port: u16) -> Peer {
+        Peer {
+            name: "fake".into(),
+            my_asn: 64600,
+            peer_asn: PeerAsn::Fixed(64512),
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            source_address: None,
+            port,
+            hold_time: Some(Duration::from_secs(3)),
+            keepalive_time: None,
+            connect_time: Some(Duration::from_secs(1)),
+            router_id: Some(Ipv4Addr::new(192, 0, 2, 2)),
+            node_selectors: vec![],
+            password: None,
+            bfd: None,
+            ebgp_multi_hop: true,
+            graceful_restart: false,
+            vrf: None,
+        }
+    }
+
+    fn decision(prefixes: &[&str]) -> Arc<BgpDecision> {
+        let routes = prefixes
+            .iter()
+            .map(|p| (Prefix { network: p.parse().unwrap(), length: 32 }, RouteAttributes::default()))
+            .collect();
+        Arc::new(BgpDecision { desired: [("fake".to_string(), routes)].into(), ..Default::default() })
+    }
+
+    /// Against a scripted peer on loopback: OPEN, KEEPALIVE, the full set and End-of-RIB, then only
+    /// the difference, then Cease 6/3 on stop.
+    #[tokio::test]
+    async fn session_opens_sends_everything_then_differences_then_ceases() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
+        let (decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "203.0.113.2"]));
+        let context = SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision: decision_rx,
+            metrics: BgpMetrics::default(),
+            reports: None,
+        };
+        let handle = SessionHandle::spawn(settings, context);
+        let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
+        let mut buf = Vec::new();
+        let open = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Open(_))).await;
+        let Some(Message::Open(theirs)) = open.last() else { panic!("{open:?}") };
+        assert_eq!((theirs.my_as, theirs.hold_time, theirs.bgp_id), (64600, 3, Ipv4Addr::new(192, 0, 2, 2)));
+
+        let mut reply = Message::Open(Open::ferrolb(64512, 3, Ipv4Addr::new(192, 0, 2, 1), None)).to_bytes().unwrap();
+        Message::Keepalive.encode(&mut reply).unwrap();
+        stream.write_all(&reply).await.unwrap();
+        let first = read_until(&mut stream, &mut buf, |m| matches!(m, Message::EndOfRib(Family::V6))).await;
+        let announced: Vec<_> = first
+            .iter()
+            .filter_map(|m| match m {
+                Message::Update(u) => Some(u.announced.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(announced.len(), 2, "{first:?}");
+        assert!(first.contains(&Message::EndOfRib(Family::V4)), "{first:?}");
+
+        decision_tx.send_replace(decision(&["203.0.113.2", "203.0.113.3"]));
+        let diff =
+            read_until(&mut stream, &mut buf, |m| matches!(m, Message::Update(u) if !u.announced.is_empty())).await;
+        let updates: Vec<_> =
+            diff.iter().filter_map(|m| if let Message::Update(u) = m { Some(u) } else { None }).collect();
+        assert_eq!(updates.len(), 2, "one withdrawal, one announcement: {diff:?}");
+        assert_eq!(updates[0].withdrawn, vec![codec::Prefix::host("203.0.113.1".parse().unwrap())]);
+        assert_eq!(updates[1].announced, vec![codec::Prefix::host("203.0.113.3".parse().unwrap())]);
+
+        let stopping = tokio::spawn(handle.stop(Notification::new(Notification::CEASE, 3, Vec::new())));
+        let last = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Notification(_))).await;
+        assert_eq!(
+            last.last(),
+            Some(&Message::Notification(codec::Notification { code: 6, subcode: 3, data: vec![] }))
+        );
+        stopping.await.unwrap();
+    }
+}
