@@ -3,14 +3,29 @@
 //!
 //! This is the contract between the speaker's main (which owns the kube watches and the
 //! announcer) and the BGP sessions. The main builds a [`BgpRuntime`] and spawns [`run`].
+//!
+//! Decides which sessions run: a peer named in the decision and present in the configuration
+//! gets one; a peer whose [`PeerSettings`] changed is reset (Cease 6/6); a peer no longer
+//! named is closed (Cease 6/3); shutdown closes all (Cease 6/2). Sessions whose settings did
+//! not change keep running.
 
-use std::net::IpAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::Arc;
 
-use ferrolb_core::config::Config;
+use ferrolb_core::config::{Config, Peer};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
+use super::adj_out::SyncStats;
+use super::fsm::Notification;
+use super::session::{SessionContext, SessionHandle, SessionReport};
+use super::settings::{PeerSettings, SettingsError};
+use super::status;
 use crate::announcer::BgpDecision;
 
 /// Everything BGP mode needs from the rest of the speaker.
@@ -32,20 +47,286 @@ pub struct BgpRuntime {
     pub shutdown: watch::Receiver<bool>,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PeerLabels {
+    peer: String,
+    node: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NotificationLabels {
+    code: String,
+    subcode: String,
+    direction: String,
+}
+
 /// BGP metrics, registered once in the speaker's registry.
-#[derive(Clone, Default)]
-pub struct BgpMetrics {}
+#[derive(Clone, Default, Debug)]
+pub struct BgpMetrics {
+    session_up: Family<PeerLabels, Gauge>,
+    updates: Family<PeerLabels, Counter>,
+    announced: Family<PeerLabels, Counter>,
+    notifications: Family<NotificationLabels, Counter>,
+}
 
 impl BgpMetrics {
     /// Creates the metric families and registers them.
-    pub fn register(_registry: &mut Registry) -> Self {
-        Self::default()
+    pub fn register(registry: &mut Registry) -> Self {
+        let metrics = Self::default();
+        registry.register(
+            "ferrolb_bgp_session_up",
+            "1 when the BGP session with the peer is Established",
+            metrics.session_up.clone(),
+        );
+        registry.register("ferrolb_bgp_updates", "UPDATE messages sent", metrics.updates.clone());
+        registry.register(
+            "ferrolb_bgp_announced_prefixes",
+            "Prefixes announced in UPDATE messages (each announcement counts)",
+            metrics.announced.clone(),
+        );
+        registry.register(
+            "ferrolb_bgp_notifications",
+            "NOTIFICATION messages by code, subcode and direction (sent, received)",
+            metrics.notifications.clone(),
+        );
+        metrics
+    }
+
+    pub(crate) fn session_up(&self, peer: &str, node: &str, up: bool) {
+        let labels = PeerLabels { peer: peer.to_string(), node: node.to_string() };
+        self.session_up.get_or_create(&labels).set(i64::from(up));
+    }
+
+    pub(crate) fn updates(&self, peer: &str, node: &str, stats: SyncStats) {
+        let labels = PeerLabels { peer: peer.to_string(), node: node.to_string() };
+        self.updates.get_or_create(&labels).inc_by(u64::try_from(stats.updates).unwrap_or(u64::MAX));
+        self.announced.get_or_create(&labels).inc_by(u64::try_from(stats.announced).unwrap_or(u64::MAX));
+    }
+
+    pub(crate) fn notification(&self, code: u8, subcode: u8, direction: &str) {
+        let labels = NotificationLabels {
+            code: code.to_string(),
+            subcode: subcode.to_string(),
+            direction: direction.to_string(),
+        };
+        self.notifications.get_or_create(&labels).inc();
+    }
+
+    fn forget(&self, peer: &str, node: &str) {
+        let labels = PeerLabels { peer: peer.to_string(), node: node.to_string() };
+        self.session_up.remove(&labels);
     }
 }
 
+/// What to do with each peer's session. Pure.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// Peers to start a session for, with their settings.
+    pub start: Vec<(String, PeerSettings)>,
+    /// Peers whose session is reset (stopped with Cease 6/6, started again with new settings).
+    pub restart: Vec<(String, PeerSettings)>,
+    /// Peers whose session stops (Cease 6/3).
+    pub stop: Vec<String>,
+    /// Peers that cannot have a session, and why.
+    pub errors: Vec<(String, SettingsError)>,
+}
+
+/// Which sessions start, restart and stop, given the running ones and their settings.
+/// `settings` turns a peer into its settings.
+pub fn plan(
+    running: &BTreeMap<String, PeerSettings>,
+    config: &Config,
+    decision: &BgpDecision,
+    settings: impl Fn(&Peer) -> Result<PeerSettings, SettingsError>,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut wanted = Vec::new();
+    for name in decision.desired.keys() {
+        let Some(peer) = config.peers.get(name) else { continue };
+        match settings(peer) {
+            Ok(new) => {
+                wanted.push(name.clone());
+                match running.get(name) {
+                    None => plan.start.push((name.clone(), new)),
+                    Some(old) if *old != new => plan.restart.push((name.clone(), new)),
+                    Some(_) => {}
+                }
+            }
+            Err(error) => plan.errors.push((name.clone(), error)),
+        }
+    }
+    plan.stop = running.keys().filter(|name| !wanted.contains(name)).cloned().collect();
+    plan
+}
+
+/// The local IPv4 address the kernel would use towards `remote`, for a router ID of last resort.
+fn local_v4_towards(remote: SocketAddr) -> Option<Ipv4Addr> {
+    let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    socket.connect(remote).ok()?;
+    match socket.local_addr().ok()?.ip() {
+        IpAddr::V4(v4) if !v4.is_unspecified() => Some(v4),
+        _ => None,
+    }
+}
+
+fn peer_settings(peer: &Peer, node_addresses: &[IpAddr]) -> Result<PeerSettings, SettingsError> {
+    match PeerSettings::from_peer(peer, node_addresses, None) {
+        Err(SettingsError::NoRouterId) => {
+            let local = local_v4_towards(SocketAddr::new(peer.address, peer.port));
+            PeerSettings::from_peer(peer, node_addresses, local)
+        }
+        other => other,
+    }
+}
+
+fn cease(subcode: u8) -> Notification {
+    Notification::new(Notification::CEASE, subcode, Vec::new())
+}
+
 /// Runs BGP mode until `shutdown`.
-pub async fn run(mut runtime: BgpRuntime, _metrics: BgpMetrics) -> anyhow::Result<()> {
-    tracing::warn!(node = %runtime.node, "BGP mode is not implemented yet");
-    let _ = runtime.shutdown.wait_for(|stop| *stop).await;
+pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics) -> anyhow::Result<()> {
+    let mut sessions: BTreeMap<String, SessionHandle> = BTreeMap::new();
+    let mut reported_errors: BTreeMap<String, String> = BTreeMap::new();
+    let (reports, status_task) = match runtime.client.clone() {
+        Some(client) => {
+            let (tx, rx) = mpsc::unbounded_channel::<SessionReport>();
+            let task = tokio::spawn(status::run(client, runtime.node.clone(), rx, runtime.decision.clone()));
+            (Some(tx), Some(task))
+        }
+        None => (None, None),
+    };
+    let (mut config_open, mut decision_open) = (true, true);
+    loop {
+        let config = runtime.config.borrow_and_update().clone();
+        let decision = runtime.decision.borrow_and_update().clone();
+        let running: BTreeMap<String, PeerSettings> =
+            sessions.iter().map(|(name, handle)| (name.clone(), handle.settings.clone())).collect();
+        let node_addresses = runtime.node_addresses.clone();
+        let plan = plan(&running, &config, &decision, |peer| peer_settings(peer, &node_addresses));
+        for (name, error) in &plan.errors {
+            let text = error.to_string();
+            if reported_errors.get(name) != Some(&text) {
+                tracing::warn!(peer = %name, error = %text, "no BGP session with this peer");
+                reported_errors.insert(name.clone(), text);
+            }
+        }
+        reported_errors.retain(|name, _| plan.errors.iter().any(|(n, _)| n == name));
+        let mut stopping = Vec::new();
+        for name in &plan.stop {
+            if let Some(handle) = sessions.remove(name) {
+                tracing::info!(peer = %name, "BGP peer no longer configured for this node: closing");
+                metrics.forget(name, &runtime.node);
+                stopping.push(handle.stop(cease(3)));
+            }
+        }
+        for (name, _) in &plan.restart {
+            if let Some(handle) = sessions.remove(name) {
+                tracing::info!(peer = %name, "BGP peer settings changed: resetting the session");
+                stopping.push(handle.stop(cease(6)));
+            }
+        }
+        futures::future::join_all(stopping).await;
+        for (name, settings) in plan.start.into_iter().chain(plan.restart) {
+            let context = SessionContext {
+                peer: name.clone(),
+                node: runtime.node.clone(),
+                node_addresses: runtime.node_addresses.clone(),
+                decision: runtime.decision.clone(),
+                metrics: metrics.clone(),
+                reports: reports.clone(),
+            };
+            sessions.insert(name, SessionHandle::spawn(settings, context));
+        }
+        tokio::select! {
+            changed = runtime.config.changed(), if config_open => config_open = changed.is_ok(),
+            changed = runtime.decision.changed(), if decision_open => decision_open = changed.is_ok(),
+            _ = runtime.shutdown.wait_for(|stop| *stop) => break,
+        }
+    }
+    let stopping = std::mem::take(&mut sessions).into_values().map(|handle| handle.stop(cease(2)));
+    futures::future::join_all(stopping).await;
+    drop(reports);
+    if let Some(task) = status_task {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrolb_core::config::PeerAsn;
+    use std::time::Duration;
+
+    fn peer(name: &str, hold: u64) -> Peer {
+        Peer {
+            name: name.into(),
+            my_asn: 64600,
+            peer_asn: PeerAsn::Fixed(64512),
+            address: "192.0.2.1".parse().unwrap(),
+            source_address: None,
+            port: 179,
+            hold_time: Some(Duration::from_secs(hold)),
+            keepalive_time: None,
+            connect_time: None,
+            router_id: Some(Ipv4Addr::new(192, 0, 2, 2)),
+            node_selectors: vec![],
+            password: None,
+            bfd: None,
+            ebgp_multi_hop: false,
+            graceful_restart: false,
+            vrf: None,
+        }
+    }
+
+    fn config(peers: &[Peer]) -> Config {
+        Config { peers: peers.iter().map(|p| (p.name.clone(), p.clone())).collect(), ..Config::default() }
+    }
+
+    fn decision(names: &[&str]) -> BgpDecision {
+        BgpDecision { desired: names.iter().map(|n| (n.to_string(), BTreeMap::new())).collect(), ..Default::default() }
+    }
+
+    fn settings(p: &Peer) -> PeerSettings {
+        PeerSettings::from_peer(p, &[], None).unwrap()
+    }
+
+    #[test]
+    fn plan_starts_keeps_restarts_and_stops() {
+        let (a, b, c) = (peer("a", 9), peer("b", 9), peer("c", 9));
+        let running: BTreeMap<String, PeerSettings> =
+            [("a".to_string(), settings(&a)), ("b".to_string(), settings(&b)), ("gone".to_string(), settings(&c))]
+                .into();
+        let b_changed = peer("b", 30);
+        let mut bad = peer("bad", 9);
+        bad.hold_time = Some(Duration::from_secs(1));
+        let cfg = config(&[a.clone(), b_changed.clone(), c.clone(), bad]);
+        // "missing" is in the decision but not in the configuration: no session.
+        let got = plan(&running, &cfg, &decision(&["a", "b", "c", "bad", "missing"]), |p| {
+            PeerSettings::from_peer(p, &[], None)
+        });
+        assert_eq!(got.start, vec![("c".to_string(), settings(&c))]);
+        assert_eq!(got.restart, vec![("b".to_string(), settings(&b_changed))]);
+        assert_eq!(got.stop, vec!["gone".to_string()]);
+        assert_eq!(got.errors.len(), 1);
+        assert_eq!(got.errors[0].0, "bad");
+    }
+
+    #[test]
+    fn metrics_render_with_labels() {
+        let mut registry = Registry::default();
+        let m = BgpMetrics::register(&mut registry);
+        m.session_up("router", "node1", true);
+        m.updates("router", "node1", SyncStats { updates: 2, announced: 5, withdrawn: 0 });
+        m.notification(6, 3, "sent");
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        assert!(text.contains("ferrolb_bgp_session_up{peer=\"router\",node=\"node1\"} 1"), "{text}");
+        assert!(text.contains("ferrolb_bgp_updates_total{peer=\"router\",node=\"node1\"} 2"), "{text}");
+        assert!(text.contains("ferrolb_bgp_announced_prefixes_total{peer=\"router\",node=\"node1\"} 5"), "{text}");
+        assert!(
+            text.contains("ferrolb_bgp_notifications_total{code=\"6\",subcode=\"3\",direction=\"sent\"} 1"),
+            "{text}"
+        );
+    }
 }

@@ -1,0 +1,211 @@
+//! Between the codec and the state machine: decoded messages and decode errors as FSM events,
+//! OPENs both ways, and the path context of an established session. Pure.
+//!
+//! Decides which event a received message or malformed input is, and which next hops a session
+//! announces with. It does not read sockets or run the FSM (the session does).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use super::adj_out::PathContext;
+use super::codec::{self, AfiSafi, DecodeError, ErrorCode, Message, Open};
+use super::fsm::{Event, Negotiated, Notification, OpenParams};
+
+/// The capability code of route refresh (RFC 2918).
+const CAP_ROUTE_REFRESH: u8 = 2;
+
+/// A codec NOTIFICATION as the FSM's.
+pub fn to_fsm_notification(n: &codec::Notification) -> Notification {
+    Notification::new(n.code, n.subcode, n.data.clone())
+}
+
+/// An FSM NOTIFICATION as the codec's message.
+pub fn to_codec_notification(n: &Notification) -> codec::Notification {
+    codec::Notification { code: n.code, subcode: n.subcode, data: n.data.clone() }
+}
+
+/// What a decoded OPEN says, for the FSM.
+pub fn open_params(open: &Open) -> OpenParams {
+    let families: Vec<AfiSafi> = open.multiprotocol().collect();
+    OpenParams {
+        version: codec::BGP_VERSION,
+        asn: open.my_as,
+        hold_time: open.hold_time,
+        router_id: open.bgp_id,
+        four_octet_as: open.four_octet_as(),
+        ipv4_unicast: families.is_empty() || families.contains(&AfiSafi::IPV4_UNICAST),
+        ipv6_unicast: families.contains(&AfiSafi::IPV6_UNICAST),
+        route_refresh: open.has_capability(CAP_ROUTE_REFRESH),
+    }
+}
+
+/// The OPEN to send for the FSM's parameters; `graceful_restart` is the restart time to
+/// advertise (as not restarting), if any.
+pub fn open_message(params: &OpenParams, graceful_restart: Option<u16>) -> Open {
+    Open::ferrolb(params.asn, params.hold_time, params.router_id, graceful_restart)
+}
+
+/// What a received message means to the FSM. ROUTE-REFRESH in Established is the session's to
+/// answer; here it is an [`Event::UpdateMsg`] (a message that restarts the hold timer).
+pub fn message_event(message: Message) -> Event {
+    match message {
+        Message::Open(open) => Event::BgpOpen(open_params(&open)),
+        Message::Keepalive => Event::KeepAliveMsg,
+        Message::Notification(n) => Event::NotifMsg(to_fsm_notification(&n)),
+        Message::Update(_) | Message::EndOfRib(_) | Message::RouteRefresh(_) => Event::UpdateMsg,
+    }
+}
+
+/// What malformed input means to the FSM, and how many octets to skip to go on reading:
+/// `(event, Some(len))` when RFC 7606 keeps the session (the message still counts as received),
+/// `(event, None)` when the session is reset (the connection's input is then worthless).
+pub fn decode_error_event(error: &DecodeError) -> (Event, Option<usize>) {
+    let notification = to_fsm_notification(&error.notification);
+    if let (false, Some(len)) = (error.resets_session(), error.message_len) {
+        return (Event::UpdateMsgErr { notification, session_reset: false }, Some(len));
+    }
+    let event = match error.notification.error_code() {
+        Some(ErrorCode::MessageHeader) => Event::BgpHeaderErr(notification),
+        Some(ErrorCode::OpenMessage) => Event::BgpOpenMsgErr(notification),
+        _ => Event::UpdateMsgErr { notification, session_reset: true },
+    };
+    (event, None)
+}
+
+/// The path context of a session that reached Established over a connection from `local`:
+/// IPv4 next hop the connection's local address (or the node's first IPv4 on an IPv6 session),
+/// IPv6 next hop the connection's local address on an IPv6 session, else the node's first
+/// global IPv6 address.
+pub fn path_context(
+    negotiated: &Negotiated,
+    local_asn: u32,
+    local: SocketAddr,
+    node_addresses: &[IpAddr],
+) -> PathContext {
+    let next_hop_v4 = match local.ip() {
+        IpAddr::V4(v4) => Some(v4),
+        IpAddr::V6(_) => node_addresses.iter().find_map(|a| match a {
+            IpAddr::V4(v4) if usable_v4(v4) => Some(*v4),
+            _ => None,
+        }),
+    };
+    let next_hop_v6 = match local.ip() {
+        IpAddr::V6(v6) if global_v6(&v6) => Some(v6),
+        _ => node_addresses.iter().find_map(|a| match a {
+            IpAddr::V6(v6) if global_v6(v6) => Some(*v6),
+            _ => None,
+        }),
+    };
+    PathContext {
+        local_asn,
+        internal: negotiated.internal,
+        next_hop_v4,
+        next_hop_v6,
+        ipv4: negotiated.ipv4_unicast,
+        ipv6: negotiated.ipv6_unicast,
+    }
+}
+
+fn usable_v4(v4: &Ipv4Addr) -> bool {
+    !v4.is_unspecified() && !v4.is_loopback()
+}
+
+fn global_v6(v6: &Ipv6Addr) -> bool {
+    !v6.is_unspecified() && !v6.is_loopback() && !v6.is_unicast_link_local() && v6.to_ipv4_mapped().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::codec::{Capability, Treatment, decode};
+    use std::time::Duration;
+
+    fn negotiated(internal: bool) -> Negotiated {
+        Negotiated {
+            hold_time: Duration::from_secs(3),
+            keepalive: Some(Duration::from_secs(1)),
+            peer_asn: 64512,
+            peer_router_id: Ipv4Addr::new(192, 0, 2, 1),
+            internal,
+            four_octet_as: true,
+            ipv4_unicast: true,
+            ipv6_unicast: true,
+            route_refresh: true,
+        }
+    }
+
+    #[test]
+    fn open_round_trips_through_params() {
+        let params = OpenParams {
+            version: 4,
+            asn: 4_200_000_001,
+            hold_time: 3,
+            router_id: Ipv4Addr::new(192, 0, 2, 2),
+            four_octet_as: true,
+            ipv4_unicast: true,
+            ipv6_unicast: true,
+            route_refresh: true,
+        };
+        let bytes = Message::Open(open_message(&params, Some(120))).to_bytes().unwrap();
+        let (message, _) = decode(&bytes).unwrap().unwrap();
+        assert_eq!(message_event(message), Event::BgpOpen(params));
+    }
+
+    #[test]
+    fn open_without_multiprotocol_means_ipv4_only() {
+        let open = Open { my_as: 64512, hold_time: 90, bgp_id: Ipv4Addr::new(192, 0, 2, 1), capabilities: vec![] };
+        let p = open_params(&open);
+        assert!(p.ipv4_unicast && !p.ipv6_unicast && !p.four_octet_as && !p.route_refresh);
+        assert_eq!(p.asn, 64512);
+        let v6 = Open { capabilities: vec![Capability::Multiprotocol(AfiSafi::IPV6_UNICAST)], ..open };
+        let p = open_params(&v6);
+        assert!(!p.ipv4_unicast && p.ipv6_unicast);
+    }
+
+    #[test]
+    fn messages_as_events() {
+        assert_eq!(message_event(Message::Keepalive), Event::KeepAliveMsg);
+        assert_eq!(message_event(Message::EndOfRib(codec::Family::V6)), Event::UpdateMsg);
+        let cease = codec::Notification { code: 6, subcode: 3, data: vec![] };
+        assert_eq!(message_event(Message::Notification(cease)), Event::NotifMsg(Notification::new(6, 3, vec![])));
+    }
+
+    #[test]
+    fn decode_errors_as_events() {
+        // A bad marker: header error, session reset.
+        let mut bad_marker = Message::Keepalive.to_bytes().unwrap();
+        bad_marker[0] = 0;
+        let e = decode(&bad_marker).unwrap_err();
+        let (event, skip) = decode_error_event(&e);
+        assert!(matches!(event, Event::BgpHeaderErr(ref n) if n.code == 1), "{event:?}");
+        assert_eq!(skip, None);
+
+        let open_err = DecodeError {
+            problem: codec::Problem::UnsupportedVersion(3),
+            treatment: Treatment::SessionReset,
+            notification: codec::Notification { code: 2, subcode: 1, data: vec![0, 4] },
+            message_len: Some(29),
+        };
+        assert!(matches!(decode_error_event(&open_err), (Event::BgpOpenMsgErr(_), None)));
+
+        let withdraw = DecodeError { treatment: Treatment::TreatAsWithdraw, ..open_err.clone() };
+        let update_reset =
+            DecodeError { notification: codec::Notification { code: 3, subcode: 1, data: vec![] }, ..open_err };
+        assert!(matches!(decode_error_event(&withdraw), (Event::UpdateMsgErr { session_reset: false, .. }, Some(29))));
+        assert!(matches!(decode_error_event(&update_reset), (Event::UpdateMsgErr { session_reset: true, .. }, None)));
+    }
+
+    #[test]
+    fn next_hops_by_session_family() {
+        let node: Vec<IpAddr> =
+            vec!["fe80::1".parse().unwrap(), "2001:db8::2".parse().unwrap(), "192.0.2.2".parse().unwrap()];
+        let v4 = path_context(&negotiated(false), 64600, "192.0.2.22:40000".parse().unwrap(), &node);
+        assert_eq!(v4.next_hop_v4, Some(Ipv4Addr::new(192, 0, 2, 22)));
+        assert_eq!(v4.next_hop_v6, Some("2001:db8::2".parse().unwrap()));
+        let v6 = path_context(&negotiated(true), 64600, "[2001:db8::22]:40000".parse().unwrap(), &node);
+        assert_eq!(v6.next_hop_v4, Some(Ipv4Addr::new(192, 0, 2, 2)));
+        assert_eq!(v6.next_hop_v6, Some("2001:db8::22".parse().unwrap()));
+        assert!(v6.internal);
+        let bare = path_context(&negotiated(false), 64600, "192.0.2.22:40000".parse().unwrap(), &[]);
+        assert_eq!(bare.next_hop_v6, None);
+    }
+}

@@ -1,0 +1,509 @@
+//! One BGP session's I/O: a tokio task per peer that dials, runs the state machine, reads and
+//! writes messages and keeps the peer's routes in step with the announcer's decision.
+//!
+//! Decides nothing itself: the FSM decides transitions and timers, [`super::glue`] what bytes
+//! mean, [`super::adj_out`] what to send. This file carries out their actions: TCP connect (source
+//! address, TTL, MD5), writes, reads with the streaming decoder, the one timer the FSM asks for.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsFd;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::adj_out::{AdjOut, PathContext, Routes, SyncStats};
+use super::codec::{self, Family, Message, decode};
+use super::fsm::{Action, DownReason, Event, Notification, Session, State};
+use super::glue;
+use super::runtime::BgpMetrics;
+use super::settings::PeerSettings;
+use crate::announcer::BgpDecision;
+use crate::rawsock::tcp_md5::set_tcp_md5;
+
+/// A session's state as reported to status writers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionReport {
+    /// The peer's name.
+    pub peer: String,
+    /// Whether the session is Established.
+    pub established: bool,
+    /// A CamelCase reason (Established, or [`DownReason::condition_reason`]).
+    pub reason: String,
+    /// A sentence for humans.
+    pub message: String,
+}
+
+/// What a running session needs besides its settings.
+pub(crate) struct SessionContext {
+    /// The peer's name (key of the decision's desired map).
+    pub peer: String,
+    /// This node's name, for metric labels.
+    pub node: String,
+    /// This node's addresses, for next hops.
+    pub node_addresses: Vec<IpAddr>,
+    /// The announcer's decision.
+    pub decision: watch::Receiver<Arc<BgpDecision>>,
+    /// Metrics.
+    pub metrics: BgpMetrics,
+    /// Where session state changes go (for status); None: nowhere.
+    pub reports: Option<mpsc::UnboundedSender<SessionReport>>,
+}
+
+/// A running session: dropping it does not stop the task; call [`SessionHandle::stop`].
+pub(crate) struct SessionHandle {
+    /// The settings it runs with.
+    pub settings: PeerSettings,
+    stop: Option<oneshot::Sender<Notification>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SessionHandle {
+    /// Starts the session task.
+    pub fn spawn(settings: PeerSettings, context: SessionContext) -> SessionHandle {
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let task = tokio::spawn(Runner::new(settings.clone(), context).run(stop_rx));
+        SessionHandle { settings, stop: Some(stop_tx), task }
+    }
+
+    /// Asks the session to close with `cease` (sent if a connection is open) and waits for it.
+    pub async fn stop(mut self, cease: Notification) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(cease);
+        }
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.task).await.is_err() {
+            self.task.abort();
+        }
+    }
+}
+
+type Connecting = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
+
+struct Runner {
+    settings: PeerSettings,
+    context: SessionContext,
+    conn: Option<TcpStream>,
+    connecting: Option<Connecting>,
+    input: Vec<u8>,
+    adj_out: AdjOut,
+    path: Option<PathContext>,
+    /// The Cease to send instead of 6/2 when stopping.
+    stopping: Option<Notification>,
+    pending: VecDeque<Event>,
+    /// The peer sent a ROUTE-REFRESH in Established.
+    refresh_requested: bool,
+}
+
+/// Opens the TCP connection as the settings say: TTL, MD5 key, source address.
+async fn connect(settings: PeerSettings) -> io::Result<TcpStream> {
+    let remote = settings.remote;
+    let socket = if remote.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    let sock = socket2::SockRef::from(&socket);
+    if remote.is_ipv4() {
+        sock.set_ttl_v4(settings.ttl)?;
+        // Internetwork control (CS6), as routers mark BGP.
+        sock.set_tos_v4(0xc0)?;
+    } else {
+        sock.set_unicast_hops_v6(settings.ttl)?;
+    }
+    if let Some(password) = &settings.password {
+        set_tcp_md5(socket.as_fd(), remote.ip(), password.as_bytes())?;
+    }
+    if let Some(source) = settings.source {
+        socket.bind(SocketAddr::new(source, 0))?;
+    }
+    let stream = socket.connect(remote).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+async fn read_some(conn: &mut Option<TcpStream>, buf: &mut Vec<u8>) -> io::Result<usize> {
+    match conn {
+        Some(stream) => stream.read_buf(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn connected(connecting: &mut Option<Connecting>) -> io::Result<TcpStream> {
+    match connecting {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Runner {
+    fn new(settings: PeerSettings, context: SessionContext) -> Runner {
+        Runner {
+            settings,
+            context,
+            conn: None,
+            connecting: None,
+            input: Vec::with_capacity(codec::MAX_MESSAGE_LEN * 2),
+            adj_out: AdjOut::default(),
+            path: None,
+            stopping: None,
+            pending: VecDeque::new(),
+            refresh_requested: false,
+        }
+    }
+
+    async fn run(mut self, mut stop: oneshot::Receiver<Notification>) {
+        let mut fsm = match Session::new(self.settings.session.clone()) {
+            Ok(fsm) => fsm,
+            Err(error) => {
+                tracing::error!(peer = %self.context.peer, %error, "BGP session cannot start");
+                return;
+            }
+        };
+        self.metrics_up(false);
+        self.pending.push_back(Event::ManualStart);
+        let mut stop_open = true;
+        let mut decision_open = true;
+        loop {
+            while let Some(event) = self.pending.pop_front() {
+                let actions = fsm.step(Instant::now(), event);
+                for action in actions {
+                    self.act(action).await;
+                }
+            }
+            if std::mem::take(&mut self.refresh_requested)
+                && let Some(path) = self.path.clone()
+            {
+                let mut out = Vec::new();
+                let stats = self.adj_out.resend(&path, &mut out);
+                self.flush_updates(stats, &out).await;
+                continue;
+            }
+            if self.stopping.is_some() && fsm.state() == State::Idle {
+                return;
+            }
+            let deadline = fsm.next_deadline();
+            tokio::select! {
+                _ = sleep_until(deadline.map(|(_, at)| at)) => {
+                    if let Some((timer, _)) = deadline {
+                        self.pending.push_back(timer.expiry_event());
+                    }
+                }
+                result = connected(&mut self.connecting) => {
+                    self.connecting = None;
+                    match result {
+                        Ok(stream) => {
+                            self.conn = Some(stream);
+                            self.input.clear();
+                            self.pending.push_back(Event::TcpCrAcked);
+                        }
+                        Err(error) => {
+                            tracing::debug!(peer = %self.context.peer, %error, "BGP connect failed");
+                            self.pending.push_back(Event::TcpConnectionFails);
+                        }
+                    }
+                }
+                result = read_some(&mut self.conn, &mut self.input) => match result {
+                    Ok(0) | Err(_) => {
+                        self.conn = None;
+                        self.pending.push_back(Event::TcpConnectionFails);
+                    }
+                    Ok(_) => self.decode_input(fsm.state()),
+                },
+                changed = self.context.decision.changed(), if decision_open => {
+                    if changed.is_err() {
+                        decision_open = false;
+                    } else if fsm.state() == State::Established {
+                        self.sync().await;
+                    }
+                }
+                cease = &mut stop, if stop_open => {
+                    stop_open = false;
+                    let cease = cease.unwrap_or_else(|_| Notification::administrative_shutdown());
+                    self.stopping = Some(cease);
+                    self.pending.push_back(Event::ManualStop);
+                }
+            }
+        }
+    }
+
+    /// Turns the buffered input into events; stops at the first one that resets the session.
+    fn decode_input(&mut self, state: State) {
+        let mut offset = 0;
+        loop {
+            let rest = self.input.get(offset..).unwrap_or_default();
+            match decode(rest) {
+                Ok(None) => break,
+                Ok(Some((message, len))) => {
+                    offset = offset.saturating_add(len);
+                    if let Message::Notification(n) = &message {
+                        self.context.metrics.notification(n.code, n.subcode, "received");
+                    }
+                    if let (Message::RouteRefresh(_), State::Established) = (&message, state) {
+                        self.pending.push_back(Event::UpdateMsg);
+                        // Answered after the events: resend everything we announce.
+                        self.refresh_requested = true;
+                        continue;
+                    }
+                    self.pending.push_back(glue::message_event(message));
+                }
+                Err(error) => {
+                    tracing::warn!(peer = %self.context.peer, %error, "malformed BGP message");
+                    let (event, skip) = glue::decode_error_event(&error);
+                    self.pending.push_back(event);
+                    match skip {
+                        Some(len) => offset = offset.saturating_add(len),
+                        None => {
+                            offset = self.input.len();
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.input.drain(..offset.min(self.input.len()));
+    }
+
+    async fn write(&mut self, bytes: &[u8]) {
+        let Some(stream) = &mut self.conn else { return };
+        if let Err(error) = stream.write_all(bytes).await {
+            tracing::debug!(peer = %self.context.peer, %error, "BGP write failed");
+            self.conn = None;
+            self.pending.push_back(Event::TcpConnectionFails);
+        }
+    }
+
+    async fn send(&mut self, message: &Message) {
+        match message.to_bytes() {
+            Ok(bytes) => self.write(&bytes).await,
+            Err(error) => tracing::error!(peer = %self.context.peer, %error, "cannot encode BGP message"),
+        }
+    }
+
+    async fn act(&mut self, action: Action) {
+        match action {
+            Action::Connect => {
+                self.conn = None;
+                self.connecting = Some(Box::pin(connect(self.settings.clone())));
+            }
+            Action::DropConnection => {
+                self.connecting = None;
+                if let Some(mut stream) = self.conn.take() {
+                    let _ = stream.shutdown().await;
+                }
+            }
+            Action::SendOpen(params) => {
+                let open = glue::open_message(&params, self.settings.graceful_restart);
+                self.send(&Message::Open(open)).await;
+            }
+            Action::SendKeepalive => self.send(&Message::Keepalive).await,
+            Action::SendNotification(mut n) => {
+                if let Some(cease) = &self.stopping
+                    && n == Notification::administrative_shutdown()
+                {
+                    n = cease.clone();
+                }
+                self.context.metrics.notification(n.code, n.subcode, "sent");
+                self.send(&Message::Notification(glue::to_codec_notification(&n))).await;
+            }
+            Action::StartTimer(..) | Action::StopTimer(_) => {}
+            Action::Established(negotiated) => {
+                let local = self.conn.as_ref().and_then(|c| c.local_addr().ok());
+                let Some(local) = local else { return };
+                let path = glue::path_context(
+                    &negotiated,
+                    self.settings.session.local_asn,
+                    local,
+                    &self.context.node_addresses,
+                );
+                tracing::info!(peer = %self.context.peer, remote = %self.settings.remote, "BGP session established");
+                self.path = Some(path);
+                self.adj_out.clear();
+                self.metrics_up(true);
+                self.report(true, "Established", format!("established with {}", self.settings.remote));
+                self.sync().await;
+                for family in [Family::V4, Family::V6] {
+                    let negotiated_family = match family {
+                        Family::V4 => negotiated.ipv4_unicast,
+                        Family::V6 => negotiated.ipv6_unicast,
+                    };
+                    if negotiated_family {
+                        self.send(&Message::EndOfRib(family)).await;
+                    }
+                }
+            }
+            Action::Down(reason) => self.down(&reason),
+        }
+    }
+
+    fn down(&mut self, reason: &DownReason) {
+        if self.path.take().is_some() {
+            tracing::info!(peer = %self.context.peer, %reason, "BGP session down");
+        } else {
+            tracing::debug!(peer = %self.context.peer, %reason, "BGP connection given up");
+        }
+        self.adj_out.clear();
+        self.metrics_up(false);
+        self.report(false, reason.condition_reason(), reason.to_string());
+    }
+
+    /// Sends the difference between the decision and what the peer holds.
+    async fn sync(&mut self) {
+        let Some(path) = self.path.clone() else { return };
+        let desired: Routes =
+            self.context.decision.borrow_and_update().desired.get(&self.context.peer).cloned().unwrap_or_default();
+        let mut out = Vec::new();
+        let stats = self.adj_out.sync(&desired, &path, &mut out);
+        self.flush_updates(stats, &out).await;
+    }
+
+    async fn flush_updates(&mut self, stats: Result<SyncStats, codec::EncodeError>, out: &[u8]) {
+        match stats {
+            Ok(stats) => {
+                self.context.metrics.updates(&self.context.peer, &self.context.node, stats);
+                tracing::debug!(peer = %self.context.peer, ?stats, "BGP routes sent");
+            }
+            Err(error) => tracing::error!(peer = %self.context.peer, %error, "cannot encode BGP UPDATE"),
+        }
+        if !out.is_empty() {
+            self.write(out).await;
+        }
+    }
+
+    fn metrics_up(&self, up: bool) {
+        self.context.metrics.session_up(&self.context.peer, &self.context.node, up);
+    }
+
+    fn report(&self, established: bool, reason: &str, message: String) {
+        if let Some(reports) = &self.context.reports {
+            let _ = reports.send(SessionReport {
+                peer: self.context.peer.clone(),
+                established,
+                reason: reason.to_string(),
+                message,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::announcer::{Prefix, RouteAttributes};
+    use crate::bgp::codec::Open;
+    use crate::bgp::settings::PeerSettings;
+    use ferrolb_core::config::{Peer, PeerAsn};
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+    use tokio::net::TcpListener;
+
+    /// Reads messages until `until` says stop; returns them all.
+    async fn read_until(stream: &mut TcpStream, buf: &mut Vec<u8>, until: impl Fn(&Message) -> bool) -> Vec<Message> {
+        let mut messages = Vec::new();
+        loop {
+            while let Some((message, len)) = decode(buf).unwrap() {
+                buf.drain(..len);
+                let done = until(&message);
+                messages.push(message);
+                if done {
+                    return messages;
+                }
+            }
+            let n = tokio::time::timeout(Duration::from_secs(5), stream.read_buf(buf)).await.unwrap().unwrap();
+            assert!(n > 0, "the session closed; got {messages:?}");
+        }
+    }
+
+    fn peer(port: u16) -> Peer {
+        Peer {
+            name: "fake".into(),
+            my_asn: 64600,
+            peer_asn: PeerAsn::Fixed(64512),
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            source_address: None,
+            port,
+            hold_time: Some(Duration::from_secs(3)),
+            keepalive_time: None,
+            connect_time: Some(Duration::from_secs(1)),
+            router_id: Some(Ipv4Addr::new(192, 0, 2, 2)),
+            node_selectors: vec![],
+            password: None,
+            bfd: None,
+            ebgp_multi_hop: true,
+            graceful_restart: false,
+            vrf: None,
+        }
+    }
+
+    fn decision(prefixes: &[&str]) -> Arc<BgpDecision> {
+        let routes = prefixes
+            .iter()
+            .map(|p| (Prefix { network: p.parse().unwrap(), length: 32 }, RouteAttributes::default()))
+            .collect();
+        Arc::new(BgpDecision { desired: [("fake".to_string(), routes)].into(), ..Default::default() })
+    }
+
+    /// Against a scripted peer on loopback: OPEN, KEEPALIVE, the full set and End-of-RIB, then only
+    /// the difference, then Cease 6/3 on stop.
+    #[tokio::test]
+    async fn session_opens_sends_everything_then_differences_then_ceases() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
+        let (decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "203.0.113.2"]));
+        let context = SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision: decision_rx,
+            metrics: BgpMetrics::default(),
+            reports: None,
+        };
+        let handle = SessionHandle::spawn(settings, context);
+        let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
+        let mut buf = Vec::new();
+        let open = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Open(_))).await;
+        let Some(Message::Open(theirs)) = open.last() else { panic!("{open:?}") };
+        assert_eq!((theirs.my_as, theirs.hold_time, theirs.bgp_id), (64600, 3, Ipv4Addr::new(192, 0, 2, 2)));
+
+        let mut reply = Message::Open(Open::ferrolb(64512, 3, Ipv4Addr::new(192, 0, 2, 1), None)).to_bytes().unwrap();
+        Message::Keepalive.encode(&mut reply).unwrap();
+        stream.write_all(&reply).await.unwrap();
+        let first = read_until(&mut stream, &mut buf, |m| matches!(m, Message::EndOfRib(Family::V6))).await;
+        let announced: Vec<_> = first
+            .iter()
+            .filter_map(|m| match m {
+                Message::Update(u) => Some(u.announced.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(announced.len(), 2, "{first:?}");
+        assert!(first.contains(&Message::EndOfRib(Family::V4)), "{first:?}");
+
+        decision_tx.send_replace(decision(&["203.0.113.2", "203.0.113.3"]));
+        let diff =
+            read_until(&mut stream, &mut buf, |m| matches!(m, Message::Update(u) if !u.announced.is_empty())).await;
+        let updates: Vec<_> =
+            diff.iter().filter_map(|m| if let Message::Update(u) = m { Some(u) } else { None }).collect();
+        assert_eq!(updates.len(), 2, "one withdrawal, one announcement: {diff:?}");
+        assert_eq!(updates[0].withdrawn, vec![codec::Prefix::host("203.0.113.1".parse().unwrap())]);
+        assert_eq!(updates[1].announced, vec![codec::Prefix::host("203.0.113.3".parse().unwrap())]);
+
+        let stopping = tokio::spawn(handle.stop(Notification::new(Notification::CEASE, 3, Vec::new())));
+        let last = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Notification(_))).await;
+        assert_eq!(
+            last.last(),
+            Some(&Message::Notification(codec::Notification { code: 6, subcode: 3, data: vec![] }))
+        );
+        stopping.await.unwrap();
+    }
+}

@@ -1,0 +1,197 @@
+//! A configured peer turned into the settings one session runs with. Pure.
+//!
+//! Decides the session's FSM settings (timers, ASNs, router ID), where to connect from and to,
+//! the TTL of outgoing packets and the MD5 key. Two peers with equal [`PeerSettings`] keep the
+//! same session across a configuration change; a difference resets it. It does not open
+//! anything (the session does).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use ferrolb_core::config::{Peer, PeerAsn};
+
+use super::fsm::{DEFAULT_HOLD_TIME, RetryBackoff, SessionConfig};
+
+/// TTL of packets to a directly connected eBGP peer. FRR and BIRD send 1 to single-hop eBGP
+/// peers and, without `ttl-security`, accept any TTL; 1 also keeps the session from working
+/// through a router, which is what a single-hop eBGP peer means. iBGP and multihop use 255.
+pub const SINGLE_HOP_TTL: u32 = 1;
+/// TTL of packets to iBGP and multihop eBGP peers.
+pub const MULTI_HOP_TTL: u32 = 255;
+/// Restart time advertised in the graceful restart capability when the peer enables it.
+pub const GRACEFUL_RESTART_TIME: u16 = 120;
+
+/// How one session runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerSettings {
+    /// The state machine's settings.
+    pub session: SessionConfig,
+    /// Where to connect.
+    pub remote: SocketAddr,
+    /// The local address to bind, if configured.
+    pub source: Option<IpAddr>,
+    /// TTL (hop limit) of outgoing packets.
+    pub ttl: u32,
+    /// The TCP MD5 key.
+    pub password: Option<String>,
+    /// Restart time to advertise in the graceful restart capability; None: not advertised.
+    pub graceful_restart: Option<u16>,
+}
+
+/// Why a peer cannot have a session from this node.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// No router ID: none configured, no IPv4 node address, no IPv4 source address.
+    #[error("no router ID: set routerID on the BGPPeer (the node has no IPv4 address to use)")]
+    NoRouterId,
+    /// The FSM refused the settings.
+    #[error(transparent)]
+    Invalid(#[from] super::fsm::ConfigError),
+}
+
+impl PeerSettings {
+    /// The settings for `peer` on a node with `node_addresses`. The router ID is the peer's
+    /// routerID, else the node's first IPv4 address, else an IPv4 source address, else
+    /// `local_v4` (the session's local IPv4 address, when the caller knows it).
+    pub fn from_peer(
+        peer: &Peer,
+        node_addresses: &[IpAddr],
+        local_v4: Option<Ipv4Addr>,
+    ) -> Result<PeerSettings, SettingsError> {
+        let router_id = peer
+            .router_id
+            .or_else(|| node_addresses.iter().find_map(v4))
+            .or_else(|| peer.source_address.as_ref().and_then(v4))
+            .or(local_v4)
+            .ok_or(SettingsError::NoRouterId)?;
+        let mut session = SessionConfig::new(peer.my_asn, peer.peer_asn, router_id);
+        session.hold_time = peer.hold_time.unwrap_or(DEFAULT_HOLD_TIME);
+        session.keepalive = peer.keepalive_time;
+        if let Some(connect) = peer.connect_time {
+            session.connect_retry = RetryBackoff { initial: connect, max: connect.max(RetryBackoff::default().max) };
+        }
+        session.validate()?;
+        let internal = match peer.peer_asn {
+            PeerAsn::Fixed(asn) => asn == peer.my_asn,
+            PeerAsn::DynamicInternal => true,
+            PeerAsn::DynamicExternal => false,
+        };
+        Ok(PeerSettings {
+            session,
+            remote: SocketAddr::new(peer.address, peer.port),
+            source: peer.source_address,
+            ttl: if internal || peer.ebgp_multi_hop { MULTI_HOP_TTL } else { SINGLE_HOP_TTL },
+            password: peer.password.clone().filter(|p| !p.is_empty()),
+            graceful_restart: peer.graceful_restart.then_some(GRACEFUL_RESTART_TIME),
+        })
+    }
+}
+
+fn v4(address: &IpAddr) -> Option<Ipv4Addr> {
+    match address {
+        IpAddr::V4(v4) => Some(*v4),
+        IpAddr::V6(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn peer() -> Peer {
+        Peer {
+            name: "router".into(),
+            my_asn: 64600,
+            peer_asn: PeerAsn::Fixed(64512),
+            address: "192.0.2.1".parse().unwrap(),
+            source_address: None,
+            port: 179,
+            hold_time: None,
+            keepalive_time: None,
+            connect_time: None,
+            router_id: None,
+            node_selectors: vec![],
+            password: None,
+            bfd: None,
+            ebgp_multi_hop: false,
+            graceful_restart: false,
+            vrf: None,
+        }
+    }
+
+    fn node() -> Vec<IpAddr> {
+        vec!["2001:db8::2".parse().unwrap(), "192.0.2.2".parse().unwrap()]
+    }
+
+    #[test]
+    fn router_id_choice() {
+        type Case = (&'static str, fn(&mut Peer), Vec<IpAddr>, Option<Ipv4Addr>, Result<Ipv4Addr, SettingsError>);
+        let cases: Vec<Case> = vec![
+            (
+                "configured",
+                |p| p.router_id = Some(Ipv4Addr::new(10, 0, 0, 1)),
+                node(),
+                None,
+                Ok(Ipv4Addr::new(10, 0, 0, 1)),
+            ),
+            ("node's first IPv4", |_| {}, node(), None, Ok(Ipv4Addr::new(192, 0, 2, 2))),
+            (
+                "source address",
+                |p| p.source_address = Some("192.0.2.9".parse().unwrap()),
+                vec![],
+                None,
+                Ok(Ipv4Addr::new(192, 0, 2, 9)),
+            ),
+            ("local address", |_| {}, vec![], Some(Ipv4Addr::new(192, 0, 2, 7)), Ok(Ipv4Addr::new(192, 0, 2, 7))),
+            ("none", |_| {}, vec!["2001:db8::2".parse().unwrap()], None, Err(SettingsError::NoRouterId)),
+        ];
+        for (name, change, addresses, local, expected) in cases {
+            let mut p = peer();
+            change(&mut p);
+            let got = PeerSettings::from_peer(&p, &addresses, local).map(|s| s.session.router_id);
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn ttl_timers_and_password() {
+        let s = PeerSettings::from_peer(&peer(), &node(), None).unwrap();
+        assert_eq!(s.ttl, SINGLE_HOP_TTL);
+        assert_eq!(s.session.hold_time, DEFAULT_HOLD_TIME);
+        assert_eq!(s.remote, "192.0.2.1:179".parse().unwrap());
+        assert_eq!(s.password, None);
+        assert_eq!(s.graceful_restart, None);
+
+        let mut p = peer();
+        p.ebgp_multi_hop = true;
+        p.hold_time = Some(Duration::from_secs(3));
+        p.connect_time = Some(Duration::from_secs(2));
+        p.password = Some("pw".into());
+        p.graceful_restart = true;
+        let s = PeerSettings::from_peer(&p, &node(), None).unwrap();
+        assert_eq!(s.ttl, MULTI_HOP_TTL);
+        assert_eq!(s.session.hold_time, Duration::from_secs(3));
+        assert_eq!(s.session.connect_retry.initial, Duration::from_secs(2));
+        assert_eq!(s.password.as_deref(), Some("pw"));
+        assert_eq!(s.graceful_restart, Some(GRACEFUL_RESTART_TIME));
+
+        let mut ibgp = peer();
+        ibgp.peer_asn = PeerAsn::Fixed(64600);
+        assert_eq!(PeerSettings::from_peer(&ibgp, &node(), None).unwrap().ttl, MULTI_HOP_TTL);
+    }
+
+    #[test]
+    fn invalid_hold_time_is_an_error() {
+        let mut p = peer();
+        p.hold_time = Some(Duration::from_secs(2));
+        assert!(matches!(PeerSettings::from_peer(&p, &node(), None), Err(SettingsError::Invalid(_))));
+    }
+
+    #[test]
+    fn node_selector_changes_do_not_change_settings() {
+        let a = PeerSettings::from_peer(&peer(), &node(), None).unwrap();
+        let mut p = peer();
+        p.node_selectors = vec![Default::default()];
+        assert_eq!(PeerSettings::from_peer(&p, &node(), None).unwrap(), a);
+    }
+}

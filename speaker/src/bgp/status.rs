@@ -1,0 +1,371 @@
+//! BGP status in the API: one ServiceBGPStatus per advertised Service and node (in the
+//! Service's namespace, listing the peers this node sends the Service to), and a per-node
+//! session condition on each BGPPeer.
+//!
+//! Decides the objects' names, labels and contents ([`desired_statuses`], [`session_condition`],
+//! pure) and writes them: server-side apply with field manager `ferrolb-speaker`, deleting this
+//! node's ServiceBGPStatus objects that are no longer advertised. It does not decide what is
+//! advertised (the announcer does) or the session state (the sessions report it).
+//!
+//! BGPPeer conditions: the list is shared with the controller's Accepted condition and is not a
+//! list-map in the CRD, so the speaker reads the object and writes the whole list back with its
+//! own condition replaced, guarded by resourceVersion (retried on conflict).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrolb_crds::{BGPPeer, BGPStatus, ServiceBGPStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+
+use super::session::SessionReport;
+use crate::announcer::{BgpDecision, BgpOutcome};
+
+/// The field manager of everything the speaker applies.
+pub const FIELD_MANAGER: &str = "ferrolb-speaker";
+/// Label naming the node of a ServiceBGPStatus (hashed when the name does not fit a label).
+pub const NODE_LABEL: &str = "ferrolb.io/node";
+/// Label naming the Service of a ServiceBGPStatus.
+pub const SERVICE_NAME_LABEL: &str = "ferrolb.io/service-name";
+/// Label naming the Service's namespace.
+pub const SERVICE_NAMESPACE_LABEL: &str = "ferrolb.io/service-namespace";
+/// The condition type prefix of a node's session on a BGPPeer: `BGPSessionEstablished.<node>`
+/// would not be a valid type for long node names, so the node goes in the DNS-subdomain prefix.
+pub const SESSION_CONDITION: &str = "BGPSessionEstablished";
+
+/// A ServiceBGPStatus as this node wants it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusObject {
+    /// The Service's namespace (the object's).
+    pub namespace: String,
+    /// The object's name.
+    pub name: String,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+    /// Its status.
+    pub status: BGPStatus,
+}
+
+/// A label value for `value`: itself when it fits (63 characters), else a stable hash.
+pub fn label_value(value: &str) -> String {
+    if value.len() <= 63 { value.to_string() } else { format!("h-{:016x}", fnv1a(value)) }
+}
+
+/// The ServiceBGPStatus name for a Service and node: `<service>-<node>`, hashed past 253.
+pub fn object_name(service: &str, node: &str) -> String {
+    let name = format!("{service}-{node}");
+    if name.len() <= 253 { name } else { format!("{}-{:016x}", service.get(..200).unwrap_or(service), fnv1a(&name)) }
+}
+
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The ServiceBGPStatus objects `node` should have: one per Service with an address advertised
+/// from this node, listing the peers (sorted) that receive any of its addresses.
+pub fn desired_statuses(node: &str, decision: &BgpDecision) -> BTreeMap<(String, String), StatusObject> {
+    let mut out = BTreeMap::new();
+    for (service, verdicts) in &decision.verdicts {
+        let peers: BTreeSet<&String> = verdicts
+            .iter()
+            .filter_map(|v| match &v.outcome {
+                BgpOutcome::Advertised { peers, .. } => Some(peers.keys()),
+                BgpOutcome::NotAdvertised(_) => None,
+            })
+            .flatten()
+            .collect();
+        if peers.is_empty() {
+            continue;
+        }
+        let name = object_name(&service.name, node);
+        let labels = BTreeMap::from([
+            (NODE_LABEL.to_string(), label_value(node)),
+            (SERVICE_NAME_LABEL.to_string(), label_value(&service.name)),
+            (SERVICE_NAMESPACE_LABEL.to_string(), label_value(&service.namespace)),
+        ]);
+        let status = BGPStatus {
+            node: node.to_string(),
+            service_name: service.name.clone(),
+            service_namespace: service.namespace.clone(),
+            peers: peers.into_iter().cloned().collect(),
+        };
+        out.insert(
+            (service.namespace.clone(), name.clone()),
+            StatusObject { namespace: service.namespace.clone(), name, labels, status },
+        );
+    }
+    out
+}
+
+/// The condition type of `node`'s session on a BGPPeer.
+pub fn session_condition_type(node: &str) -> String {
+    format!("{node}/{SESSION_CONDITION}")
+}
+
+/// `conditions` with `node`'s session condition set from `report` (others untouched). The
+/// transition time stays when the status does not change. None when nothing changes.
+pub fn session_condition(
+    conditions: &[Condition],
+    node: &str,
+    report: &SessionReport,
+    now: Time,
+    generation: Option<i64>,
+) -> Option<Vec<Condition>> {
+    let kind = session_condition_type(node);
+    let status = if report.established { "True" } else { "False" };
+    let old = conditions.iter().find(|c| c.type_ == kind);
+    if let Some(old) = old
+        && old.status == status
+        && old.reason == report.reason
+        && old.message == report.message
+    {
+        return None;
+    }
+    let last_transition_time = match old {
+        Some(old) if old.status == status => old.last_transition_time.clone(),
+        _ => now,
+    };
+    let condition = Condition {
+        type_: kind.clone(),
+        status: status.to_string(),
+        reason: report.reason.clone(),
+        message: report.message.clone(),
+        last_transition_time,
+        observed_generation: generation,
+    };
+    let mut next: Vec<Condition> = conditions.iter().filter(|c| c.type_ != kind).cloned().collect();
+    next.push(condition);
+    Some(next)
+}
+
+/// Writes status until the report channel closes.
+pub(crate) async fn run(
+    client: Client,
+    node: String,
+    mut reports: mpsc::UnboundedReceiver<SessionReport>,
+    mut decision: watch::Receiver<Arc<BgpDecision>>,
+) {
+    let mut written: Option<BTreeMap<(String, String), StatusObject>> = None;
+    let mut decision_open = true;
+    loop {
+        let desired = desired_statuses(&node, &decision.borrow_and_update());
+        let previous = match written.take() {
+            Some(previous) => previous,
+            None => existing(&client, &node).await,
+        };
+        written = Some(write_statuses(&client, &previous, desired).await);
+        tokio::select! {
+            report = reports.recv() => match report {
+                Some(report) => write_peer_condition(&client, &node, &report).await,
+                None => return,
+            },
+            changed = decision.changed(), if decision_open => {
+                decision_open = changed.is_ok();
+                // Let a burst of decisions settle.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// This node's ServiceBGPStatus objects already in the API (from an earlier run).
+async fn existing(client: &Client, node: &str) -> BTreeMap<(String, String), StatusObject> {
+    let api: Api<ServiceBGPStatus> = Api::all(client.clone());
+    let params = ListParams::default().labels(&format!("{NODE_LABEL}={}", label_value(node)));
+    match api.list(&params).await {
+        Ok(list) => list
+            .items
+            .into_iter()
+            .filter(|o| o.status.as_ref().is_some_and(|s| s.node == node))
+            .map(|o| {
+                let namespace = o.namespace().unwrap_or_default();
+                let name = o.name_any();
+                let status = o.status.clone().unwrap_or_default();
+                (
+                    (namespace.clone(), name.clone()),
+                    StatusObject { namespace, name, labels: o.labels().clone(), status },
+                )
+            })
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, "listing ServiceBGPStatus objects failed");
+            BTreeMap::new()
+        }
+    }
+}
+
+/// Applies what changed, deletes what is no longer wanted; returns what the API now holds
+/// (failed writes are left out so the next round retries them).
+async fn write_statuses(
+    client: &Client,
+    previous: &BTreeMap<(String, String), StatusObject>,
+    desired: BTreeMap<(String, String), StatusObject>,
+) -> BTreeMap<(String, String), StatusObject> {
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    for (key, object) in previous {
+        if !desired.contains_key(key) {
+            let api: Api<ServiceBGPStatus> = Api::namespaced(client.clone(), &object.namespace);
+            match api.delete(&object.name, &DeleteParams::default()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(error) => tracing::warn!(%error, name = %object.name, "deleting ServiceBGPStatus failed"),
+            }
+        }
+    }
+    let mut written = BTreeMap::new();
+    for (key, object) in desired {
+        if previous.get(&key) == Some(&object) {
+            written.insert(key, object);
+            continue;
+        }
+        let api: Api<ServiceBGPStatus> = Api::namespaced(client.clone(), &object.namespace);
+        let body = json!({
+            "apiVersion": "ferrolb.io/v1beta1",
+            "kind": "ServiceBGPStatus",
+            "metadata": {"name": object.name, "namespace": object.namespace, "labels": object.labels},
+            "spec": {},
+        });
+        let status = json!({"apiVersion": "ferrolb.io/v1beta1", "kind": "ServiceBGPStatus", "status": object.status});
+        let result = match api.patch(&object.name, &params, &Patch::Apply(&body)).await {
+            Ok(_) => api.patch_status(&object.name, &params, &Patch::Apply(&status)).await,
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(_) => {
+                written.insert(key, object);
+            }
+            Err(error) => tracing::warn!(%error, name = %object.name, "writing ServiceBGPStatus failed"),
+        }
+    }
+    written
+}
+
+async fn write_peer_condition(client: &Client, node: &str, report: &SessionReport) {
+    let api: Api<BGPPeer> = Api::all(client.clone());
+    for _ in 0..3 {
+        let peer = match api.get_opt(&report.peer).await {
+            Ok(Some(peer)) => peer,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%error, peer = %report.peer, "reading BGPPeer failed");
+                return;
+            }
+        };
+        let conditions = peer.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+        let now = Time(k8s_openapi::jiff::Timestamp::now());
+        let Some(next) = session_condition(&conditions, node, report, now, peer.metadata.generation) else { return };
+        let patch = json!({
+            "metadata": {"resourceVersion": peer.resource_version()},
+            "status": {"conditions": next},
+        });
+        match api.patch_status(&report.peer, &PatchParams::default(), &Patch::Merge(&patch)).await {
+            Ok(_) => return,
+            Err(kube::Error::Api(status)) if status.code == 409 => continue,
+            Err(error) => {
+                tracing::warn!(%error, peer = %report.peer, "writing the BGPPeer session condition failed");
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::announcer::{BgpVerdict, Prefix, Reason, ServiceKey};
+    use std::net::IpAddr;
+
+    fn advertised(address: &str, peers: &[&str]) -> BgpVerdict {
+        let address: IpAddr = address.parse().unwrap();
+        BgpVerdict {
+            address,
+            pool: Some("pool".into()),
+            outcome: BgpOutcome::Advertised {
+                peers: peers.iter().map(|p| (p.to_string(), Prefix::covering(address, 32))).collect(),
+                advertisements: vec!["adv".into()],
+            },
+        }
+    }
+
+    #[test]
+    fn one_status_per_advertised_service_with_its_peers() {
+        let mut decision = BgpDecision::default();
+        decision.verdicts.insert(
+            ServiceKey::new("team-a", "web"),
+            vec![advertised("203.0.113.1", &["r2", "r1"]), advertised("2001:db8::1", &["r3"])],
+        );
+        decision.verdicts.insert(
+            ServiceKey::new("team-b", "db"),
+            vec![BgpVerdict {
+                address: "203.0.113.2".parse().unwrap(),
+                pool: None,
+                outcome: BgpOutcome::NotAdvertised(Reason::NoEndpoints),
+            }],
+        );
+        decision.verdicts.insert(ServiceKey::new("team-c", "pending"), vec![]);
+        let got = desired_statuses("node1", &decision);
+        assert_eq!(got.len(), 1);
+        let object = &got[&("team-a".to_string(), "web-node1".to_string())];
+        assert_eq!(object.status.peers, vec!["r1", "r2", "r3"]);
+        assert_eq!(object.status.node, "node1");
+        assert_eq!(object.status.service_namespace, "team-a");
+        assert_eq!(object.labels[NODE_LABEL], "node1");
+    }
+
+    #[test]
+    fn long_names_are_hashed_stably() {
+        let long = "n".repeat(100);
+        let v = label_value(&long);
+        assert!(v.len() <= 63 && v.starts_with("h-"));
+        assert_eq!(v, label_value(&long));
+        assert_ne!(v, label_value(&"m".repeat(100)));
+        assert_eq!(label_value("node1"), "node1");
+        assert!(object_name(&"s".repeat(63), &"n".repeat(253)).len() <= 253);
+    }
+
+    fn report(established: bool, reason: &str) -> SessionReport {
+        SessionReport { peer: "r1".into(), established, reason: reason.into(), message: reason.into() }
+    }
+
+    fn time(secs: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(secs).unwrap())
+    }
+
+    #[test]
+    fn session_condition_replaces_only_this_nodes() {
+        let accepted = Condition {
+            type_: "Accepted".into(),
+            status: "True".into(),
+            reason: "Valid".into(),
+            message: String::new(),
+            last_transition_time: time(1),
+            observed_generation: Some(1),
+        };
+        let up = session_condition(
+            std::slice::from_ref(&accepted),
+            "node1",
+            &report(true, "Established"),
+            time(10),
+            Some(1),
+        )
+        .unwrap();
+        assert_eq!(up.len(), 2);
+        assert_eq!(up[0], accepted);
+        assert_eq!(up[1].type_, "node1/BGPSessionEstablished");
+        assert_eq!(up[1].status, "True");
+        // The same report again: nothing to write.
+        assert_eq!(session_condition(&up, "node1", &report(true, "Established"), time(20), Some(1)), None);
+        // Down: a new transition time; another node's condition is kept.
+        let other = session_condition(&up, "node2", &report(false, "ConnectionFailed"), time(30), Some(1)).unwrap();
+        let down = session_condition(&other, "node1", &report(false, "HoldTimerExpired"), time(40), Some(1)).unwrap();
+        assert_eq!(down.len(), 3);
+        let node1 = down.iter().find(|c| c.type_ == "node1/BGPSessionEstablished").unwrap();
+        assert_eq!((node1.status.as_str(), node1.last_transition_time.clone()), ("False", time(40)));
+        let node2 = down.iter().find(|c| c.type_ == "node2/BGPSessionEstablished").unwrap();
+        assert_eq!(node2.reason, "ConnectionFailed");
+    }
+}

@@ -1,0 +1,647 @@
+//! BGP sessions end to end against real routers (FRR and BIRD), on the real kernel.
+//!
+//! Each test builds two network namespaces joined by a veth pair: `r` runs the router daemon,
+//! `s` runs FerroLB's BGP runtime (on a thread that entered it, on a current-thread tokio
+//! runtime), fed through its watch channels with no Kubernetes. Needs root, FRR (zebra, bgpd,
+//! vtysh) and BIRD 2. Names are `flbb-<pid>-<n>-...`; everything is removed on drop, even after
+//! a failed assertion.
+
+// Test helpers outside #[test] functions: a failed setup step should panic with its location.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use ferrolb_core::config::{CommunityValue, Config, Peer, PeerAsn};
+use ferrolb_speaker::announcer::{BgpDecision, Prefix, RouteAttributes};
+use ferrolb_speaker::bgp::runtime::{BgpMetrics, BgpRuntime, run};
+use ferrolb_speaker::rawsock::enter_network_namespace;
+use prometheus_client::registry::Registry;
+use serde_json::Value;
+use tokio::sync::watch;
+
+const ROUTER4: &str = "192.0.2.1";
+const SPEAKER4: &str = "192.0.2.2";
+const ROUTER6: &str = "2001:db8::1";
+const SPEAKER6: &str = "2001:db8::2";
+const ROUTER_ASN: u32 = 64512;
+const NODE_ASN: u32 = 64600;
+const PEER: &str = "router";
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn require_root() {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1));
+    assert_eq!(euid, Some("0"), "bgp_routers needs root: it creates network namespaces and runs FRR and BIRD");
+}
+
+fn run_cmd(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+fn must(cmd: &mut Command) -> String {
+    let out = run_cmd(cmd);
+    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Polls `probe` every 100 ms until it returns Some, or panics after `within` with `what` and
+/// the last observation.
+fn wait_for<T>(what: &str, within: Duration, mut probe: impl FnMut() -> Result<T, String>) -> T {
+    let start = Instant::now();
+    loop {
+        match probe() {
+            Ok(v) => return v,
+            Err(last) if start.elapsed() > within => {
+                panic!("timed out after {within:?} waiting for {what}; last: {last}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// Two namespaces joined by a veth: `r` (router, .1) and `s` (speaker, .2).
+struct Net {
+    name: String,
+    router_ns: String,
+    speaker_ns: String,
+}
+
+impl Net {
+    fn up() -> Net {
+        require_root();
+        let name = format!("flbb-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        let net = Net { router_ns: format!("{name}-r"), speaker_ns: format!("{name}-s"), name };
+        for ns in [&net.router_ns, &net.speaker_ns] {
+            must(Command::new("ip").args(["netns", "add", ns]));
+        }
+        let (r, s) = (&net.router_ns, &net.speaker_ns);
+        must(
+            Command::new("ip")
+                .args(["-n", r, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", s]),
+        );
+        for (ns, v4, v6) in [(r, ROUTER4, ROUTER6), (s, SPEAKER4, SPEAKER6)] {
+            must(Command::new("ip").args(["-n", ns, "addr", "add", &format!("{v4}/24"), "dev", "eth0"]));
+            must(Command::new("ip").args(["-n", ns, "addr", "add", &format!("{v6}/64"), "dev", "eth0", "nodad"]));
+            must(Command::new("ip").args(["-n", ns, "link", "set", "eth0", "up"]));
+            must(Command::new("ip").args(["-n", ns, "link", "set", "lo", "up"]));
+        }
+        net
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for ns in [&self.router_ns, &self.speaker_ns] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// A router daemon in the router namespace.
+enum Router {
+    Frr { pathspace: String, conf: String, neighbor: String, daemons: Vec<Child> },
+    Bird { dir: PathBuf, daemon: Option<Child> },
+}
+
+impl Router {
+    fn conf_dir(pathspace: &str) -> PathBuf {
+        PathBuf::from("/etc/frr").join(pathspace)
+    }
+
+    fn run_dir(pathspace: &str) -> PathBuf {
+        PathBuf::from("/var/run/frr").join(pathspace)
+    }
+
+    /// FRR's zebra and bgpd peering with the speaker over IPv4, `extra` lines inside `router bgp`.
+    fn frr(net: &Net, local_asn: u32, extra: &str) -> Router {
+        Self::frr_with(net, local_asn, SPEAKER4, extra)
+    }
+
+    /// FRR's zebra and bgpd in a pathspace of its own, peering with the speaker's `speaker`
+    /// address (both families on the session), `extra` lines inside `router bgp`.
+    fn frr_with(net: &Net, local_asn: u32, speaker: &str, extra: &str) -> Router {
+        let mut c = format!("frr defaults traditional\nhostname {}\nlog stdout debugging\n!\n", net.name);
+        c += &format!("router bgp {local_asn}\n bgp router-id {ROUTER4}\n no bgp ebgp-requires-policy\n");
+        c += " no bgp default ipv4-unicast\n no bgp network import-check\n";
+        c += &format!(" neighbor {speaker} remote-as {NODE_ASN}\n neighbor {speaker} timers 1 3\n");
+        c += &format!(" neighbor {speaker} timers connect 1\n{extra}");
+        for af in ["ipv4", "ipv6"] {
+            c += &format!(" address-family {af} unicast\n  neighbor {speaker} activate\n exit-address-family\n");
+        }
+        c += "exit\n";
+        let neighbor = speaker.to_string();
+        let mut router = Router::Frr { pathspace: net.name.clone(), conf: c, neighbor, daemons: Vec::new() };
+        router.start(net);
+        router
+    }
+
+    /// BIRD 2 with one eBGP session to the speaker over IPv4, both families.
+    fn bird(net: &Net) -> Router {
+        let dir = std::env::temp_dir().join(&net.name);
+        fs::create_dir_all(&dir).unwrap();
+        let c = format!(
+            "router id {ROUTER4};\nlog stderr all;\nprotocol device {{}}\n\
+             protocol bgp speaker {{\n  local {ROUTER4} as {ROUTER_ASN};\n  neighbor {SPEAKER4} as {NODE_ASN};\n\
+             \x20 hold time 3;\n  connect retry time 1;\n\
+             \x20 ipv4 {{ import all; export none; }};\n  ipv6 {{ import all; export none; }};\n}}\n"
+        );
+        fs::write(dir.join("bird.conf"), c).unwrap();
+        let mut router = Router::Bird { dir, daemon: None };
+        router.start(net);
+        router
+    }
+
+    fn spawn(net: &Net, program: &str, args: &[&str], log: PathBuf) -> Child {
+        let log = File::create(log).unwrap();
+        Command::new("ip")
+            .args(["netns", "exec", &net.router_ns, program])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"))
+    }
+
+    fn start(&mut self, net: &Net) {
+        match self {
+            Router::Frr { pathspace, conf, daemons, .. } => {
+                let (conf_dir, run_dir) = (Self::conf_dir(pathspace), Self::run_dir(pathspace));
+                let _ = fs::remove_dir_all(&run_dir);
+                for d in [&conf_dir, &run_dir] {
+                    fs::create_dir_all(d).unwrap();
+                }
+                let conf_file = conf_dir.join("frr.conf");
+                fs::write(&conf_file, &*conf).unwrap();
+                fs::write(conf_dir.join("vtysh.conf"), "").unwrap();
+                for d in [&conf_dir, &run_dir] {
+                    must(Command::new("chown").args(["-R", "frr:frr"]).arg(d));
+                }
+                let conf_file = conf_file.to_string_lossy().into_owned();
+                let args = ["-N", pathspace.as_str(), "-F", "traditional", "-f", &conf_file, "-P", "0"];
+                daemons.push(Self::spawn(net, "/usr/lib/frr/zebra", &args, conf_dir.join("zebra.log")));
+                let zserv = run_dir.join("zserv.api");
+                wait_for("zebra's API socket", Duration::from_secs(20), || {
+                    if zserv.exists() { Ok(()) } else { Err(String::new()) }
+                });
+                daemons.push(Self::spawn(net, "/usr/lib/frr/bgpd", &args, conf_dir.join("bgpd.log")));
+                let vty = run_dir.join("bgpd.vty");
+                wait_for("bgpd's vty socket", Duration::from_secs(20), || {
+                    if vty.exists() { Ok(()) } else { Err(String::new()) }
+                });
+            }
+            Router::Bird { dir, daemon } => {
+                let conf = dir.join("bird.conf").to_string_lossy().into_owned();
+                let sock = dir.join("bird.ctl");
+                let _ = fs::remove_file(&sock);
+                let sock_s = sock.to_string_lossy().into_owned();
+                let pid = dir.join("bird.pid").to_string_lossy().into_owned();
+                *daemon = Some(Self::spawn(
+                    net,
+                    "bird",
+                    &["-f", "-c", &conf, "-s", &sock_s, "-P", &pid],
+                    dir.join("bird.log"),
+                ));
+                wait_for("BIRD's control socket", Duration::from_secs(20), || {
+                    if sock.exists() { Ok(()) } else { Err(String::new()) }
+                });
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        let children: Vec<&mut Child> = match self {
+            Router::Frr { daemons, .. } => daemons.iter_mut().rev().collect(),
+            Router::Bird { daemon, .. } => daemon.iter_mut().collect(),
+        };
+        for child in children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Router::Frr { daemons, .. } = self {
+            daemons.clear();
+        }
+    }
+
+    fn restart(&mut self, net: &Net) {
+        self.stop();
+        self.start(net);
+    }
+
+    fn vtysh(&self, command: &str) -> Value {
+        let Router::Frr { pathspace, .. } = self else { panic!("not FRR") };
+        let out = run_cmd(Command::new("vtysh").args(["-N", pathspace, "-c", command]));
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    }
+
+    fn birdc(&self, command: &str) -> String {
+        let Router::Bird { dir, .. } = self else { panic!("not BIRD") };
+        let sock = dir.join("bird.ctl");
+        let out = run_cmd(Command::new("birdc").arg("-s").arg(sock).args(command.split(' ')));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn established(&self) -> Result<(), String> {
+        match self {
+            Router::Frr { neighbor, .. } => {
+                let summary = self.vtysh("show bgp summary json");
+                let state = &summary["ipv4Unicast"]["peers"][neighbor.as_str()]["state"];
+                if state == "Established" { Ok(()) } else { Err(format!("state {state}")) }
+            }
+            Router::Bird { .. } => {
+                let out = self.birdc("show protocols speaker");
+                if out.contains("Established") { Ok(()) } else { Err(out) }
+            }
+        }
+    }
+
+    /// The router's best path for `prefix` as text (FRR: the JSON; BIRD: `show route all`), or
+    /// an error when it has none.
+    fn route(&self, prefix: &str) -> Result<String, String> {
+        match self {
+            Router::Frr { .. } => {
+                let af = if prefix.contains(':') { "ipv6" } else { "ipv4" };
+                let v = self.vtysh(&format!("show bgp {af} unicast {prefix} json"));
+                match v["paths"].as_array() {
+                    Some(paths) if !paths.is_empty() => Ok(v.to_string()),
+                    _ => Err(v.to_string()),
+                }
+            }
+            Router::Bird { .. } => {
+                let out = self.birdc(&format!("show route {prefix} all"));
+                if out.contains(prefix) && out.contains("BGP.as_path") { Ok(out) } else { Err(out) }
+            }
+        }
+    }
+
+    fn wait_established(&self) {
+        wait_for("the session Established at the router", Duration::from_secs(20), || self.established());
+    }
+
+    fn wait_route(&self, prefix: &str) -> String {
+        wait_for(&format!("{prefix} at the router"), Duration::from_secs(15), || self.route(prefix))
+    }
+
+    fn wait_no_route(&self, prefix: &str) {
+        wait_for(&format!("{prefix} gone from the router"), Duration::from_secs(15), || match self.route(prefix) {
+            Ok(found) => Err(found),
+            Err(_) => Ok(()),
+        });
+    }
+}
+
+impl Drop for Router {
+    fn drop(&mut self) {
+        self.stop();
+        match self {
+            Router::Frr { pathspace, .. } => {
+                let _ = fs::remove_dir_all(Self::conf_dir(pathspace));
+                let _ = fs::remove_dir_all(Self::run_dir(pathspace));
+            }
+            Router::Bird { dir, .. } => {
+                let _ = fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
+
+/// FerroLB's BGP runtime on a thread inside the speaker namespace.
+struct Speaker {
+    config: watch::Sender<Arc<Config>>,
+    decision: watch::Sender<Arc<BgpDecision>>,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+    registry: Registry,
+}
+
+impl Speaker {
+    fn start(net: &Net, peer: Peer, routes: BTreeMap<Prefix, RouteAttributes>) -> Speaker {
+        let (config, config_rx) = watch::channel(Arc::new(config_with(peer)));
+        let (decision, decision_rx) = watch::channel(Arc::new(decision_with(routes)));
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut registry = Registry::default();
+        let metrics = BgpMetrics::register(&mut registry);
+        let ns_path = PathBuf::from("/run/netns").join(&net.speaker_ns);
+        let thread = std::thread::spawn(move || {
+            let ns = File::open(&ns_path).expect("namespace file");
+            enter_network_namespace(ns.as_fd()).expect("setns");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime = BgpRuntime {
+                node: "node1".into(),
+                node_addresses: vec![SPEAKER4.parse().unwrap(), SPEAKER6.parse().unwrap()],
+                config: config_rx,
+                decision: decision_rx,
+                client: None,
+                shutdown: shutdown_rx,
+            };
+            rt.block_on(run(runtime, metrics)).expect("BGP runtime");
+        });
+        Speaker { config, decision, shutdown, thread: Some(thread), registry }
+    }
+
+    fn set_routes(&self, routes: BTreeMap<Prefix, RouteAttributes>) {
+        self.decision.send_replace(Arc::new(decision_with(routes)));
+    }
+
+    fn set_peer(&self, peer: Peer) {
+        self.config.send_replace(Arc::new(config_with(peer)));
+    }
+
+    fn metrics(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).unwrap();
+        text
+    }
+
+    fn stop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Speaker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn config_with(peer: Peer) -> Config {
+    Config { peers: [(peer.name.clone(), peer)].into(), ..Config::default() }
+}
+
+fn decision_with(routes: BTreeMap<Prefix, RouteAttributes>) -> BgpDecision {
+    BgpDecision { desired: [(PEER.to_string(), routes)].into(), ..Default::default() }
+}
+
+fn peer(my_asn: u32, peer_asn: u32) -> Peer {
+    Peer {
+        name: PEER.into(),
+        my_asn,
+        peer_asn: PeerAsn::Fixed(peer_asn),
+        address: ROUTER4.parse().unwrap(),
+        source_address: None,
+        port: 179,
+        hold_time: Some(Duration::from_secs(3)),
+        keepalive_time: None,
+        connect_time: Some(Duration::from_secs(1)),
+        router_id: None,
+        node_selectors: vec![],
+        password: None,
+        bfd: None,
+        ebgp_multi_hop: false,
+        graceful_restart: false,
+        vrf: None,
+    }
+}
+
+fn prefix(s: &str) -> Prefix {
+    let (addr, len) = s.split_once('/').unwrap();
+    Prefix { network: addr.parse().unwrap(), length: len.parse().unwrap() }
+}
+
+fn attrs(local_pref: Option<u32>, communities: &[CommunityValue]) -> RouteAttributes {
+    RouteAttributes { local_pref, communities: communities.iter().copied().collect() }
+}
+
+fn tagged() -> RouteAttributes {
+    attrs(Some(300), &[CommunityValue::Standard(64600, 100), CommunityValue::Large(64600, 1, 2)])
+}
+
+const V4: &str = "203.0.113.10/32";
+const V4B: &str = "203.0.113.11/32";
+const V6: &str = "2001:db8:ff::10/128";
+
+#[test]
+fn frr_ebgp_announces_both_families_with_communities_withdraws_and_survives_restarts() {
+    let net = Net::up();
+    let mut frr = Router::frr(&net, ROUTER_ASN, "");
+    let routes: BTreeMap<Prefix, RouteAttributes> =
+        [(prefix(V4), tagged()), (prefix(V4B), attrs(None, &[])), (prefix(V6), tagged())].into();
+    let mut speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), routes.clone());
+    frr.wait_established();
+
+    let v4 = frr.wait_route(V4);
+    println!("FRR's path: {v4}");
+    for expected in ["64600:100", "64600:1:2", "\"64600\"", SPEAKER4] {
+        assert!(v4.contains(expected), "{expected} missing from {v4}");
+    }
+    assert!(!v4.contains("\"locPrf\":300"), "LOCAL_PREF must not go to an eBGP peer: {v4}");
+    let v6 = frr.wait_route(V6);
+    for expected in ["64600:100", "64600:1:2", SPEAKER6] {
+        assert!(v6.contains(expected), "{expected} missing from {v6}");
+    }
+    assert!(speaker.metrics().contains("ferrolb_bgp_session_up{peer=\"router\",node=\"node1\"} 1"));
+
+    // Removing a prefix withdraws it; the others stay.
+    let mut fewer = routes.clone();
+    fewer.remove(&prefix(V4));
+    speaker.set_routes(fewer);
+    frr.wait_no_route(V4);
+    frr.wait_route(V4B);
+
+    // The router restarts: the session and the routes come back.
+    frr.restart(&net);
+    frr.wait_established();
+    frr.wait_route(V4B);
+    frr.wait_route(V6);
+
+    // The speaker stops: the router drops the session and the routes.
+    speaker.stop();
+    wait_for("the session down at the router", Duration::from_secs(10), || match frr.established() {
+        Ok(()) => Err("still Established".into()),
+        Err(_) => Ok(()),
+    });
+    frr.wait_no_route(V4B);
+    frr.wait_no_route(V6);
+}
+
+#[test]
+fn frr_speaker_silence_expires_the_hold_timer() {
+    let net = Net::up();
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let _speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), [(prefix(V4), attrs(None, &[]))].into());
+    frr.wait_established();
+    frr.wait_route(V4);
+    // Everything the speaker sends to the router vanishes, as if it hung: no FIN, no NOTIFICATION.
+    must(Command::new("ip").args(["-n", &net.speaker_ns, "route", "add", "blackhole", &format!("{ROUTER4}/32")]));
+    let silent = Instant::now();
+    frr.wait_no_route(V4);
+    let took = silent.elapsed();
+    assert!(took >= Duration::from_secs(2), "withdrawn after {took:?}, before the 3 s hold time");
+}
+
+#[test]
+fn frr_ibgp_carries_local_pref() {
+    let net = Net::up();
+    let neighbor = format!(" neighbor {SPEAKER4} remote-as internal\n");
+    let frr = Router::frr(&net, NODE_ASN, &neighbor);
+    let routes = [(prefix(V4), tagged()), (prefix(V4B), attrs(None, &[]))].into();
+    let _speaker = Speaker::start(&net, peer(NODE_ASN, NODE_ASN), routes);
+    frr.wait_established();
+    let set = frr.wait_route(V4);
+    assert!(set.contains("\"locPrf\":300"), "{set}");
+    let default = frr.wait_route(V4B);
+    assert!(default.contains("\"locPrf\":100"), "{default}");
+}
+
+#[test]
+fn frr_ipv6_session_carries_both_families() {
+    let net = Net::up();
+    let frr = Router::frr_with(&net, ROUTER_ASN, SPEAKER6, "");
+    let mut p = peer(NODE_ASN, ROUTER_ASN);
+    p.address = ROUTER6.parse().unwrap();
+    let _speaker = Speaker::start(&net, p, [(prefix(V4), tagged()), (prefix(V6), tagged())].into());
+    frr.wait_established();
+    let v6 = frr.wait_route(V6);
+    assert!(v6.contains(&format!("\"ip\":\"{SPEAKER6}\"")), "next hop is the session's address: {v6}");
+    let v4 = frr.wait_route(V4);
+    assert!(v4.contains(&format!("\"ip\":\"{SPEAKER4}\"")), "next hop is the node's IPv4 address: {v4}");
+}
+
+/// FRR's count of sessions established with the speaker.
+fn connections_established(frr: &Router) -> u64 {
+    let n = frr.vtysh(&format!("show bgp neighbors {SPEAKER4} json"));
+    n[SPEAKER4]["connectionsEstablished"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn frr_peer_changes_keep_reset_or_close_the_session() {
+    let net = Net::up();
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), [(prefix(V4), attrs(None, &[]))].into());
+    frr.wait_established();
+    frr.wait_route(V4);
+    assert_eq!(connections_established(&frr), 1);
+
+    // A change that does not touch the session's settings keeps it.
+    let mut same = peer(NODE_ASN, ROUTER_ASN);
+    same.node_selectors = vec![Default::default()];
+    speaker.set_peer(same);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(connections_established(&frr), 1, "an unrelated change reset the session");
+
+    // A changed setting resets it with Cease 6/6; it comes back.
+    let mut changed = peer(NODE_ASN, ROUTER_ASN);
+    changed.hold_time = Some(Duration::from_secs(6));
+    speaker.set_peer(changed);
+    wait_for("a second session", Duration::from_secs(15), || match connections_established(&frr) {
+        2 => Ok(()),
+        n => Err(format!("{n} sessions")),
+    });
+    frr.wait_established();
+    frr.wait_route(V4);
+    let sent = |subcode: u8| {
+        format!("ferrolb_bgp_notifications_total{{code=\"6\",subcode=\"{subcode}\",direction=\"sent\"}} 1")
+    };
+    assert!(speaker.metrics().contains(&sent(6)), "{}", speaker.metrics());
+
+    // The peer no longer selects this node: Cease 6/3, the route goes.
+    speaker.decision.send_replace(Arc::new(BgpDecision::default()));
+    frr.wait_no_route(V4);
+    wait_for("the session down at the router", Duration::from_secs(10), || match frr.established() {
+        Ok(()) => Err("still Established".into()),
+        Err(_) => Ok(()),
+    });
+    assert!(speaker.metrics().contains(&sent(3)), "{}", speaker.metrics());
+}
+
+#[test]
+fn frr_md5_password_must_match() {
+    let net = Net::up();
+    let frr = Router::frr(&net, ROUTER_ASN, &format!(" neighbor {SPEAKER4} password s3cret-Key\n"));
+    let mut wrong = peer(NODE_ASN, ROUTER_ASN);
+    wrong.password = Some("not-the-key".into());
+    let speaker = Speaker::start(&net, wrong, [(prefix(V4), attrs(None, &[]))].into());
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(frr.established().is_err(), "a session came up with the wrong MD5 key");
+    assert!(frr.route(V4).is_err());
+
+    let mut right = peer(NODE_ASN, ROUTER_ASN);
+    right.password = Some("s3cret-Key".into());
+    speaker.set_peer(right);
+    frr.wait_established();
+    frr.wait_route(V4);
+}
+
+#[test]
+fn bird_ebgp_announces_both_families_with_communities_and_withdraws() {
+    let net = Net::up();
+    let bird = Router::bird(&net);
+    let routes: BTreeMap<Prefix, RouteAttributes> =
+        [(prefix(V4), tagged()), (prefix(V4B), attrs(None, &[])), (prefix(V6), tagged())].into();
+    let speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), routes.clone());
+    bird.wait_established();
+    let v4 = bird.wait_route(V4);
+    for expected in ["(64600,100)", "(64600, 1, 2)", "BGP.as_path: 64600", SPEAKER4] {
+        assert!(v4.contains(expected), "{expected} missing from {v4}");
+    }
+    let v6 = bird.wait_route(V6);
+    assert!(v6.contains(SPEAKER6), "{v6}");
+    let mut fewer = routes;
+    fewer.remove(&prefix(V4));
+    speaker.set_routes(fewer);
+    bird.wait_no_route(V4);
+    bird.wait_route(V4B);
+}
+
+fn rss_kib() -> u64 {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// 10,000 /32s (from 198.18.0.0/15, the benchmarking range; the traffic never leaves the test's
+/// namespaces): seconds from the runtime's start to all of them in FRR's RIB, UPDATEs sent, and
+/// the RSS of this test process (an upper bound for the speaker's). Run with
+/// `cargo test -p ferrolb-speaker --test bgp_routers -- --ignored --nocapture bench`.
+#[test]
+#[ignore = "benchmark"]
+fn bench_ten_thousand_prefixes_into_frr() {
+    let net = Net::up();
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let before = rss_kib();
+    let routes: BTreeMap<Prefix, RouteAttributes> = (0..10_000u32)
+        .map(|i| {
+            let addr = IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + i));
+            (Prefix { network: addr, length: 32 }, attrs(None, &[CommunityValue::Standard(64600, 1)]))
+        })
+        .collect();
+    let start = Instant::now();
+    let speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), routes);
+    frr.wait_established();
+    let up = start.elapsed();
+    let count = wait_for("10,000 prefixes in FRR's RIB", Duration::from_secs(60), || {
+        let summary = frr.vtysh("show bgp summary json");
+        let n = summary["ipv4Unicast"]["peers"][SPEAKER4]["pfxRcd"].as_u64().unwrap_or(0);
+        if n >= 10_000 { Ok(n) } else { Err(format!("{n} prefixes")) }
+    });
+    let all = start.elapsed();
+    let neighbor = frr.vtysh(&format!("show bgp neighbors {SPEAKER4} json"));
+    let updates = &neighbor[SPEAKER4]["messageStats"]["updatesRecv"];
+    let after = rss_kib();
+    let metrics = speaker.metrics();
+    let sent = metrics.lines().find(|l| l.starts_with("ferrolb_bgp_updates_total")).unwrap_or_default().to_string();
+    println!(
+        "BENCH: {count} prefixes in FRR's RIB {:.3} s after start ({:.3} s after Established at the router); \
+         UPDATEs received by FRR {updates} (speaker metric: {sent}); test process RSS {before} KiB before, {after} KiB with the runtime running",
+        all.as_secs_f64(),
+        (all - up).as_secs_f64()
+    );
+    assert_eq!(count, 10_000);
+}
