@@ -175,7 +175,13 @@ async fn reconcile(
             };
             let span = info_span!("config_status", kind = %w.kind, object = %name);
             async {
-                let patch = json!({"status": {"conditions": [&change.condition]}});
+                // Keep the conditions others own (the speakers' per-node BGP session states):
+                // a merge patch replaces the whole list, so send it whole, guarded by the
+                // resourceVersion it was read at.
+                let mut conditions: Vec<&Condition> = existing.iter().filter(|c| c.type_ != change.condition.type_).collect();
+                conditions.push(&change.condition);
+                let patch = json!({"metadata": {"resourceVersion": obj.metadata.resource_version},
+                    "status": {"conditions": conditions}});
                 match api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
                     Ok(_) => info!(accepted = %change.condition.status, reason = %change.condition.reason, message = %change.condition.message, "status written"),
                     Err(error) => {
