@@ -6,7 +6,10 @@
 
 pub mod announcer;
 pub mod bgp;
+pub mod http;
+pub mod kube_edge;
 pub mod layer2;
 pub mod members;
+pub mod metrics;
 pub mod netif;
 pub mod rawsock;

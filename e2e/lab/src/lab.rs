@@ -435,7 +435,6 @@ impl Lab {
         let dir = lab_binary.parent().map(Path::to_path_buf).unwrap_or_default();
         let controller = dir.join("ferrolb-controller");
         let speaker = dir.join("ferrolb-speaker");
-        let kubeconfig = self.state.kubeconfig_in_lab().to_string_lossy().into_owned();
         if controller.is_file() {
             // With its own ServiceAccount and RBAC (config/rbac) when the repository has them,
             // so that every test that runs the controller also checks its permissions.
@@ -467,10 +466,22 @@ impl Lab {
             ));
         }
         if speaker.is_file() {
+            // Its own ServiceAccount too (config/rbac/speaker.yaml), and the member key every
+            // speaker authenticates its heartbeats with, as a user would create it.
+            let speaker_kubeconfig = match cluster::rbac_dir() {
+                Some(_) => self.service_account_kubeconfig("ferrolb-system", "ferrolb-speaker")?,
+                None => self.state.kubeconfig_in_lab(),
+            };
+            progress.step("creating the member key Secret ferrolb-memberlist");
+            self.apply(&crate::layer2::memberlist_secret(&crate::layer2::random_key()?))?;
             progress.step("starting ferrolb-speaker on every node");
             let nodes: Vec<(String, String)> = self.plan.nodes().map(|h| (h.name.clone(), h.netns.clone())).collect();
             for (name, netns) in nodes {
-                let env = [("KUBECONFIG", kubeconfig.clone()), ("FERROLB_NODE_NAME", name.clone())];
+                let env = [
+                    ("KUBECONFIG", speaker_kubeconfig.to_string_lossy().into_owned()),
+                    ("FERROLB_NODE_NAME", name.clone()),
+                    ("POD_NAMESPACE", "ferrolb-system".to_owned()),
+                ];
                 self.spawn(&format!("ferrolb-speaker-{name}"), &name, &netns, &speaker, &[], &env)?;
             }
         } else {

@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod error;
 pub mod gobgp;
 pub mod lab;
+pub mod layer2;
 pub mod plan;
 pub mod process;
 pub mod router;

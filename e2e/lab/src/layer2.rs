@@ -1,0 +1,329 @@
+//! Layer2 helpers: what a test does from the node segment. Ask who has an address (`arping`,
+//! `ndisc6` from l2client), watch the ARP traffic there (`tcpdump`), cut a node off its segment,
+//! kill a node's speaker, stop the control plane, and create the speakers' member key.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::IpAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::cmd;
+use crate::error::{Error, Result};
+use crate::lab::Lab;
+
+/// The Secret the speakers authenticate member heartbeats with.
+pub const MEMBERLIST_SECRET: &str = "ferrolb-memberlist";
+
+/// 32 random bytes, hex-encoded.
+pub fn random_key() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(Error::io("reading /dev/urandom"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The member key Secret, as YAML.
+pub fn memberlist_secret(key: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: {MEMBERLIST_SECRET}, namespace: ferrolb-system}}\n\
+         type: Opaque\nstringData: {{secretkey: {key}}}\n"
+    )
+}
+
+/// One ARP packet seen on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArpSeen {
+    /// When the kernel captured it.
+    pub at: SystemTime,
+    /// Its Ethernet source.
+    pub source_mac: String,
+    /// A reply (else a request).
+    pub reply: bool,
+    /// The sender protocol address (a reply: the address answered for).
+    pub sender_ip: Option<IpAddr>,
+    /// The target protocol address of a request.
+    pub target_ip: Option<IpAddr>,
+    /// Sent to the broadcast address.
+    pub broadcast: bool,
+}
+
+impl ArpSeen {
+    /// A gratuitous announcement of `ip`: a request for itself, or a broadcast reply.
+    pub fn announces(&self, ip: IpAddr) -> bool {
+        self.sender_ip == Some(ip) && (self.target_ip == Some(ip) || (self.reply && self.broadcast))
+    }
+
+    /// Says "`ip` is at my MAC": a reply or an announcement.
+    pub fn claims(&self, ip: IpAddr) -> bool {
+        self.sender_ip == Some(ip) && (self.reply || self.target_ip == Some(ip))
+    }
+}
+
+/// Reads one line of `tcpdump -l -n -e -tt arp`.
+pub fn parse_tcpdump_arp(line: &str) -> Option<ArpSeen> {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let stamp: f64 = tokens.first()?.parse().ok()?;
+    let at = UNIX_EPOCH + Duration::from_secs_f64(stamp);
+    let source_mac = tokens.get(1)?.to_ascii_lowercase();
+    let broadcast = tokens.get(3).is_some_and(|t| t.trim_end_matches(',') == "ff:ff:ff:ff:ff:ff");
+    let after = |word: &str| {
+        tokens
+            .iter()
+            .position(|t| *t == word)
+            .and_then(|i| tokens.get(i + 1))
+            .and_then(|t| t.trim_end_matches(',').parse::<IpAddr>().ok())
+    };
+    if tokens.contains(&"Reply") {
+        return Some(ArpSeen { at, source_mac, reply: true, sender_ip: after("Reply"), target_ip: None, broadcast });
+    }
+    if tokens.contains(&"who-has") {
+        return Some(ArpSeen {
+            at,
+            source_mac,
+            reply: false,
+            sender_ip: after("tell"),
+            target_ip: after("who-has"),
+            broadcast,
+        });
+    }
+    None
+}
+
+/// A running capture of ARP on a host's eth0. Stops when dropped.
+pub struct ArpCapture {
+    child: Child,
+    seen: mpsc::Receiver<ArpSeen>,
+    kept: Vec<ArpSeen>,
+}
+
+impl ArpCapture {
+    /// Waits up to `timeout` for a gratuitous announcement of `ip` and returns it.
+    pub fn wait_announcement(&mut self, ip: IpAddr, timeout: Duration) -> Option<ArpSeen> {
+        if let Some(found) = self.kept.iter().find(|p| p.announces(ip)) {
+            return Some(found.clone());
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let packet = self.seen.recv_timeout(left).ok()?;
+            self.kept.push(packet.clone());
+            if packet.announces(ip) {
+                return Some(packet);
+            }
+        }
+    }
+
+    /// Everything seen so far.
+    pub fn all(&mut self) -> &[ArpSeen] {
+        while let Ok(p) = self.seen.try_recv() {
+            self.kept.push(p);
+        }
+        &self.kept
+    }
+
+    /// Forgets what was seen so far.
+    pub fn clear(&mut self) {
+        let _ = self.all();
+        self.kept.clear();
+    }
+}
+
+impl Drop for ArpCapture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// MACs in lowercase, as the helpers return them.
+fn mac_tokens(text: &str, after: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.split(after).nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+impl Lab {
+    /// The MAC address of a host's eth0 (lowercase).
+    pub fn mac(&self, host: &str) -> Result<String> {
+        let out = self.exec_ok(host, &["ip", "-o", "link", "show", "eth0"])?;
+        mac_tokens(&out, "link/ether ")
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Failed(format!("no MAC on {host}: {out}")))
+    }
+
+    /// The node whose eth0 has `mac`.
+    pub fn node_by_mac(&self, mac: &str) -> Result<String> {
+        let nodes: Vec<String> = self.plan.nodes().map(|h| h.name.clone()).collect();
+        for node in nodes {
+            if self.mac(&node)?.eq_ignore_ascii_case(mac) {
+                return Ok(node);
+            }
+        }
+        Err(Error::Failed(format!("no node of lab {} has MAC {mac}", self.name())))
+    }
+
+    /// Sends `count` ARP requests for `ip` from a host's eth0, 200 ms apart, and returns the MAC
+    /// of every reply (so two nodes answering one request show as two entries).
+    pub fn arping(&self, host: &str, ip: IpAddr, count: u32) -> Result<Vec<String>> {
+        let (count, ip) = (count.to_string(), ip.to_string());
+        let out = self.exec(host, &["arping", "-i", "eth0", "-c", &count, "-W", "0.2", "-w", "1", &ip])?;
+        Ok(mac_tokens(&String::from_utf8_lossy(&out.stdout), "bytes from "))
+    }
+
+    /// Sends a Neighbor Solicitation for `ip` from a host's eth0 and returns the target link-layer
+    /// address of every advertisement received within a second.
+    pub fn ndisc(&self, host: &str, ip: IpAddr) -> Result<Vec<String>> {
+        let ip = ip.to_string();
+        let out = self.exec(host, &["ndisc6", "-m", "-n", "-r", "1", "-w", "1000", &ip, "eth0"])?;
+        Ok(mac_tokens(&String::from_utf8_lossy(&out.stdout), "link-layer address: "))
+    }
+
+    /// Starts capturing ARP on a host's eth0; returns once the capture runs.
+    pub fn capture_arp(&self, host: &str) -> Result<ArpCapture> {
+        let netns = self.netns(host)?.to_owned();
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &netns, "tcpdump", "-i", "eth0", "-l", "-n", "-e", "-tt", "-U", "arp"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(Error::io(format!("starting tcpdump in {host}")))?;
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr?).lines().map_while(std::io::Result::ok) {
+                if line.contains("listening on") {
+                    let _ = ready_tx.send(());
+                }
+            }
+            Some(())
+        });
+        let (tx, seen) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout?).lines().map_while(std::io::Result::ok) {
+                if let Some(packet) = parse_tcpdump_arp(&line)
+                    && tx.send(packet).is_err()
+                {
+                    break;
+                }
+            }
+            Some(())
+        });
+        let capture = ArpCapture { child, seen, kept: Vec::new() };
+        ready_rx
+            .recv_timeout(Duration::from_secs(5))
+            .map_err(|_| Error::Failed(format!("tcpdump in {host} did not start within 5 s")))?;
+        Ok(capture)
+    }
+
+    /// Sets a host's eth0 down, inside its namespace (the kernel also drops its routes and IPv6
+    /// addresses); returns when the command returned.
+    pub fn link_down(&self, host: &str) -> Result<()> {
+        self.exec_ok(host, &["ip", "link", "set", "eth0", "down"]).map(|_| ())
+    }
+
+    /// Sets a host's eth0 up again and restores what going down removed.
+    pub fn link_up(&self, host: &str) -> Result<()> {
+        let h = self.plan.host(host).cloned().ok_or_else(|| Error::Failed(format!("no host {host}")))?;
+        let netns = h.netns.clone();
+        let mut lines = vec!["link set eth0 up".to_owned()];
+        for i in &h.interfaces {
+            lines.push(format!("address replace {}/{} dev {}", i.v4.0, i.v4.1, i.name));
+            lines.push(format!("address replace {}/{} dev {} nodad", i.v6.0, i.v6.1, i.name));
+        }
+        if let Some((g4, g6)) = h.gateway {
+            lines.push(format!("route replace default via {g4}"));
+            lines.push(format!("route replace ::/0 via {g6}"));
+        }
+        cmd::ip_batch(&netns, &lines)
+    }
+
+    /// The pid of a lab process by name (`ferrolb-speaker-node1`, `apiserver`, ...).
+    pub fn daemon_pid(&self, name: &str) -> Result<i32> {
+        self.record
+            .daemons
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.pid)
+            .ok_or_else(|| Error::Failed(format!("lab {} has no process {name}", self.name())))
+    }
+
+    /// Kills a lab process with SIGKILL, as a crash would.
+    pub fn kill9(&self, name: &str) -> Result<()> {
+        let pid = self.daemon_pid(name)?;
+        kill(Pid::from_raw(pid), Signal::SIGKILL).map_err(|e| Error::Failed(format!("kill -9 {name}: {e}")))?;
+        let d = self.record.daemons.iter().find(|d| d.name == name).cloned();
+        for _ in 0..200 {
+            if !d.as_ref().is_some_and(crate::process::Daemon::alive) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(())
+    }
+
+    /// Kills a node's speaker with SIGKILL.
+    pub fn kill_speaker(&self, node: &str) -> Result<()> {
+        self.kill9(&format!("ferrolb-speaker-{node}"))
+    }
+
+    /// Stops the control plane (the testcluster: kube-apiserver and etcd) with SIGKILL.
+    pub fn stop_control_plane(&self) -> Result<()> {
+        self.kill9("apiserver")
+    }
+
+    /// Resident memory of a lab process, in KiB.
+    pub fn rss_kib(&self, name: &str) -> Result<u64> {
+        let pid = self.daemon_pid(name)?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .map_err(Error::io(format!("reading the status of {name}")))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| Error::Failed(format!("no VmRSS for {name}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcpdump_lines_are_read() {
+        let garp = "1732456789.250000 02:aa:bb:cc:dd:01 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: \
+                    Request who-has 198.51.100.200 tell 198.51.100.200, length 28";
+        let p = parse_tcpdump_arp(garp).unwrap();
+        let ip: IpAddr = "198.51.100.200".parse().unwrap();
+        assert!(p.announces(ip) && p.claims(ip) && !p.reply && p.broadcast);
+        assert_eq!(p.source_mac, "02:aa:bb:cc:dd:01");
+        assert_eq!(p.at.duration_since(UNIX_EPOCH).unwrap().as_millis(), 1_732_456_789_250);
+        let reply = "1732456789.3 02:AA:bb:cc:dd:02 > 02:00:00:00:00:99, ethertype ARP (0x0806), length 42: \
+                     Reply 198.51.100.200 is-at 02:aa:bb:cc:dd:02, length 28";
+        let r = parse_tcpdump_arp(reply).unwrap();
+        assert!(r.reply && r.claims(ip) && !r.announces(ip) && !r.broadcast);
+        assert_eq!(r.source_mac, "02:aa:bb:cc:dd:02");
+        let ask = "1732456789.3 02:00:00:00:00:99 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: \
+                   Request who-has 198.51.100.200 tell 198.51.100.99, length 28";
+        let a = parse_tcpdump_arp(ask).unwrap();
+        assert!(!a.claims(ip) && !a.announces(ip));
+        assert!(parse_tcpdump_arp("listening on eth0").is_none());
+    }
+
+    #[test]
+    fn macs_are_found_after_their_marker() {
+        let arping = "ARPING 198.51.100.200\n60 bytes from 02:AB:00:00:00:01 (198.51.100.200): index=0 time=1 ms\n";
+        assert_eq!(mac_tokens(arping, "bytes from "), ["02:ab:00:00:00:01"]);
+        let link = "2: eth0@if5: <BROADCAST,MULTICAST,UP> mtu 1500 link/ether 3a:1b:00:00:00:02 brd ff:ff:ff:ff:ff:ff";
+        assert_eq!(mac_tokens(link, "link/ether "), ["3a:1b:00:00:00:02"]);
+    }
+}

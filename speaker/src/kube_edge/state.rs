@@ -1,0 +1,365 @@
+//! The decision loop: turns watch events, member view changes and interface changes into
+//! announcer calls, asks the announcer, and hands its answer to the Layer2 responder, the BGP
+//! runtime, the status writer and the metrics.
+//!
+//! It decides nothing itself. Two paths lead to a decision: API changes, gathered for a few
+//! milliseconds, and member view changes, acted on at once (the failover path, which never waits
+//! for the API server). The announcer keeps the last known state, so with the API server gone
+//! this node keeps answering and keeps failing over.
+//!
+//! A starting speaker has heard no other speaker yet and would think itself alone, so it
+//! announces nothing until the member view had [`HOLD`] to settle.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use ferrolb_core::config::Config;
+use ferrolb_core::config_objects::decode;
+use kube::{Client, ResourceExt};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::status::Wanted;
+use super::translate::{announced_services, internal_ips, link_up, member_bind, member_keys, members, owned_addresses};
+use super::watch::{self as watches, Pending, Source, Stores};
+use crate::announcer::{Announcer, BgpDecision, BgpOutcome, ClassPolicy, Members};
+use crate::announcer::{endpoint_slice_view, node_view, service_view};
+use crate::http::Health;
+use crate::layer2::owned::OwnedAddresses;
+use crate::layer2::responder::Layer2Handle;
+use crate::members::{BootId, KeyRing, MemberView, Prober, ProberConfig};
+use crate::metrics::AnnouncedLabels;
+use crate::netif::Interface;
+
+/// How long API changes are gathered before deciding, and the most a burst may delay it.
+const QUIET: Duration = Duration::from_millis(5);
+const AT_MOST: Duration = Duration::from_millis(25);
+/// How long a starting prober listens before this node announces anything: longer than the
+/// silence after which a member is dead (300 ms), so the view is settled by then.
+pub const HOLD: Duration = Duration::from_millis(600);
+
+/// What the loop is told at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// This node's name.
+    pub node: String,
+    /// FerroLB's namespace (Secrets).
+    pub namespace: String,
+    /// The member prober's UDP port.
+    pub members_port: u16,
+    /// The Secret holding the member keys.
+    pub memberlist_secret: String,
+    /// Its data key.
+    pub memberlist_key: String,
+    /// Which loadBalancerClass FerroLB serves.
+    pub class: ClassPolicy,
+}
+
+/// Where the loop's answers go.
+pub struct Outputs {
+    /// The Layer2 responder.
+    pub layer2: Layer2Handle,
+    /// Suitable interfaces, from netif (for link state and status).
+    pub interfaces: watch::Receiver<Vec<Interface>>,
+    /// Readiness and metrics.
+    pub health: Arc<Health>,
+    /// The configuration, for BGP mode.
+    pub bgp_config: watch::Sender<Arc<Config>>,
+    /// The BGP part of each decision.
+    pub bgp_decision: watch::Sender<Arc<BgpDecision>>,
+    /// This node's InternalIPs, once its Node is seen (BGP mode starts then).
+    pub node_addresses: watch::Sender<Vec<IpAddr>>,
+    /// The Services this node announces in Layer2, for the status writer.
+    pub status: watch::Sender<Wanted>,
+}
+
+struct Speaker {
+    settings: Settings,
+    announcer: Announcer,
+    out: Outputs,
+    prober: Option<Prober>,
+    view: Option<watch::Receiver<MemberView>>,
+    keys: Option<KeyRing>,
+    keys_problem: Option<String>,
+    own_ips: Vec<IpAddr>,
+    hold_until: Option<Instant>,
+    owned: OwnedAddresses,
+    ready: bool,
+}
+
+/// Runs the loop until `shutdown`; then stops answering and withdraws the status objects.
+pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown: watch::Receiver<bool>) {
+    let (stores, mut triggers) = watches::start(&client, &settings.namespace);
+    let mut interfaces = out.interfaces.clone();
+    let mut speaker = Speaker {
+        announcer: Announcer::new(settings.node.clone()),
+        settings,
+        out,
+        prober: None,
+        view: None,
+        keys: None,
+        keys_problem: None,
+        own_ips: Vec::new(),
+        hold_until: None,
+        owned: OwnedAddresses::new(),
+        ready: false,
+    };
+    let mut pending = Pending::default();
+    loop {
+        let due = pending.due();
+        let hold = speaker.hold_until;
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            next = futures::StreamExt::next(&mut triggers) => match next {
+                Some(source) => pending.add(source, Instant::now(), QUIET, AT_MOST),
+                None => break,
+            },
+            () = sleep_until(due) => {
+                let sources = pending.take();
+                if stores.ready() {
+                    speaker.refresh(&stores, &sources, !speaker.ready).await;
+                    speaker.publish();
+                } else {
+                    // Keep what changed for when every watch has listed.
+                    for s in sources { pending.add(s, Instant::now(), AT_MOST, AT_MOST); }
+                }
+            },
+            view = changed(&mut speaker.view) => match view {
+                Some(view) => speaker.on_members(view),
+                None => speaker.view = None,
+            },
+            () = sleep_until(hold) => {
+                speaker.hold_until = None;
+                info!("member view settled; announcing");
+                speaker.publish();
+            },
+            changed = interfaces.changed() => if changed.is_ok() {
+                speaker.on_link();
+                speaker.publish();
+            },
+        }
+    }
+    info!("stopping: no longer answering for any address");
+    speaker.out.layer2.set_owned(OwnedAddresses::new());
+    speaker.out.status.send_replace(Wanted::new());
+    if let Some(prober) = speaker.prober.take() {
+        prober.stop().await;
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next member view; `None` when the prober is gone.
+async fn changed(view: &mut Option<watch::Receiver<MemberView>>) -> Option<MemberView> {
+    match view {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(rx.borrow_and_update().clone()),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+impl Speaker {
+    /// Feeds the announcer what changed; `all` on the first pass.
+    async fn refresh(&mut self, stores: &Stores, sources: &std::collections::BTreeSet<Source>, all: bool) {
+        let changed = |s: fn(&Source) -> bool| all || sources.iter().any(s);
+        if changed(|s| matches!(s, Source::Config(_) | Source::Secrets)) {
+            let decoded = decode(&stores.raw_config(), &self.settings.namespace);
+            let (config, verdicts) = Config::from_objects(&decoded.objects);
+            let problems: usize = verdicts.0.values().map(Vec::len).sum::<usize>() + decoded.undecodable.len();
+            debug!(problems, "configuration rebuilt");
+            self.announcer.set_config(config.clone());
+            self.out.bgp_config.send_replace(Arc::new(config));
+            self.refresh_keys(stores);
+        }
+        if changed(|s| *s == Source::Services) {
+            let class = &self.settings.class;
+            self.announcer.reset_services(stores.services.state().iter().filter_map(|s| service_view(s, class).ok()));
+        }
+        if changed(|s| *s == Source::Slices) {
+            self.announcer.reset_slices(stores.slices.state().iter().filter_map(|s| endpoint_slice_view(s).ok()));
+        }
+        if changed(|s| *s == Source::Nodes) {
+            let nodes = stores.nodes.state();
+            self.announcer.reset_nodes(nodes.iter().filter_map(|n| node_view(n).ok()));
+            if let Some(me) = nodes.iter().find(|n| n.name_any() == self.settings.node) {
+                let ips = internal_ips(me);
+                if ips != self.own_ips {
+                    info!(addresses = ?ips, "this node's InternalIPs");
+                    self.own_ips = ips.clone();
+                    self.out.node_addresses.send_replace(ips);
+                }
+            }
+            match &self.prober {
+                Some(prober) => {
+                    let bind = prober.local_addr();
+                    prober.set_members(members(nodes.iter().map(|n| n.as_ref()), bind, self.settings.members_port));
+                }
+                None => self
+                    .announcer
+                    .set_members(Members { alive: nodes.iter().map(|n| n.name_any()).collect(), self_healthy: true }),
+            }
+        }
+        if self.prober.is_none() {
+            self.start_prober(stores).await;
+        }
+        if !self.ready {
+            self.ready = true;
+            self.out.health.ready.store(true, Ordering::Relaxed);
+            info!("every watch has listed; deciding");
+        }
+    }
+
+    fn refresh_keys(&mut self, stores: &Stores) {
+        let secret = stores.secrets.state().into_iter().find(|s| s.name_any() == self.settings.memberlist_secret);
+        let keys = match secret {
+            Some(secret) => member_keys(&secret, &self.settings.memberlist_key).map_err(|e| e.to_string()),
+            None => Err("the Secret does not exist".to_owned()),
+        };
+        match keys {
+            Ok(keys) => {
+                if let Some(prober) = &self.prober {
+                    prober.set_keys(keys.clone());
+                }
+                self.keys = Some(keys);
+                self.keys_problem = None;
+            }
+            Err(problem) => {
+                if self.keys_problem.as_ref() != Some(&problem) {
+                    warn!(secret = %self.settings.memberlist_secret, %problem,
+                        "no member keys: speakers cannot detect each other's failure; ownership follows Node objects only");
+                    self.keys_problem = Some(problem);
+                }
+            }
+        }
+    }
+
+    async fn start_prober(&mut self, stores: &Stores) {
+        let Some(keys) = self.keys.clone() else { return };
+        if self.own_ips.is_empty() {
+            return;
+        }
+        let port = self.settings.members_port;
+        let bind = member_bind(&self.own_ips, port);
+        let config = ProberConfig::new(self.settings.node.clone(), bind, boot_id());
+        let nodes = stores.nodes.state();
+        match Prober::start(config, keys, members(nodes.iter().map(|n| n.as_ref()), bind, port)).await {
+            Ok(prober) => {
+                info!(%bind, "member prober started");
+                self.out.health.metrics.set_member_counters(prober.counters());
+                let mut view = prober.view();
+                let first = view.borrow_and_update().clone();
+                self.view = Some(view);
+                prober.set_link_up(link_up(&self.out.interfaces.borrow(), &self.own_ips));
+                self.prober = Some(prober);
+                self.hold_until = Some(Instant::now() + HOLD);
+                self.on_members(first);
+            }
+            Err(error) => warn!(%error, "the member prober cannot start; retried on the next change"),
+        }
+    }
+
+    fn on_members(&mut self, view: MemberView) {
+        info!(alive = ?view.alive, healthy = view.healthy, "member view changed");
+        self.announcer.set_members(Members { alive: view.alive, self_healthy: view.healthy });
+        if self.ready {
+            self.publish();
+        }
+    }
+
+    fn on_link(&mut self) {
+        if let Some(prober) = &self.prober {
+            let up = link_up(&self.out.interfaces.borrow(), &self.own_ips);
+            debug!(up, "node-network link state");
+            prober.set_link_up(up);
+        }
+    }
+
+    /// Decides, and hands the answer on.
+    fn publish(&mut self) {
+        if !self.ready {
+            return;
+        }
+        let decision = self.announcer.decide();
+        let holding = self.hold_until.is_some();
+        let owned = if holding { OwnedAddresses::new() } else { owned_addresses(&decision.layer2) };
+        for (ip, announcement) in &decision.layer2.owned {
+            if !holding && !self.owned.contains_key(ip) {
+                let services: Vec<String> = announcement.services.iter().map(ToString::to_string).collect();
+                info!(%ip, ?services, node = %self.settings.node, "announcing");
+            }
+        }
+        for ip in self.owned.keys().filter(|ip| !owned.contains_key(ip)) {
+            info!(%ip, node = %self.settings.node, "no longer announcing");
+        }
+        self.out.layer2.set_owned(owned.clone());
+        self.owned = owned;
+
+        let bgp = decision.bgp;
+        let mut labels: Vec<AnnouncedLabels> = Vec::new();
+        for (service, verdicts) in &bgp.verdicts {
+            for v in verdicts {
+                if matches!(v.outcome, BgpOutcome::Advertised { .. }) {
+                    labels.push(self.labels(&service.to_string(), "bgp", v.address));
+                }
+            }
+        }
+        self.out.bgp_decision.send_if_modified(|current| {
+            let changed = **current != bgp;
+            if changed {
+                *current = Arc::new(bgp);
+            }
+            changed
+        });
+        if holding {
+            return;
+        }
+        let announced = announced_services(&decision.layer2, &self.out.interfaces.borrow());
+        for (service, a) in &announced {
+            for ip in &a.addresses {
+                labels.push(self.labels(&service.to_string(), "layer2", *ip));
+            }
+        }
+        self.out.health.metrics.set_announced(labels);
+        self.out.status.send_if_modified(|current| {
+            let changed = *current != announced;
+            if changed {
+                *current = announced;
+            }
+            changed
+        });
+    }
+
+    fn labels(&self, service: &str, protocol: &str, ip: IpAddr) -> AnnouncedLabels {
+        AnnouncedLabels {
+            service: service.to_owned(),
+            protocol: protocol.to_owned(),
+            node: self.settings.node.clone(),
+            ip: ip.to_string(),
+        }
+    }
+}
+
+/// A number drawn at process start, naming this incarnation in heartbeats.
+fn boot_id() -> BootId {
+    let mut bytes = [0u8; 8];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut f, &mut bytes);
+    }
+    let fallback = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
+        ^ u64::from(std::process::id());
+    let drawn = u64::from_le_bytes(bytes);
+    BootId(if drawn == 0 { fallback } else { drawn })
+}

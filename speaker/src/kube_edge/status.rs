@@ -1,0 +1,341 @@
+//! ServiceL2Status objects and `nodeAssigned` Events: what the rest of the cluster sees of this
+//! node's Layer2 announcements.
+//!
+//! [`plan`] (pure) compares what this node last wrote with what it announces now and says what to
+//! write; [`run`] is the writer task. It runs beside the decision loop and takes its wishes from a
+//! `watch` channel, so a slow or absent API server never delays answering ARP: the writer only
+//! ever sees the latest wish, and retries what failed.
+//!
+//! One object per announced Service, in the Service's namespace, named [`object_name`] and
+//! labelled with the node and the Service; written with server-side apply (field manager
+//! `ferrolb-speaker`); deleted when this node stops announcing the Service. On taking a Service
+//! over, this node also deletes the objects other nodes left for it (a node that was cut off or
+//! killed cannot delete its own), so the owner's is the only one.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ferrolb_crds::{InterfaceInfo, L2Status, ServiceL2Status};
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::api::events::v1::Event as K8sEvent;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+use tokio::sync::watch;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use super::translate::AnnouncedService;
+use crate::announcer::ServiceKey;
+
+/// The field manager and Event reporter.
+pub const MANAGER: &str = "ferrolb-speaker";
+/// Label: the node that wrote the object.
+pub const NODE_LABEL: &str = "ferrolb.io/node";
+/// Label: the Service's name.
+pub const SERVICE_NAME_LABEL: &str = "ferrolb.io/service-name";
+/// Label: the Service's namespace.
+pub const SERVICE_NAMESPACE_LABEL: &str = "ferrolb.io/service-namespace";
+/// How long to wait before retrying failed writes.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// What this node announces, per Service: the writer's input.
+pub type Wanted = BTreeMap<ServiceKey, AnnouncedService>;
+
+/// One write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// Create or update the object; `taken_over` when this node did not announce the Service
+    /// before (an Event, and the cleanup of other nodes' objects).
+    Apply {
+        /// The Service.
+        service: ServiceKey,
+        /// What to report.
+        announced: AnnouncedService,
+        /// This node just started announcing it.
+        taken_over: bool,
+    },
+    /// Delete the object: this node no longer announces the Service.
+    Delete {
+        /// The Service.
+        service: ServiceKey,
+    },
+}
+
+/// The writes that turn `written` into `wanted`, deletions first.
+pub fn plan(written: &Wanted, wanted: &Wanted) -> Vec<Write> {
+    let deletes =
+        written.keys().filter(|k| !wanted.contains_key(*k)).map(|service| Write::Delete { service: service.clone() });
+    let applies = wanted.iter().filter(|(k, a)| written.get(*k) != Some(*a)).map(|(service, announced)| Write::Apply {
+        service: service.clone(),
+        announced: announced.clone(),
+        taken_over: !written.contains_key(service),
+    });
+    deletes.chain(applies).collect()
+}
+
+/// The object's name: `l2-<service>-<node>`, shortened with a hash when that would exceed the
+/// 253 characters of a DNS subdomain.
+pub fn object_name(service: &str, node: &str) -> String {
+    let full = format!("l2-{service}-{node}");
+    if full.len() <= 253 {
+        return full;
+    }
+    // FNV-1a: stable across versions and platforms, unlike std's hasher.
+    let hash = full.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let prefix: String = full.chars().take(230).collect();
+    format!("{}-{hash:016x}", prefix.trim_end_matches(['-', '.']))
+}
+
+/// Label values are at most 63 characters: longer node names are shortened the same way.
+fn label_value(value: &str) -> String {
+    if value.len() <= 63 {
+        return value.to_owned();
+    }
+    let hash = value.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let prefix: String = value.chars().take(46).collect();
+    format!("{}-{hash:016x}", prefix.trim_end_matches(['-', '.', '_']))
+}
+
+/// The object this node writes for `service`.
+pub fn object(node: &str, service: &ServiceKey, announced: &AnnouncedService) -> serde_json::Value {
+    let status = L2Status {
+        node: node.to_owned(),
+        service_name: service.name.clone(),
+        service_namespace: service.namespace.clone(),
+        interfaces: announced.interfaces.iter().map(|name| InterfaceInfo { name: name.clone() }).collect(),
+    };
+    json!({
+        "apiVersion": "ferrolb.io/v1beta1",
+        "kind": "ServiceL2Status",
+        "metadata": {
+            "name": object_name(&service.name, node),
+            "namespace": service.namespace,
+            "labels": {
+                NODE_LABEL: label_value(node),
+                SERVICE_NAME_LABEL: service.name,
+                SERVICE_NAMESPACE_LABEL: label_value(&service.namespace),
+            },
+        },
+        "spec": {},
+        "status": status,
+    })
+}
+
+/// Writes ServiceL2Status objects and Events until `wanted`'s sender is gone.
+pub async fn run(client: Client, node: String, mut wanted: watch::Receiver<Wanted>) {
+    let mut written = existing(&client, &node).await;
+    loop {
+        let target = wanted.borrow_and_update().clone();
+        let mut failed = false;
+        for write in plan(&written, &target) {
+            match perform(&client, &node, &write).await {
+                Ok(()) => match write {
+                    Write::Apply { service, announced, .. } => {
+                        written.insert(service, announced);
+                    }
+                    Write::Delete { service } => {
+                        written.remove(&service);
+                    }
+                },
+                Err(error) => {
+                    failed = true;
+                    debug!(%error, "a ServiceL2Status write failed; retrying");
+                }
+            }
+        }
+        if failed {
+            tokio::select! {
+                changed = wanted.changed() => if changed.is_err() { return },
+                () = tokio::time::sleep(RETRY) => {},
+            }
+        } else if wanted.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The objects this node wrote before (e.g. before a restart), so that stale ones are deleted.
+async fn existing(client: &Client, node: &str) -> Wanted {
+    let api: Api<ServiceL2Status> = Api::all(client.clone());
+    let params = ListParams::default().labels(&format!("{NODE_LABEL}={}", label_value(node)));
+    for _ in 0..3 {
+        match api.list(&params).await {
+            Ok(list) => {
+                return list
+                    .items
+                    .iter()
+                    .filter_map(|o| {
+                        let status = o.status.as_ref()?;
+                        let key = ServiceKey::new(status.service_namespace.clone(), status.service_name.clone());
+                        let interfaces = status.interfaces.iter().map(|i| i.name.clone()).collect();
+                        // Unknown addresses: the first plan rewrites it if still wanted.
+                        Some((key, AnnouncedService { addresses: Default::default(), interfaces }))
+                    })
+                    .collect();
+            }
+            Err(error) => {
+                warn!(%error, "listing this node's ServiceL2Status objects failed");
+                tokio::time::sleep(RETRY).await;
+            }
+        }
+    }
+    Wanted::new()
+}
+
+async fn perform(client: &Client, node: &str, write: &Write) -> Result<(), kube::Error> {
+    match write {
+        Write::Delete { service } => {
+            let api: Api<ServiceL2Status> = Api::namespaced(client.clone(), &service.namespace);
+            let name = object_name(&service.name, node);
+            let span = info_span!("l2status", service = %service, node);
+            async {
+                match api.delete(&name, &DeleteParams::default()).await {
+                    Ok(_) => info!("ServiceL2Status deleted"),
+                    Err(kube::Error::Api(e)) if e.code == 404 => {}
+                    Err(error) => return Err(error),
+                }
+                Ok(())
+            }
+            .instrument(span)
+            .await
+        }
+        Write::Apply { service, announced, taken_over } => {
+            let span = info_span!("l2status", service = %service, node);
+            async {
+                let api: Api<ServiceL2Status> = Api::namespaced(client.clone(), &service.namespace);
+                let name = object_name(&service.name, node);
+                let obj = object(node, service, announced);
+                let params = PatchParams::apply(MANAGER).force();
+                api.patch(&name, &params, &Patch::Apply(&obj)).await?;
+                api.patch_status(&name, &params, &Patch::Apply(&obj)).await?;
+                info!(interfaces = ?announced.interfaces, "ServiceL2Status written");
+                if *taken_over {
+                    remove_others(&api, service, node).await;
+                    if let Err(error) = node_assigned(client, node, service).await {
+                        warn!(%error, "recording the nodeAssigned Event failed");
+                    }
+                }
+                Ok(())
+            }
+            .instrument(span)
+            .await
+        }
+    }
+}
+
+/// Deletes the objects other nodes wrote for `service`.
+async fn remove_others(api: &Api<ServiceL2Status>, service: &ServiceKey, node: &str) {
+    let params = ListParams::default().labels(&format!("{SERVICE_NAME_LABEL}={}", service.name));
+    let Ok(list) = api.list(&params).await else { return };
+    for other in list.items {
+        let theirs = other.status.as_ref().map(|s| s.node.as_str()).unwrap_or_default();
+        let same_service = other.status.as_ref().is_some_and(|s| s.service_namespace == service.namespace);
+        if theirs != node && same_service {
+            let name = other.name_any();
+            match api.delete(&name, &DeleteParams::default()).await {
+                Ok(_) => info!(previous = theirs, "removed the ServiceL2Status of the previous owner"),
+                Err(error) => debug!(%error, previous = theirs, "removing a previous owner's ServiceL2Status failed"),
+            }
+        }
+    }
+}
+
+/// Records `nodeAssigned` on the Service.
+async fn node_assigned(client: &Client, node: &str, service: &ServiceKey) -> Result<(), kube::Error> {
+    let regarding = ObjectReference {
+        api_version: Some("v1".into()),
+        kind: Some("Service".into()),
+        namespace: Some(service.namespace.clone()),
+        name: Some(service.name.clone()),
+        ..ObjectReference::default()
+    };
+    let event = K8sEvent {
+        metadata: ObjectMeta {
+            generate_name: Some(format!("{}.", service.name)),
+            namespace: Some(service.namespace.clone()),
+            ..ObjectMeta::default()
+        },
+        action: Some("Announce".into()),
+        reason: Some("nodeAssigned".into()),
+        note: Some(format!("announcing from node \"{node}\" with protocol \"layer2\"")),
+        type_: Some("Normal".into()),
+        regarding: Some(regarding),
+        event_time: Some(MicroTime(k8s_openapi::jiff::Timestamp::now())),
+        reporting_controller: Some(MANAGER.into()),
+        reporting_instance: Some(format!("{MANAGER}-{node}")),
+        ..K8sEvent::default()
+    };
+    Api::<K8sEvent>::namespaced(client.clone(), &service.namespace).create(&PostParams::default(), &event).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::*;
+
+    fn announced(ips: &[&str], interfaces: &[&str]) -> AnnouncedService {
+        AnnouncedService {
+            addresses: ips.iter().map(|a| a.parse::<IpAddr>().unwrap()).collect(),
+            interfaces: interfaces.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn plan_deletes_what_ended_and_applies_what_is_new_or_changed() {
+        let (web, api, gone) =
+            (ServiceKey::new("default", "web"), ServiceKey::new("team", "api"), ServiceKey::new("x", "gone"));
+        let written: Wanted = [
+            (web.clone(), announced(&["198.51.100.200"], &["eth0"])),
+            (api.clone(), announced(&["198.51.100.201"], &["eth0"])),
+            (gone.clone(), announced(&["198.51.100.202"], &["eth0"])),
+        ]
+        .into();
+        let new = ServiceKey::new("default", "new");
+        let wanted: Wanted = [
+            (web.clone(), announced(&["198.51.100.200"], &["eth0"])),
+            (api.clone(), announced(&["198.51.100.201"], &["eth0", "eth1"])),
+            (new.clone(), announced(&["198.51.100.203"], &["eth0"])),
+        ]
+        .into();
+        assert_eq!(
+            plan(&written, &wanted),
+            [
+                Write::Delete { service: gone },
+                Write::Apply { service: new, announced: announced(&["198.51.100.203"], &["eth0"]), taken_over: true },
+                Write::Apply {
+                    service: api,
+                    announced: announced(&["198.51.100.201"], &["eth0", "eth1"]),
+                    taken_over: false
+                },
+            ]
+        );
+        assert!(plan(&wanted, &wanted).is_empty());
+    }
+
+    #[test]
+    fn names_are_deterministic_and_fit_the_api() {
+        assert_eq!(object_name("web", "node1"), "l2-web-node1");
+        let long_node = "n".repeat(250);
+        let a = object_name("web", &long_node);
+        assert!(a.len() <= 253, "{}", a.len());
+        assert_eq!(a, object_name("web", &long_node));
+        assert_ne!(a, object_name("web2", &long_node));
+        assert_eq!(label_value("node1"), "node1");
+        assert_eq!(label_value(&long_node).len(), 63);
+    }
+
+    #[test]
+    fn the_object_reports_node_service_and_interfaces() {
+        let obj = object("node2", &ServiceKey::new("default", "web"), &announced(&["198.51.100.200"], &["eth0"]));
+        assert_eq!(obj["metadata"]["name"], "l2-web-node2");
+        assert_eq!(obj["metadata"]["namespace"], "default");
+        assert_eq!(obj["metadata"]["labels"][NODE_LABEL], "node2");
+        assert_eq!(obj["status"]["node"], "node2");
+        assert_eq!(obj["status"]["serviceName"], "web");
+        assert_eq!(obj["status"]["serviceNamespace"], "default");
+        assert_eq!(obj["status"]["interfaces"], json!([{"name": "eth0"}]));
+    }
+}

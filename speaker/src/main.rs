@@ -1,0 +1,155 @@
+//! `ferrolb-speaker`: runs on every node; decides what this node announces and announces it
+//! (Layer2: ARP/NDP answers and gratuitous announcements; BGP: sessions to routers).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use ferrolb_core::config::Config;
+use ferrolb_speaker::announcer::{BgpDecision, ClassPolicy, from_k8s::DEFAULT_CLASS};
+use ferrolb_speaker::bgp::runtime::{self, BgpRuntime};
+use ferrolb_speaker::kube_edge::{state, status};
+use ferrolb_speaker::layer2::responder::Layer2Responder;
+use ferrolb_speaker::members::DEFAULT_PORT;
+use ferrolb_speaker::{http, metrics, netif};
+use tokio::sync::watch;
+use tracing::{Instrument, info, info_span, warn};
+
+/// FerroLB's speaker.
+#[derive(Parser)]
+#[command(name = "ferrolb-speaker", version, about)]
+struct Args {
+    /// This node's name (the Node object), e.g. from the Pod's spec.nodeName.
+    #[arg(long, env = "FERROLB_NODE_NAME")]
+    node_name: String,
+    /// The namespace FerroLB runs in: the member Secret, and BGP password Secrets.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "ferrolb-system")]
+    namespace: String,
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, default_value = "0.0.0.0:7473")]
+    metrics_addr: SocketAddr,
+    /// UDP port of the member heartbeats, on every node.
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    members_port: u16,
+    /// The Secret (in --namespace) holding the key that authenticates member heartbeats.
+    #[arg(long, default_value = "ferrolb-memberlist")]
+    memberlist_secret: String,
+    /// The data key of that Secret.
+    #[arg(long, default_value = "secretkey")]
+    memberlist_key: String,
+    /// The loadBalancerClass FerroLB serves (Services with no class are served too, unless
+    /// --only-lb-class).
+    #[arg(long, default_value = DEFAULT_CLASS)]
+    lb_class: String,
+    /// Serve only Services whose loadBalancerClass is --lb-class.
+    #[arg(long)]
+    only_lb_class: bool,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+// One thread: answering a frame is microseconds of work, and one thread keeps the footprint small.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if args.log_json {
+        logs.json().init()
+    } else {
+        logs.init()
+    }
+    let span = info_span!("speaker", node = %args.node_name);
+    run(args).instrument(span).await
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let client =
+        kube::Client::try_default().await.context("connecting to the Kubernetes API (KUBECONFIG or in-cluster)")?;
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGTERM");
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = tokio::signal::ctrl_c() => {},
+        }
+        info!("shutting down");
+        let _ = shutdown_tx.send(true);
+    });
+
+    // Layer2: the responder follows the interfaces netif reports.
+    let responder = Layer2Responder::new();
+    let layer2 = responder.handle();
+    let health =
+        Arc::new(http::Health { ready: AtomicBool::new(false), metrics: metrics::Metrics::new(responder.counters()) });
+    let (interfaces_tx, interfaces) = watch::channel(Vec::new());
+    tokio::spawn(async move {
+        if let Err(error) = netif::watch_interfaces(interfaces_tx).await {
+            warn!(%error, "watching network interfaces failed; the interface set is frozen");
+        }
+    });
+    tokio::spawn(responder.run(interfaces.clone()).in_current_span());
+    tokio::spawn(http::serve(args.metrics_addr, health.clone()).in_current_span());
+
+    // BGP: starts once this node's addresses are known (its router ID and next hop).
+    let (bgp_config, bgp_config_rx) = watch::channel(Arc::new(Config::default()));
+    let (bgp_decision, bgp_decision_rx) = watch::channel(Arc::new(BgpDecision::default()));
+    let (node_addresses, mut node_addresses_rx) = watch::channel(Vec::<IpAddr>::new());
+    let bgp = {
+        let (node, client, shutdown, metrics) =
+            (args.node_name.clone(), client.clone(), shutdown.clone(), health.metrics.bgp.clone());
+        tokio::spawn(
+            async move {
+                let Ok(addresses) = node_addresses_rx.wait_for(|a| !a.is_empty()).await.map(|a| a.clone()) else {
+                    return;
+                };
+                let runtime = BgpRuntime {
+                    node,
+                    node_addresses: addresses,
+                    config: bgp_config_rx,
+                    decision: bgp_decision_rx,
+                    client: Some(client),
+                    shutdown,
+                };
+                if let Err(error) = runtime::run(runtime, metrics).await {
+                    warn!(%error, "BGP mode stopped");
+                }
+            }
+            .in_current_span(),
+        )
+    };
+
+    // Status objects, written beside the decisions, never in their way.
+    let (status_tx, status_rx) = watch::channel(status::Wanted::new());
+    let writer = tokio::spawn(status::run(client.clone(), args.node_name.clone(), status_rx).in_current_span());
+
+    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "ferrolb-speaker starting");
+    let settings = state::Settings {
+        node: args.node_name.clone(),
+        namespace: args.namespace.clone(),
+        members_port: args.members_port,
+        memberlist_secret: args.memberlist_secret.clone(),
+        memberlist_key: args.memberlist_key.clone(),
+        class: ClassPolicy { class: args.lb_class.clone(), require_class: args.only_lb_class },
+    };
+    let outputs =
+        state::Outputs { layer2, interfaces, health, bgp_config, bgp_decision, node_addresses, status: status_tx };
+    state::run(client, settings, outputs, shutdown).await;
+    // The loop asked the writer to delete this node's status objects; give it a moment.
+    if tokio::time::timeout(Duration::from_secs(2), writer).await.is_err() {
+        warn!("the ServiceL2Status objects could not all be deleted in time");
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(2), bgp).await;
+    info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! The speaker's Prometheus metrics (prometheus-client), registered once.
+//!
+//! Layer2 and member counters are kept by their modules as atomics; they are copied into the
+//! exported families when /metrics is read ([`Metrics::encode`]), so the hot paths never touch the
+//! registry. What is announced is set by the decision loop ([`Metrics::set_announced`]).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::bgp::runtime::BgpMetrics;
+use crate::layer2::counters::Layer2Counters;
+use crate::members;
+
+/// Labels of an announced address.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+pub struct AnnouncedLabels {
+    /// `namespace/name` of the Service.
+    pub service: String,
+    /// `layer2` or `bgp`.
+    pub protocol: String,
+    /// This node.
+    pub node: String,
+    /// The address.
+    pub ip: String,
+}
+
+/// Labels of the Layer2 counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Layer2Labels {
+    /// The interface.
+    pub interface: String,
+    /// `arp` or `ndp`.
+    pub family: String,
+}
+
+/// Every metric the speaker exports.
+pub struct Metrics {
+    registry: Registry,
+    announced: Family<AnnouncedLabels, Gauge>,
+    requests: Family<Layer2Labels, Counter>,
+    responses: Family<Layer2Labels, Counter>,
+    gratuitous: Family<Layer2Labels, Counter>,
+    members_alive: Gauge,
+    member_failures: Counter,
+    layer2: Layer2Counters,
+    members: Mutex<Option<Arc<members::Counters>>>,
+    /// BGP mode's metrics, registered in the same registry.
+    pub bgp: BgpMetrics,
+}
+
+impl Metrics {
+    /// Registers every family; Layer2 counts come from `layer2`.
+    pub fn new(layer2: Layer2Counters) -> Self {
+        let mut registry = Registry::with_prefix("ferrolb");
+        let announced = Family::<AnnouncedLabels, Gauge>::default();
+        let requests = Family::<Layer2Labels, Counter>::default();
+        let responses = Family::<Layer2Labels, Counter>::default();
+        let gratuitous = Family::<Layer2Labels, Counter>::default();
+        let members_alive = Gauge::default();
+        let member_failures = Counter::default();
+        registry.register(
+            "speaker_announced",
+            "1 for each address this node announces, by Service and protocol",
+            announced.clone(),
+        );
+        registry.register(
+            "layer2_requests_received",
+            "ARP requests and Neighbor Solicitations received",
+            requests.clone(),
+        );
+        registry.register("layer2_responses_sent", "ARP replies and Neighbor Advertisements sent", responses.clone());
+        registry.register("layer2_gratuitous_sent", "Gratuitous ARP and unsolicited NA sent", gratuitous.clone());
+        registry.register("members_alive", "Speakers this node sees alive, itself included", members_alive.clone());
+        registry.register("member_failures_detected", "Speakers this node saw fail", member_failures.clone());
+        let bgp = BgpMetrics::register(&mut registry);
+        Self {
+            registry,
+            announced,
+            requests,
+            responses,
+            gratuitous,
+            members_alive,
+            member_failures,
+            layer2,
+            members: Mutex::new(None),
+            bgp,
+        }
+    }
+
+    /// Where member counts come from, once the prober runs.
+    pub fn set_member_counters(&self, counters: Arc<members::Counters>) {
+        *self.members.lock().unwrap_or_else(PoisonError::into_inner) = Some(counters);
+    }
+
+    /// Replaces the announced addresses.
+    pub fn set_announced(&self, announced: impl IntoIterator<Item = AnnouncedLabels>) {
+        self.announced.clear();
+        for labels in announced {
+            self.announced.get_or_create(&labels).set(1);
+        }
+    }
+
+    /// The metrics in Prometheus' text format.
+    pub fn encode(&self) -> String {
+        self.refresh();
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    fn refresh(&self) {
+        for sample in self.layer2.snapshot() {
+            let labels = Layer2Labels { interface: sample.interface.clone(), family: sample.family.as_str().into() };
+            store(&self.requests, &labels, sample.requests_received);
+            store(&self.responses, &labels, sample.responses_sent);
+            store(&self.gratuitous, &labels, sample.gratuitous_sent);
+        }
+        let members = self.members.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        match members {
+            Some(m) => {
+                self.members_alive.set(i64::try_from(m.members_alive()).unwrap_or(i64::MAX));
+                self.member_failures.inner().store(m.failures_detected(), Ordering::Relaxed);
+            }
+            None => {
+                self.members_alive.set(0);
+            }
+        }
+    }
+}
+
+fn store(family: &Family<Layer2Labels, Counter>, labels: &Layer2Labels, value: u64) {
+    let counter = family.get_or_create(labels);
+    let inner: &AtomicU64 = counter.inner();
+    inner.store(value, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer2::counters::FamilyCounters;
+
+    #[test]
+    fn families_carry_their_names_labels_and_current_counts() {
+        let layer2 = Layer2Counters::default();
+        let m = Metrics::new(layer2.clone());
+        FamilyCounters::bump(&layer2.for_interface("eth0").arp.requests_received);
+        FamilyCounters::bump(&layer2.for_interface("eth0").arp.requests_received);
+        FamilyCounters::bump(&layer2.for_interface("eth0").ndp.gratuitous_sent);
+        m.set_announced([AnnouncedLabels {
+            service: "default/web".into(),
+            protocol: "layer2".into(),
+            node: "node1".into(),
+            ip: "198.51.100.200".into(),
+        }]);
+        let text = m.encode();
+        assert!(text.contains(r#"ferrolb_layer2_requests_received_total{interface="eth0",family="arp"} 2"#), "{text}");
+        assert!(text.contains(r#"ferrolb_layer2_gratuitous_sent_total{interface="eth0",family="ndp"} 1"#), "{text}");
+        assert!(
+            text.contains(
+                r#"ferrolb_speaker_announced{service="default/web",protocol="layer2",node="node1",ip="198.51.100.200"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains("ferrolb_members_alive 0"), "{text}");
+        assert!(text.contains("ferrolb_member_failures_detected_total 0"), "{text}");
+        m.set_announced([]);
+        assert!(!m.encode().contains("default/web"));
+    }
+}
