@@ -1,0 +1,229 @@
+//! BGP mode as a network operator sees it: every eligible node holds a session with the
+//! router, a Service's address shows up in the router's kernel table with one ECMP next hop per
+//! node that may serve it, and routes follow backends, deletions and failures. Once with FRR,
+//! once with BIRD as the router.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use ferrolb_crds::IPAddressPool;
+use ferrolb_e2e::{lb_service, wait_accepted, wait_ingress};
+use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, RouterKind};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const SOON: Duration = Duration::from_secs(10);
+/// The hold time the peers below negotiate: a dead speaker's routes go after it.
+const HOLD: Duration = Duration::from_secs(3);
+
+const PEERS: &str = "apiVersion: ferrolb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: router-v4}\n\
+    spec: {myASN: 64600, peerASN: 64512, peerAddress: 198.51.100.1, holdTime: 3s, keepaliveTime: 1s}\n---\n\
+    apiVersion: ferrolb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: router-v6}\n\
+    spec: {myASN: 64600, peerASN: 64512, peerAddress: '2001:db8:1::1', holdTime: 3s, keepaliveTime: 1s}\n";
+
+/// One /32 (or /128) per address, with a community.
+const HOST_ROUTES: &str = "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bgp}\n\
+    spec: {addresses: [203.0.113.0/24, '2001:db8:100::/120']}\n---\n\
+    apiVersion: ferrolb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: bgp}\n\
+    spec: {ipAddressPools: [bgp], communities: ['64600:7']}\n";
+
+/// One /24 for the whole pool, with a large community.
+const AGGREGATED: &str = "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bgp}\n\
+    spec: {addresses: [203.0.113.0/24]}\n---\n\
+    apiVersion: ferrolb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: bgp}\n\
+    spec: {ipAddressPools: [bgp], aggregationLength: 24, communities: ['large:64600:1:2']}\n";
+
+const NODE_V4: [&str; 3] = ["198.51.100.11", "198.51.100.12", "198.51.100.13"];
+const NODE_V6: [&str; 3] = ["2001:db8:1::11", "2001:db8:1::12", "2001:db8:1::13"];
+
+async fn bgp_lab(router: RouterKind, advertise: &str) -> Result<Lab> {
+    let mut lab = Lab::up(LabOptions { nodes: 3, mode: Mode::Bgp, router, ..LabOptions::for_test() }).await?;
+    lab.apply(&format!("{PEERS}---\n{advertise}"))?;
+    wait_accepted::<IPAddressPool>(&mut lab, "bgp", "True", SOON).await?;
+    Ok(lab)
+}
+
+fn ready(nodes: &[&str]) -> Vec<Backend> {
+    nodes.iter().map(|n| Backend { node: (*n).to_owned(), health: Health::Ready }).collect()
+}
+
+fn ips(list: &[&str]) -> BTreeSet<IpAddr> {
+    list.iter().filter_map(|s| s.parse().ok()).collect()
+}
+
+/// The next hops of `prefix` in the router's kernel table (what traffic follows), empty when
+/// there is no such route.
+fn kernel_nexthops(lab: &Lab, prefix: &str) -> Result<BTreeSet<IpAddr>> {
+    let family = if prefix.contains(':') { "-6" } else { "-4" };
+    let out = lab.exec_ok("router", &["ip", family, "-j", "route", "show", "exact", prefix])?;
+    let routes: serde_json::Value = serde_json::from_str(if out.trim().is_empty() { "[]" } else { &out })?;
+    let mut hops = BTreeSet::new();
+    for route in routes.as_array().into_iter().flatten() {
+        let gateways = route["nexthops"]
+            .as_array()
+            .map(|n| n.iter().map(|h| h["gateway"].clone()).collect::<Vec<_>>())
+            .unwrap_or_else(|| vec![route["gateway"].clone()]);
+        hops.extend(gateways.iter().filter_map(|g| g.as_str()?.parse::<IpAddr>().ok()));
+    }
+    Ok(hops)
+}
+
+/// Waits until `prefix` has exactly `want` as next hops in the router's kernel table.
+async fn wait_nexthops(lab: &Lab, prefix: &str, want: &BTreeSet<IpAddr>, timeout: Duration) -> Result<Duration> {
+    let start = Instant::now();
+    loop {
+        let got = kernel_nexthops(lab, prefix)?;
+        if got == *want {
+            return Ok(start.elapsed());
+        }
+        if start.elapsed() > timeout {
+            return Err(format!("{prefix}: next hops {got:?}, wanted {want:?} within {timeout:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until every session the router has is Established ("N/N" in its summary).
+async fn wait_sessions(lab: &Lab, timeout: Duration) -> Result<String> {
+    let start = Instant::now();
+    loop {
+        let summary = lab.router_sessions()?;
+        let counts = summary.split_whitespace().find_map(|w| w.split_once('/'));
+        if let Some((up, all)) = counts
+            && up == all
+            && all.parse::<u32>().is_ok_and(|n| n > 0)
+        {
+            return Ok(summary);
+        }
+        if start.elapsed() > timeout {
+            return Err(format!("sessions not all established within {timeout:?}: {summary}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn host_prefix(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("{v4}/32"),
+        IpAddr::V6(v6) => format!("{v6}/128"),
+    }
+}
+
+/// The whole story, the same for both routers.
+async fn ecmp_follows_backends_and_failures(router: RouterKind, router_daemon: &str) -> Result {
+    let mut lab = bgp_lab(router, HOST_ROUTES).await?;
+    eprintln!("{}", wait_sessions(&lab, SOON).await?);
+
+    // A Cluster Service with backends on every node: one route, three next hops, per family.
+    lab.apply(&lb_service("web", 80, "", "ipFamilyPolicy: RequireDualStack, ipFamilies: [IPv4, IPv6]"))?;
+    lab.backends("default", "web", &ready(&["node1", "node2", "node3"])).await?;
+    let addresses = wait_ingress(&mut lab, "default", "web", 2, SOON).await?.0;
+    let (v4, v6) = (addresses[0], addresses[1]);
+    let took = wait_nexthops(&lab, &host_prefix(v4), &ips(&NODE_V4), SOON).await?;
+    eprintln!("{v4}/32 with 3 next hops {took:?} after the address was seen");
+    wait_nexthops(&lab, &host_prefix(v6), &ips(&NODE_V6), SOON).await?;
+    let answer = lab.curl("client", &format!("http://{v4}/"))?;
+    assert!(answer.trim().starts_with("node"), "curl {v4}: {answer}");
+    let answer = lab.curl("client", &format!("http://[{v6}]/"))?;
+    assert!(answer.trim().starts_with("node"), "curl {v6}: {answer}");
+
+    // ServiceBGPStatus: one per node, naming the peers that carry the Service.
+    let start = Instant::now();
+    loop {
+        let statuses = lab.kubectl(&["get", "servicebgpstatuses", "-n", "default", "-o", "name"])?;
+        if statuses.lines().count() == 3 {
+            break;
+        }
+        assert!(start.elapsed() < SOON, "wanted 3 ServiceBGPStatus objects: {statuses}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // externalTrafficPolicy: Local: only nodes with a backend, and the routes follow them.
+    lab.apply(&lb_service("local", 80, "", "externalTrafficPolicy: Local"))?;
+    lab.backends("default", "local", &ready(&["node1", "node3"])).await?;
+    let local = wait_ingress(&mut lab, "default", "local", 1, SOON).await?.0[0];
+    wait_nexthops(&lab, &host_prefix(local), &ips(&[NODE_V4[0], NODE_V4[2]]), SOON).await?;
+    lab.backends("default", "local", &ready(&["node2"])).await?;
+    let took = wait_nexthops(&lab, &host_prefix(local), &ips(&[NODE_V4[1]]), SOON).await?;
+    eprintln!("moving the backend moved the route in {took:?}");
+
+    // Deleted: the route goes.
+    lab.kubectl(&["delete", "svc", "local"])?;
+    let took = wait_nexthops(&lab, &host_prefix(local), &BTreeSet::new(), SOON).await?;
+    eprintln!("Service deleted -> route gone in {took:?}");
+
+    // A speaker frozen (its node hung, TCP still open): the router drops that node once the
+    // hold time runs out, and takes it back when it wakes and reconnects.
+    let speaker = lab.record().daemons.iter().find(|d| d.name == "ferrolb-speaker-node1").cloned();
+    let pid = nix::unistd::Pid::from_raw(speaker.ok_or("no speaker on node1")?.pid);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP)?;
+    let took = wait_nexthops(&lab, &host_prefix(v4), &ips(&NODE_V4[1..]), HOLD * 3).await;
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT)?;
+    let took = took?;
+    eprintln!("speaker frozen -> its next hop withdrawn after {took:?} (hold time {HOLD:?})");
+    assert!(took >= HOLD - Duration::from_millis(1100), "withdrawn before the hold time could run out: {took:?}");
+    wait_nexthops(&lab, &host_prefix(v4), &ips(&NODE_V4), SOON).await?;
+
+    // A speaker killed: its connection closes, and the router withdraws at once.
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL)?;
+    let took = wait_nexthops(&lab, &host_prefix(v4), &ips(&NODE_V4[1..]), HOLD * 3).await?;
+    eprintln!("speaker killed -> its next hop withdrawn after {took:?}");
+    lab.restart("ferrolb-speaker-node1")?;
+    wait_nexthops(&lab, &host_prefix(v4), &ips(&NODE_V4), SOON).await?;
+
+    // The router restarted: sessions come back and so do the routes.
+    lab.restart(router_daemon)?;
+    let took = wait_nexthops(&lab, &host_prefix(v4), &ips(&NODE_V4), Duration::from_secs(30)).await?;
+    eprintln!("router restarted -> routes back in {took:?}");
+    wait_nexthops(&lab, &host_prefix(v6), &ips(&NODE_V6), SOON).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn frr_spreads_a_service_over_the_nodes_that_may_serve_it() -> Result {
+    ecmp_follows_backends_and_failures(RouterKind::Frr, "bgpd").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bird_spreads_a_service_over_the_nodes_that_may_serve_it() -> Result {
+    ecmp_follows_backends_and_failures(RouterKind::Bird, "bird").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn frr_sees_the_communities_of_the_advertisement() -> Result {
+    let mut lab = bgp_lab(RouterKind::Frr, HOST_ROUTES).await?;
+    wait_sessions(&lab, SOON).await?;
+    lab.apply(&lb_service("web", 80, "", ""))?;
+    // Cluster traffic policy: every node advertises once the Service has a backend anywhere.
+    lab.backends("default", "web", &ready(&["node1"])).await?;
+    let ip = wait_ingress(&mut lab, "default", "web", 1, SOON).await?.0[0];
+    wait_nexthops(&lab, &host_prefix(ip), &ips(&NODE_V4), SOON).await?;
+    let pathspace = format!("flb-{}", lab.name());
+    let shown = lab.exec_ok(
+        "router",
+        &["vtysh", "-N", &pathspace, "-c", &format!("show bgp ipv4 unicast {} json", host_prefix(ip))],
+    )?;
+    assert!(shown.contains("64600:7"), "community missing: {shown}");
+    assert!(shown.contains("\"64600\""), "AS path missing: {shown}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aggregation_length_24_announces_the_pool_as_one_route() -> Result {
+    let mut lab = bgp_lab(RouterKind::Frr, AGGREGATED).await?;
+    wait_sessions(&lab, SOON).await?;
+    lab.apply(&lb_service("web", 80, "", ""))?;
+    lab.backends("default", "web", &ready(&["node2"])).await?;
+    let ip = wait_ingress(&mut lab, "default", "web", 1, SOON).await?.0[0];
+    wait_nexthops(&lab, "203.0.113.0/24", &ips(&NODE_V4), SOON).await?;
+    assert!(kernel_nexthops(&lab, &host_prefix(ip))?.is_empty(), "no host route besides the aggregate");
+    let pathspace = format!("flb-{}", lab.name());
+    let shown =
+        lab.exec_ok("router", &["vtysh", "-N", &pathspace, "-c", "show bgp ipv4 unicast 203.0.113.0/24 json"])?;
+    assert!(shown.contains("64600:1:2"), "large community missing: {shown}");
+    // Deleted: nothing is left to announce.
+    lab.kubectl(&["delete", "svc", "web"])?;
+    wait_nexthops(&lab, "203.0.113.0/24", &BTreeSet::new(), SOON).await?;
+    Ok(())
+}
