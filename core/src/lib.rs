@@ -5,6 +5,8 @@
 //! and every decision here is a millisecond unit test.
 //!
 //! - [`addresses`]: address ranges, MetalLB pool entries, interval sets for allocation.
+//! - [`announcer`]: which node announces a Service's address, in Layer2 and BGP, and why (the
+//!   speaker acts on it; `ferrolb explain` shows it).
 //! - [`selectors`]: Kubernetes label selector semantics and validation.
 //! - [`annotations`]: a Service's FerroLB annotations (and MetalLB's aliases), read into a request.
 //! - [`config_objects`]: configuration objects as the apiserver returns them (JSON), decoded one by one.
@@ -15,6 +17,7 @@
 
 pub mod addresses;
 pub mod annotations;
+pub mod announcer;
 pub mod config;
 pub mod config_objects;
 pub mod names;

@@ -4,7 +4,8 @@
 //! Layer2 frame codecs; the I/O edges (raw sockets, TCP sessions, member probes, the kube
 //! watches) are thin.
 
-pub mod announcer;
+/// The announcer lives in ferrolb-core, shared with `ferrolb explain`; re-exported here.
+pub use ferrolb_core::announcer;
 pub mod bgp;
 pub mod http;
 pub mod kube_edge;

@@ -99,7 +99,10 @@ pub fn bird_config(plan: &Plan) -> String {
     }
     // BIRD waits 60 s after a session error before it talks to that peer again (error wait
     // time); a lab node that hung and came back should not wait that long.
-    let _ = writeln!(c, "template bgp nodes {{\n  local as {ROUTER_ASN};\n  connect retry time 2;\n  error wait time 1, 5;");
+    let _ = writeln!(
+        c,
+        "template bgp nodes {{\n  local as {ROUTER_ASN};\n  connect retry time 2;\n  error wait time 1, 5;"
+    );
     c.push_str("  hold time 9;\n  ipv4 { import all; export none; };\n  ipv6 { import all; export none; };\n}\n");
     for node in plan.nodes() {
         let _ = writeln!(c, "protocol bgp {}_v4 from nodes {{ neighbor {} as {NODE_ASN}; }}", node.name, node.v4());

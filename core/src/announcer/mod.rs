@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use ferrolb_core::config::Config;
+use crate::config::Config;
 
 pub mod bgp;
 mod candidates;

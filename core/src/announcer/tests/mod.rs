@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use ferrolb_core::config::{BgpAdvertisement, CommunityValue, Config, Layer2Advertisement, Peer, PeerAsn, Pool};
+use crate::config::{BgpAdvertisement, CommunityValue, Config, Layer2Advertisement, Peer, PeerAsn, Pool};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::*;

@@ -29,8 +29,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use ferrolb_core::config::Layer2Advertisement;
-use ferrolb_core::selectors::{any_matches, matches};
+use crate::config::Layer2Advertisement;
+use crate::selectors::{any_matches, matches};
 
 use super::Announcer;
 use super::candidates::{Endpoints, local_rule, matching, node_fit, pool_of};

@@ -25,8 +25,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ferrolb_core::config::{BgpAdvertisement, CommunityValue};
-use ferrolb_core::selectors::any_matches;
+use crate::config::{BgpAdvertisement, CommunityValue};
+use crate::selectors::any_matches;
 
 use super::Announcer;
 use super::candidates::{Endpoints, local_rule, matching, node_fit, pool_of};

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-use ferrolb_core::config::Config;
-use ferrolb_core::selectors::any_matches;
+use crate::config::Config;
+use crate::selectors::any_matches;
 
 use super::reasons::{NodeRejection, Reason};
 use super::views::{EndpointSliceView, NodeView, ServiceView, SliceKey, TrafficPolicy};
