@@ -298,3 +298,149 @@ async fn without_the_control_plane_addresses_keep_answering_and_failing_over() -
     assert_ne!(new_owner, owner);
     Ok(())
 }
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let last = sorted.len().saturating_sub(1);
+    let at = ((last as f64) * p).round() as usize;
+    sorted.get(at.min(last)).copied().unwrap_or_default()
+}
+
+fn summary(what: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    let (p50, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
+    eprintln!(
+        "BENCH {what}: n={} p50={p50:?} p99={p99:?} min={:?} max={:?}",
+        samples.len(),
+        samples[0],
+        samples[samples.len() - 1]
+    );
+    (p50, p99)
+}
+
+fn speakers_rss_kib(lab: &Lab) -> Result<Vec<u64>> {
+    ["node1", "node2", "node3"].iter().map(|n| Ok(lab.rss_kib(&format!("ferrolb-speaker-{n}"))?)).collect()
+}
+
+/// The figures the Layer2 issue asks for: failover time over 20 cuts, create -> first curl,
+/// delete -> no more replies, and the speakers' memory idle and with 1,000 announced addresses.
+/// `cargo test -p ferrolb-e2e --test layer2 -- --ignored --nocapture layer2_figures`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: several minutes"]
+async fn layer2_figures() -> Result {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Service;
+    use kube::api::{Api, DeleteParams, PostParams};
+
+    let mut lab = l2_lab(None).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    eprintln!("BENCH speaker RSS idle (KiB, node1..3): {:?}", speakers_rss_kib(&lab)?);
+
+    // Failover: cut the owner's link, time the first gratuitous ARP at l2client, restore.
+    let ip = service(&mut lab, "web", "", &["node1", "node2", "node3"], 1).await?[0];
+    let mut failovers = Vec::new();
+    for trial in 0..20 {
+        let (old, _, took) = fail_over(&lab, ip, Cut::LinkDown).await?;
+        failovers.push(took);
+        lab.link_up(&old)?;
+        // Let the node rejoin (its speaker hears the others again) and the address settle.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        arp_owner(&lab, ip, SOON).await?;
+        eprintln!("trial {trial}: {took:?}");
+    }
+    let (_, p99) = summary("failover cut -> first GARP at l2client", failovers);
+    assert!(p99 < Duration::from_millis(500), "failover p99 {p99:?}");
+
+    // Create -> first successful curl, and delete -> no more ARP replies.
+    let client = lab.client().await?;
+    let api: Api<Service> = Api::namespaced(client.clone(), "default");
+    let plan = lab.plan().clone();
+    let (mut creates, mut deletes) = (Vec::new(), Vec::new());
+    for i in 0..10 {
+        let name = format!("b{i}");
+        let start = Instant::now();
+        api.create(&PostParams::default(), &ferrolb_e2e::lb_service_object("default", &name, &[], false)).await?;
+        ferrolb_lab::backends::apply(&client, &plan, "default", &name, &ready(&["node1", "node2", "node3"])).await?;
+        let ip = loop {
+            if let Some(ip) =
+                api.get(&name).await.ok().as_ref().map(ferrolb_e2e::ingress).and_then(|v| v.first().copied())
+            {
+                break ip;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        loop {
+            if lab.exec_ok("l2client", &["curl", "-sS", "--max-time", "0.2", &url(ip)]).is_ok() {
+                break;
+            }
+            assert!(start.elapsed() < SOON, "{name} not reachable");
+        }
+        creates.push(start.elapsed());
+
+        // Ask every 10 ms while deleting; the last reply's capture time, after the delete started.
+        arp_owner(&lab, ip, SOON).await?;
+        let mut capture = lab.capture_arp("l2client")?;
+        let netns = lab.netns("l2client")?.to_owned();
+        let ip_text = ip.to_string();
+        let asking = std::thread::spawn(move || {
+            std::process::Command::new("ip")
+                .args(["netns", "exec", &netns, "arping", "-i", "eth0", "-c", "60", "-W", "0.01", &ip_text])
+                .output()
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let deleted = std::time::SystemTime::now();
+        api.delete(&name, &DeleteParams::default()).await?;
+        let _ = asking.join();
+        let last_reply = capture.all().iter().filter(|p| p.reply && p.sender_ip == Some(ip)).map(|p| p.at).max();
+        let replies_after =
+            capture.all().iter().filter(|p| p.reply && p.sender_ip == Some(ip) && p.at > deleted).count();
+        let took = last_reply.and_then(|t| t.duration_since(deleted).ok()).unwrap_or_default();
+        eprintln!("{name}: reachable after {:?}; {replies_after} replies after delete, last {took:?}", creates[i]);
+        deletes.push(took);
+    }
+    summary("Service create -> first successful curl from l2client", creates);
+    summary("Service delete -> last ARP reply", deletes);
+
+    // 1,000 addresses, all announced by node1.
+    lab.apply(
+        "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bulk}\n\
+         spec: {addresses: ['2001:db8:1::1:0/112'], autoAssign: false}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: bulk}\n\
+         spec: {ipAddressPools: [bulk], nodeSelectors: [{matchLabels: {kubernetes.io/hostname: node1}}]}\n",
+    )?;
+    wait_accepted::<IPAddressPool>(&mut lab, "bulk", "True", Duration::from_secs(10)).await?;
+    let started = Instant::now();
+    futures::stream::iter(0..1000)
+        .map(|i| {
+            let (api, client, plan) = (api.clone(), client.clone(), plan.clone());
+            async move {
+                let name = format!("bulk-{i}");
+                let svc =
+                    ferrolb_e2e::lb_service_object("default", &name, &[("ferrolb.io/address-pool", "bulk")], true);
+                api.create(&PostParams::default(), &svc).await.map_err(|e| e.to_string())?;
+                ferrolb_lab::backends::apply(&client, &plan, "default", &name, &ready(&["node1"]))
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    eprintln!("1,000 Services and their slices written in {:?}", started.elapsed());
+    let node1 = lab.plan().host("node1").map(|h| h.v4()).ok_or("node1")?;
+    let start = Instant::now();
+    let announced = loop {
+        let metrics = lab.curl("l2client", &format!("http://{node1}:7473/metrics"))?;
+        let n = metrics.lines().filter(|l| l.starts_with("ferrolb_speaker_announced{") && l.contains("bulk-")).count();
+        if n >= 1000 || start.elapsed() > Duration::from_secs(120) {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    eprintln!("node1 announces {announced} bulk addresses after {:?}", start.elapsed());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    eprintln!("BENCH speaker RSS with 1,000 addresses on node1 (KiB, node1..3): {:?}", speakers_rss_kib(&lab)?);
+    assert_eq!(announced, 1000);
+    Ok(())
+}
