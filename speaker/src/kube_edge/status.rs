@@ -252,7 +252,9 @@ async fn node_assigned(client: &Client, node: &str, service: &ServiceKey) -> Res
     };
     let event = K8sEvent {
         metadata: ObjectMeta {
-            generate_name: Some(format!("{}.", service.name)),
+            // Named as client-go names Events (name.timestamp): this API server refuses a
+            // generateName ending in '.'.
+            name: Some(format!("{}.{:x}", service.name, now_nanos())),
             namespace: Some(service.namespace.clone()),
             ..ObjectMeta::default()
         },
@@ -268,6 +270,10 @@ async fn node_assigned(client: &Client, node: &str, service: &ServiceKey) -> Res
     };
     Api::<K8sEvent>::namespaced(client.clone(), &service.namespace).create(&PostParams::default(), &event).await?;
     Ok(())
+}
+
+fn now_nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default()
 }
 
 #[cfg(test)]
