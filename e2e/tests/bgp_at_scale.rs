@@ -27,8 +27,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(i).copied().unwrap_or_default()
 }
 
+/// When each route was first seen in the router's kernel table.
+type FirstSeen = Arc<Mutex<HashMap<IpAddr, Instant>>>;
+
 /// Polls the router's kernel table, recording when each BGP route first appeared.
-fn watch_routes(lab: &Lab) -> Result<(Arc<Mutex<HashMap<IpAddr, Instant>>>, tokio::task::JoinHandle<()>)> {
+fn watch_routes(lab: &Lab) -> Result<(FirstSeen, tokio::task::JoinHandle<()>)> {
     let netns = lab.netns("router")?.to_owned();
     let seen = Arc::new(Mutex::new(HashMap::new()));
     let record = seen.clone();
