@@ -50,9 +50,9 @@ fn identity(args: &Args) -> String {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-// One thread: the work is waiting on the API server, and one malloc arena keeps the memory of
-// 10,000 cached Services compact.
-#[tokio::main(flavor = "current_thread")]
+// Several threads: planning and writes overlap (p50 create -> address 53-66 ms against 66-105 ms on
+// one thread, over 200 Services in the lab).
+#[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
