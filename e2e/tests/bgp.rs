@@ -206,6 +206,19 @@ async fn frr_sees_the_communities_of_the_advertisement() -> Result {
     )?;
     assert!(shown.contains("64600:7"), "community missing: {shown}");
     assert!(shown.contains("\"64600\""), "AS path missing: {shown}");
+    // Each node's session coming up is an Event on the BGPPeer.
+    let start = Instant::now();
+    loop {
+        let events =
+            lab.kubectl(&["get", "events", "-n", "default", "--field-selector", "involvedObject.name=router-v4"])?;
+        if ["node1", "node2", "node3"].iter().all(|n| events.contains(&format!("node {n}:")))
+            && events.contains("SessionEstablished")
+        {
+            break;
+        }
+        assert!(start.elapsed() < SOON, "session Events missing: {events}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     Ok(())
 }
 

@@ -18,12 +18,13 @@ use std::time::Duration;
 use ferrolb_crds::{BGPPeer, BGPStatus, ServiceBGPStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
-use kube::{Client, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
 use super::session::SessionReport;
 use crate::announcer::{BgpDecision, BgpOutcome};
+use crate::events::{self, SpeakerEvent};
 
 /// The field manager of everything the speaker applies.
 pub const FIELD_MANAGER: &str = "ferrolb-speaker";
@@ -263,13 +264,35 @@ async fn write_peer_condition(client: &Client, node: &str, report: &SessionRepor
             "status": {"conditions": next},
         });
         match api.patch_status(&report.peer, &PatchParams::default(), &Patch::Merge(&patch)).await {
-            Ok(_) => return,
+            Ok(_) => {
+                let kind = session_condition_type(node);
+                let was = conditions.iter().find(|c| c.type_ == kind).map(|c| c.status == "True");
+                if was != Some(report.established) {
+                    session_event(client, node, &peer, report).await;
+                }
+                return;
+            }
             Err(kube::Error::Api(status)) if status.code == 409 => continue,
             Err(error) => {
                 tracing::warn!(%error, peer = %report.peer, "writing the BGPPeer session condition failed");
                 return;
             }
         }
+    }
+}
+
+/// Records a session coming up or going down on the BGPPeer.
+async fn session_event(client: &Client, node: &str, peer: &BGPPeer, report: &SessionReport) {
+    let (reason, warning) = if report.established { ("SessionEstablished", false) } else { ("SessionDown", true) };
+    let event = SpeakerEvent {
+        regarding: peer.object_ref(&()),
+        reason,
+        note: format!("node {node}: {}", report.message),
+        action: "Peer",
+        warning,
+    };
+    if let Err(error) = events::publish(client, node, event).await {
+        tracing::warn!(%error, peer = %report.peer, "recording the session Event failed");
     }
 }
 

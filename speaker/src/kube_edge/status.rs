@@ -17,9 +17,7 @@ use std::time::Duration;
 
 use ferrolb_crds::{InterfaceInfo, L2Status, ServiceL2Status};
 use k8s_openapi::api::core::v1::ObjectReference;
-use k8s_openapi::api::events::v1::Event as K8sEvent;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use tokio::sync::watch;
@@ -27,6 +25,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::translate::AnnouncedService;
 use crate::announcer::ServiceKey;
+use crate::events::{self, SpeakerEvent};
 
 /// The field manager and Event reporter.
 pub const MANAGER: &str = "ferrolb-speaker";
@@ -250,30 +249,9 @@ async fn node_assigned(client: &Client, node: &str, service: &ServiceKey) -> Res
         name: Some(service.name.clone()),
         ..ObjectReference::default()
     };
-    let event = K8sEvent {
-        metadata: ObjectMeta {
-            // Named as client-go names Events (name.timestamp): this API server refuses a
-            // generateName ending in '.'.
-            name: Some(format!("{}.{:x}", service.name, now_nanos())),
-            namespace: Some(service.namespace.clone()),
-            ..ObjectMeta::default()
-        },
-        action: Some("Announce".into()),
-        reason: Some("nodeAssigned".into()),
-        note: Some(format!("announcing from node \"{node}\" with protocol \"layer2\"")),
-        type_: Some("Normal".into()),
-        regarding: Some(regarding),
-        event_time: Some(MicroTime(k8s_openapi::jiff::Timestamp::now())),
-        reporting_controller: Some(MANAGER.into()),
-        reporting_instance: Some(format!("{MANAGER}-{node}")),
-        ..K8sEvent::default()
-    };
-    Api::<K8sEvent>::namespaced(client.clone(), &service.namespace).create(&PostParams::default(), &event).await?;
-    Ok(())
-}
-
-fn now_nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default()
+    let note = format!("announcing from node \"{node}\" with protocol \"layer2\"");
+    let event = SpeakerEvent { regarding, reason: "nodeAssigned", note, action: "Announce", warning: false };
+    events::publish(client, node, event).await
 }
 
 #[cfg(test)]
