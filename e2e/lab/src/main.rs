@@ -272,6 +272,30 @@ async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
         }
         println!("$ kubectl get svc web");
         print!("{}", lab.kubectl(&["get", "svc", "web"])?);
+        let ip = lab.kubectl(&["get", "svc", "web", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])?;
+        if !ip.is_empty() {
+            // Layer2: a host on the node segment; BGP: the client, through the router.
+            let (from, how) = match lab.record().mode {
+                Mode::L2 => ("l2client", "the node that answers ARP for it"),
+                Mode::Bgp => ("client", "the router's ECMP route"),
+            };
+            let url = format!("http://{ip}/");
+            let mut answer = Err(ferrolb_lab::Error::Failed("no answer".into()));
+            for _ in 0..50 {
+                answer = lab.curl(from, &url);
+                if answer.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            match answer {
+                Ok(body) => println!("\n{from} -> {url} (via {how}) answered: {}", body.trim()),
+                Err(e) => {
+                    failed += 1;
+                    println!("\n{from} -> {url} FAILED: {e}");
+                }
+            }
+        }
     }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
