@@ -9,23 +9,8 @@ use k8s_openapi::api::core::v1::Service;
 
 use crate::allocator::{IpFamilies, Labels, Port, Protocol, ServiceKey, ServiceSpec};
 
-/// FerroLB's own loadBalancerClass.
-pub const DEFAULT_CLASS: &str = "ferrolb.io/lb";
-
-/// Which loadBalancerClass FerroLB answers to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClassPolicy {
-    /// The class name FerroLB serves.
-    pub class: String,
-    /// Serve only Services that name the class (not those with no class).
-    pub require_class: bool,
-}
-
-impl Default for ClassPolicy {
-    fn default() -> Self {
-        Self { class: DEFAULT_CLASS.into(), require_class: false }
-    }
-}
+// One definition of the class policy for the controller, the speakers and explain.
+pub use ferrolb_core::announcer::from_k8s::{ClassPolicy, DEFAULT_CLASS};
 
 /// Whether FerroLB serves a Service.
 #[derive(Debug, Clone, PartialEq)]

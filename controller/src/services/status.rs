@@ -11,8 +11,8 @@ use crate::config_status::EventSpec;
 
 /// The Service condition type FerroLB owns.
 pub const CONDITION: &str = "ferrolb.io/AddressAssigned";
-/// The annotation naming the pool(s) a Service's addresses come from.
-pub const POOL_ANNOTATION: &str = "ferrolb.io/ip-allocated-from-pool";
+/// The annotation naming the pool(s) a Service's addresses come from (the speakers read it).
+pub use ferrolb_core::announcer::from_k8s::POOL_ANNOTATION;
 
 /// What a Service should show.
 #[derive(Debug, Clone, PartialEq, Eq)]
