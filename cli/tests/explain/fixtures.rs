@@ -58,6 +58,11 @@ impl Svc {
         self
     }
 
+    pub fn external_traffic_policy(mut self, policy: &str) -> Self {
+        self.spec().external_traffic_policy = Some(policy.to_owned());
+        self
+    }
+
     pub fn load_balancer_ip(mut self, ip: &str) -> Self {
         self.spec().load_balancer_ip = Some(ip.to_owned());
         self

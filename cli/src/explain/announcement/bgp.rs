@@ -206,6 +206,7 @@ impl<'a> Writer<'a> {
         let by_node: BTreeMap<&str, &Seen> = seen.iter().map(|s| (s.node.as_str(), s)).collect();
         let nodes: BTreeSet<&str> = self.sending.keys().map(String::as_str).chain(by_node.keys().copied()).collect();
         let mut agreeing = Vec::new();
+        let mut unreported = Vec::new();
         for node in nodes {
             let not_ready = if self.world.ready.contains(node) {
                 String::new()
@@ -226,13 +227,15 @@ impl<'a> Writer<'a> {
                     list(&status.peers),
                     list(rules)
                 )),
-                (Some(_), None) => found.lines.push(format!(
-                    "By the rules {node} advertises the Service, but it has no ServiceBGPStatus: its speaker may be \
-                     down, not caught up yet, or unable to write its status.{not_ready}"
-                )),
+                (Some(_), None) => {
+                    unreported.push(node);
+                    if !not_ready.is_empty() {
+                        found.lines.push(not_ready.trim_start().to_owned());
+                    }
+                }
                 (None, Some(status)) => found.lines.push(format!(
-                    "ServiceBGPStatus {} says {node} sends the Service to {}, though by the rules it does not ({}): \
-                     the status lags a change, or that speaker sees the cluster differently.{not_ready}",
+                    "ServiceBGPStatus {} says {node} sends the Service to {}, but by the rules it does not: {}. The \
+                     status lags a change, or that speaker sees the cluster differently.{not_ready}",
                     status.name,
                     list(&status.peers),
                     self.not_sending.get(node).map_or("no reason known", String::as_str)
@@ -240,8 +243,16 @@ impl<'a> Writer<'a> {
                 (None, None) => {}
             }
         }
+        if !unreported.is_empty() {
+            let (has, its) = if unreported.len() == 1 { ("has", "its speaker") } else { ("have", "their speakers") };
+            found.lines.push(format!(
+                "By the rules {} the Service, but {has} no ServiceBGPStatus: {its} may be down, not caught up yet, \
+                 or unable to write status.",
+                verb(&unreported, "advertises", "advertise")
+            ));
+        }
         if !agreeing.is_empty() {
-            let (noun, verb) = if agreeing.len() == 1 { ("", "agrees") } else { ("s", "agree") };
+            let (noun, verb) = if agreeing.len() == 1 { ("", "agrees") } else { (" objects", "agree") };
             found.lines.push(format!("ServiceBGPStatus{noun} {} {verb} with the rules.", list(&agreeing)));
         }
     }
@@ -292,9 +303,9 @@ impl<'a> Writer<'a> {
                 .collect();
             if !cut.is_empty() {
                 line.push_str(&format!(
-                    " {} it by the rules, but without an established session the router does not have {} route.",
+                    " {} it by the rules, but without an established session the router does not have {}.",
                     verb(&cut, "advertises to", "advertise to"),
-                    if cut.len() == 1 { "that" } else { "those" }
+                    if cut.len() == 1 { "that route" } else { "those routes" }
                 ));
             }
             lines.push(line);

@@ -1,10 +1,10 @@
 //! The Layer2 lines: which node answers ARP/NDP for each address, by its ServiceL2Status and by
 //! the rules, and what a disagreement likely means; or why no node does, and what to change.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use ferrolb_core::announcer::{Layer2Outcome, Layer2Verdict, Ownership, ServiceView};
+use ferrolb_core::announcer::{Layer2Outcome, Layer2Verdict, NodeRejection, Ownership, Reason, ServiceView};
 use ferrolb_crds::ServiceL2Status;
 
 use super::super::Listed;
@@ -109,7 +109,7 @@ impl<'a> Writer<'a> {
         match &verdict.outcome {
             Layer2Outcome::Announced(ownership) => self.announced(address, ownership, found),
             Layer2Outcome::NotAnnounced(reason) => {
-                let mut line = format!("Layer2: {address} is not announced: {reason}.");
+                let mut line = format!("Layer2: {address} is not announced: {}.", reason_text(reason));
                 if !seen.is_empty() {
                     self.disagreed = true;
                     line.push_str(&format!(
@@ -145,9 +145,9 @@ impl<'a> Writer<'a> {
                     )
                 }
                 None if seen.is_empty() => format!(
-                    "Layer2: by the rules {owner} announces {address}, but no ServiceL2Status says so. {rules} \
-                     {owner}'s speaker may be down or not caught up yet (a Ready Node does not prove its speaker \
-                     runs), or it cannot write its status."
+                    "Layer2: no ServiceL2Status says who announces {address}. {rules} {owner}'s speaker may be down \
+                     or not caught up yet (a Ready Node does not prove its speaker runs), or it cannot write its \
+                     status."
                 ),
                 None => {
                     self.disagreed = true;
@@ -245,6 +245,20 @@ fn says(seen: &[Seen], what: &str) -> String {
         "{first}, and {} (several nodes claiming one Service: speakers that cannot reach each other)",
         others.join(", and ")
     )
+}
+
+/// `reason` in words, nodes refused for the same reason named together.
+fn reason_text(reason: &Reason) -> String {
+    let Reason::NoCandidate { nodes } = reason else { return reason.to_string() };
+    if nodes.is_empty() {
+        return reason.to_string();
+    }
+    let mut grouped: BTreeMap<NodeRejection, Vec<&str>> = BTreeMap::new();
+    for (node, rejection) in nodes {
+        grouped.entry(*rejection).or_default().push(node);
+    }
+    let parts: Vec<String> = grouped.iter().map(|(rejection, nodes)| format!("{}: {rejection}", list(nodes))).collect();
+    format!("no node may announce it ({})", parts.join("; "))
 }
 
 /// "node1 is" / "node1, node2 are".
