@@ -285,6 +285,8 @@ impl<'a> Writer<'a> {
                     });
                 }
             }
+            up.sort();
+            down.sort();
             let mut line = if up.is_empty() && down.is_empty() {
                 format!("BGP session {name}: no speaker has reported one.")
             } else {
