@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use ferrolb_cli::explain::Observed;
-use ferrolb_crds::IPAddressPool;
-use k8s_openapi::api::core::v1::{Event, Namespace, Service};
-use kube::api::{Api, ListParams};
+use ferrolb_cli::explain::{Announcing, Listed, Observed};
+use ferrolb_crds::{
+    BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement, ServiceBGPStatus, ServiceL2Status,
+};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, ObjectList};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use kube::{Client, Config, Resource};
 
 /// How long to wait for the apiserver to accept a connection, and to answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,7 +67,7 @@ pub async fn observe(target: &Target) -> anyhow::Result<Observed> {
 
     let pools: Api<IPAddressPool> = Api::all(client.clone());
     let events: Api<Event> = Api::namespaced(client.clone(), &namespace);
-    let namespaces: Api<Namespace> = Api::all(client);
+    let namespaces: Api<Namespace> = Api::all(client.clone());
     let about =
         ListParams::default().fields(&format!("involvedObject.kind=Service,involvedObject.name={}", target.name));
     let every = ListParams::default();
@@ -92,7 +95,77 @@ pub async fn observe(target: &Target) -> anyhow::Result<Observed> {
     };
     let namespace_labels: Option<BTreeMap<String, String>> =
         namespace_object.ok().flatten().map(|ns| ns.metadata.labels.unwrap_or_default());
-    Ok(Observed { service, pools, events, namespace_labels })
+    let announcing = announcing(&client, &namespace, &target.name).await;
+    Ok(Observed { service, pools, events, namespace_labels, announcing })
+}
+
+/// Reads what saying who announces the Service needs: the configuration kinds besides pools
+/// (as JSON values), Nodes, the Service's EndpointSlices and the speakers' status objects about
+/// it. Nothing here fails the command: a list that cannot be read says why in its place.
+async fn announcing(client: &Client, namespace: &str, name: &str) -> Announcing {
+    let every = ListParams::default();
+    let of_service = ListParams::default().labels(&format!("kubernetes.io/service-name={name}"));
+    let written_for = ListParams::default().labels(&format!("ferrolb.io/service-name={name}"));
+    let nodes: Api<Node> = Api::all(client.clone());
+    let slices: Api<EndpointSlice> = Api::namespaced(client.clone(), namespace);
+    let l2: Api<ServiceL2Status> = Api::namespaced(client.clone(), namespace);
+    let bgp: Api<ServiceBGPStatus> = Api::namespaced(client.clone(), namespace);
+    let (l2_ads, bgp_ads, peers, bfd, communities) = tokio::join!(
+        values::<L2Advertisement>(client),
+        values::<BGPAdvertisement>(client),
+        values::<BGPPeer>(client),
+        values::<BFDProfile>(client),
+        values::<Community>(client),
+    );
+    let (nodes, slices, l2_statuses, bgp_statuses) =
+        tokio::join!(nodes.list(&every), slices.list(&of_service), l2.list(&written_for), bgp.list(&written_for));
+    let mine = |status_namespace: &str, status_name: &str| status_namespace == namespace && status_name == name;
+    Announcing {
+        l2_advertisements: l2_ads,
+        bgp_advertisements: bgp_ads,
+        peers,
+        bfd_profiles: bfd,
+        communities,
+        nodes: listed(nodes, "nodes"),
+        slices: listed(slices, "endpointslices"),
+        l2_statuses: listed(l2_statuses, "servicel2statuses.ferrolb.io").map(|items| {
+            items
+                .into_iter()
+                .filter(|s| s.status.as_ref().is_none_or(|st| mine(&st.service_namespace, &st.service_name)))
+                .collect()
+        }),
+        bgp_statuses: listed(bgp_statuses, "servicebgpstatuses.ferrolb.io").map(|items| {
+            items
+                .into_iter()
+                .filter(|s| s.status.as_ref().is_none_or(|st| mine(&st.service_namespace, &st.service_name)))
+                .collect()
+        }),
+    }
+}
+
+/// Every object of a cluster-scoped FerroLB configuration kind, as JSON values.
+async fn values<K>(client: &Client) -> Listed<serde_json::Value>
+where
+    K: Resource<DynamicType = ()>,
+{
+    let resource = ApiResource::erase::<K>(&());
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+    let plural = format!("{}.{}", resource.plural, resource.group);
+    let list = api.list(&ListParams::default()).await;
+    listed(list, &plural).map(|items| items.iter().filter_map(|o| serde_json::to_value(o).ok()).collect())
+}
+
+/// A list's items, or why it could not be read, in words.
+fn listed<T: Clone + serde::de::DeserializeOwned + std::fmt::Debug>(
+    list: Result<ObjectList<T>, kube::Error>,
+    what: &str,
+) -> Listed<T> {
+    list.map(|list| list.items).map_err(|error| match error {
+        kube::Error::Api(status) if status.code == 404 => format!("the cluster does not know {what}"),
+        kube::Error::Api(status) if status.is_forbidden() => format!("not allowed to list {what}: {}", status.message),
+        kube::Error::Api(status) => status.message.clone(),
+        error => chain(&error),
+    })
 }
 
 /// The configuration from `path`, or as kubectl finds it: `KUBECONFIG`, `~/.kube/config`, then

@@ -3,6 +3,7 @@
 //! No cluster: the objects are built as the controller leaves them.
 
 mod explain {
+    mod announcement;
     mod assigned;
     mod fixtures;
     mod not_served;

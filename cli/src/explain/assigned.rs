@@ -52,14 +52,6 @@ pub(crate) fn explain(facts: &Facts<'_>, condition: &Condition) -> Explanation {
     explanation.add(Topic::Pools, pool_lines(facts, &sources));
     explanation.add(Topic::Pools, facts.pools_unreadable());
 
-    let addresses = if sources.is_empty() { "the address".to_owned() } else { service.ingress_text() };
-    explanation.add(
-        Topic::Announcement,
-        [format!(
-            "Not reported yet by this version of ferrolb: which nodes announce {addresses}, by Layer2 or BGP, is \
-             not shown here."
-        )],
-    );
     explanation
 }
 

@@ -12,6 +12,7 @@
 pub mod contract;
 
 mod advice;
+mod announcement;
 mod assigned;
 mod events;
 mod not_served;
@@ -23,8 +24,10 @@ mod service;
 use std::collections::BTreeMap;
 
 use ferrolb_core::annotations::{Annotation, ServiceRequest};
-use ferrolb_crds::IPAddressPool;
-use k8s_openapi::api::core::v1::{Event, Service};
+use ferrolb_crds::{IPAddressPool, ServiceBGPStatus, ServiceL2Status};
+use k8s_openapi::api::core::v1::{Event, Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use serde_json::Value;
 
 pub use report::{Explanation, Section, Topic, Verdict};
 
@@ -43,6 +46,55 @@ pub struct Observed {
     /// The labels of the Service's namespace, when they could be read (pools may select
     /// namespaces by label).
     pub namespace_labels: Option<BTreeMap<String, String>>,
+    /// What deciding and reporting who announces the Service needs.
+    pub announcing: Announcing,
+}
+
+/// A list read from the cluster, or why it could not be read (a missing CRD, a forbidden list).
+pub type Listed<T> = Result<Vec<T>, String>;
+
+/// What `explain` reads to say who announces the Service's addresses: the configuration the
+/// speakers follow (besides the pools, in [`Observed::pools`]), the inputs they decide from, and
+/// what they wrote. The speakers' own view of which speakers are alive is not visible from
+/// outside: Nodes that are Ready stand for live speakers.
+#[derive(Debug, Clone)]
+pub struct Announcing {
+    /// L2Advertisements, as JSON values.
+    pub l2_advertisements: Listed<Value>,
+    /// BGPAdvertisements, as JSON values.
+    pub bgp_advertisements: Listed<Value>,
+    /// BGPPeers, as JSON values (their status holds each node's session condition).
+    pub peers: Listed<Value>,
+    /// BFDProfiles, as JSON values.
+    pub bfd_profiles: Listed<Value>,
+    /// Communities, as JSON values.
+    pub communities: Listed<Value>,
+    /// Every Node.
+    pub nodes: Listed<Node>,
+    /// The Service's EndpointSlices.
+    pub slices: Listed<EndpointSlice>,
+    /// The ServiceL2Status objects about the Service.
+    pub l2_statuses: Listed<ServiceL2Status>,
+    /// The ServiceBGPStatus objects about the Service.
+    pub bgp_statuses: Listed<ServiceBGPStatus>,
+}
+
+impl Announcing {
+    /// Nothing read, each list failing with `why`.
+    pub fn unread(why: &str) -> Self {
+        let no = || Err(why.to_owned());
+        Announcing {
+            l2_advertisements: no(),
+            bgp_advertisements: no(),
+            peers: no(),
+            bfd_profiles: no(),
+            communities: no(),
+            nodes: Err(why.to_owned()),
+            slices: Err(why.to_owned()),
+            l2_statuses: Err(why.to_owned()),
+            bgp_statuses: Err(why.to_owned()),
+        }
+    }
 }
 
 /// Explains what FerroLB did with the Service in `observed`, and why.
@@ -59,6 +111,12 @@ pub fn explain(observed: &Observed) -> Explanation {
         (_, Some(condition)) if condition.status == "True" => assigned::explain(&facts, condition),
         (_, Some(condition)) => pending::refused(&facts, condition),
     };
+    if facts.service.serving == Serving::Served && !facts.service.ingress.is_empty() {
+        let pools = observed.pools.as_deref().map_err(String::as_str);
+        let found = announcement::explain(&observed.service, pools, &observed.announcing);
+        explanation.add(Topic::Announcement, found.lines);
+        explanation.add(Topic::NextSteps, found.steps);
+    }
     explanation.add(Topic::Annotations, annotation_lines(&facts.service.request));
     explanation.add(Topic::Events, events::lines(&observed.events));
     explanation

@@ -26,10 +26,10 @@ pub enum Topic {
     NextSteps,
     /// The pools that matter for this Service.
     Pools,
+    /// Who announces the addresses, by Layer2 and BGP, and why; or why nobody does.
+    Announcement,
     /// MetalLB aliases read, annotations ignored or malformed.
     Annotations,
-    /// Who announces the address (not reported yet by this version).
-    Announcement,
     /// FerroLB's recent Events on the Service.
     Events,
 }

@@ -22,7 +22,7 @@ fn a_requested_address_names_its_pool_the_annotation_and_the_pools_state() {
     assert_line(&e, Topic::Why, &["No sharing key (ferrolb.io/allow-shared-ip)"]);
     assert_line(&e, Topic::Pools, &["Pool lab-bgp is Accepted."]);
     assert_line(&e, Topic::Pools, &["203.0.113.0/24, 2001:db8:100::/120", "IPv4: 3 assigned, 253 available"]);
-    assert_line(&e, Topic::Announcement, &["Not reported yet", "203.0.113.5"]);
+    assert_line(&e, Topic::Announcement, &["203.0.113.5", "cannot be worked out here"]);
     assert!(e.lines(Topic::NextSteps).is_empty(), "nothing to change:\n{e}");
     assert!(e.lines(Topic::Annotations).is_empty(), "no alias was used:\n{e}");
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use ferrolb_cli::explain::{Explanation, Observed, Topic, explain};
+use ferrolb_cli::explain::{Announcing, Explanation, Observed, Topic, explain};
 use ferrolb_crds::{IPAddressPool, IPAddressPoolSpec, IPAddressPoolStatus, ServiceAllocation};
 use k8s_openapi::api::core::v1::{
     Event, LoadBalancerIngress, LoadBalancerStatus, ObjectReference, Service, ServiceSpec, ServiceStatus,
@@ -55,6 +55,11 @@ impl Svc {
 
     pub fn policy(mut self, policy: &str) -> Self {
         self.spec().ip_family_policy = Some(policy.to_owned());
+        self
+    }
+
+    pub fn external_traffic_policy(mut self, policy: &str) -> Self {
+        self.spec().external_traffic_policy = Some(policy.to_owned());
         self
     }
 
@@ -233,6 +238,7 @@ pub fn cluster(service: Svc, pools: Vec<Pool>) -> Observed {
         pools: Ok(pools.into_iter().map(|p| p.0).collect()),
         events: Vec::new(),
         namespace_labels: None,
+        announcing: Announcing::unread("not read in this test"),
     }
 }
 

@@ -24,7 +24,7 @@ fn the_printed_answer_starts_with_the_headline_and_numbers_the_steps() {
 }
 
 #[test]
-fn the_announcement_section_is_separate_and_says_it_is_not_reported_yet() {
+fn the_announcement_section_is_separate_and_says_what_it_could_not_read() {
     let service = svc("default", "web").assigned(
         &["203.0.113.5"],
         "lab-bgp",
@@ -34,7 +34,8 @@ fn the_announcement_section_is_separate_and_says_it_is_not_reported_yet() {
 
     assert!(
         text.contains(
-            "\nAnnouncement:\n  Not reported yet by this version of ferrolb: which nodes announce 203.0.113.5"
+            "\nAnnouncement:\n  Layer2: no ServiceL2Status says a node announces 203.0.113.5; which node should \
+             cannot be worked out here"
         ),
         "{text}"
     );
