@@ -240,3 +240,63 @@ async fn aggregation_length_24_announces_the_pool_as_one_route() -> Result {
     wait_nexthops(&lab, "203.0.113.0/24", &BTreeSet::new(), SOON).await?;
     Ok(())
 }
+
+/// The state of each of the router's IPv4 neighbors, from FRR.
+fn frr_neighbor_states(lab: &Lab) -> Result<std::collections::BTreeMap<String, String>> {
+    let pathspace = format!("flb-{}", lab.name());
+    let out = lab.exec_ok("router", &["vtysh", "-N", &pathspace, "-c", "show bgp ipv4 unicast summary json"])?;
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    Ok(v["peers"]
+        .as_object()
+        .map(|peers| {
+            peers.iter().map(|(ip, p)| (ip.clone(), p["state"].as_str().unwrap_or_default().to_owned())).collect()
+        })
+        .unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_md5_password_from_a_secret_brings_the_session_up_and_a_wrong_one_does_not() -> Result {
+    let mut lab = Lab::up(LabOptions { nodes: 3, mode: Mode::Bgp, ..LabOptions::for_test() }).await?;
+    // The router wants a password from every node; node2's is not the one FerroLB has.
+    let pathspace = format!("flb-{}", lab.name());
+    let mut vtysh = vec!["vtysh", "-N", &pathspace, "-c", "configure terminal", "-c", "router bgp 64512"];
+    let lines = [
+        format!("neighbor {} password s3cret-md5", NODE_V4[0]),
+        format!("neighbor {} password another-one", NODE_V4[1]),
+        format!("neighbor {} password s3cret-md5", NODE_V4[2]),
+    ];
+    for line in &lines {
+        vtysh.extend(["-c", line.as_str()]);
+    }
+    lab.exec_ok("router", &vtysh)?;
+    lab.apply(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: router-password, namespace: ferrolb-system}\n\
+         type: kubernetes.io/basic-auth\nstringData: {password: s3cret-md5}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: router-v4}\n\
+         spec: {myASN: 64600, peerASN: 64512, peerAddress: 198.51.100.1, holdTime: 3s, keepaliveTime: 1s,\n\
+                passwordSecret: {name: router-password}}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bgp}\nspec: {addresses: [203.0.113.0/24]}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: bgp}\nspec: {ipAddressPools: [bgp]}\n",
+    )?;
+    let start = Instant::now();
+    let states = loop {
+        let states = frr_neighbor_states(&lab)?;
+        let up = |ip: &str| states.get(ip).is_some_and(|s| s == "Established");
+        if up(NODE_V4[0]) && up(NODE_V4[2]) {
+            break states;
+        }
+        assert!(start.elapsed() < SOON, "the sessions with the right password did not come up: {states:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    eprintln!("MD5 sessions up after {:?}: {states:?}", start.elapsed());
+    // Give the wrong password every chance: the speaker retries, and it must never come up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let states = frr_neighbor_states(&lab)?;
+    assert_ne!(states.get(NODE_V4[1]).map(String::as_str), Some("Established"), "{states:?}");
+    // Traffic goes only to the nodes whose sessions are up.
+    lab.apply(&lb_service("web", 80, "", ""))?;
+    lab.backends("default", "web", &ready(&["node1", "node2", "node3"])).await?;
+    let ip = wait_ingress(&mut lab, "default", "web", 1, SOON).await?.0[0];
+    wait_nexthops(&lab, &host_prefix(ip), &ips(&[NODE_V4[0], NODE_V4[2]]), SOON).await?;
+    Ok(())
+}
