@@ -300,3 +300,44 @@ async fn an_md5_password_from_a_secret_brings_the_session_up_and_a_wrong_one_doe
     wait_nexthops(&lab, &host_prefix(ip), &ips(&[NODE_V4[0], NODE_V4[2]]), SOON).await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ibgp_peer_gets_the_local_preference() -> Result {
+    let mut lab = Lab::up(LabOptions { nodes: 3, mode: Mode::Bgp, ..LabOptions::for_test() }).await?;
+    // The router takes node1 as an internal peer (same AS) instead of an external one.
+    let pathspace = format!("flb-{}", lab.name());
+    let node1 = NODE_V4[0];
+    let lines = [
+        format!("no neighbor {node1} peer-group NODES4"),
+        format!("neighbor {node1} remote-as internal"),
+        format!("neighbor {node1} timers 1 3"),
+        "address-family ipv4 unicast".to_owned(),
+        format!("neighbor {node1} activate"),
+    ];
+    let mut vtysh = vec!["vtysh", "-N", &pathspace, "-c", "configure terminal", "-c", "router bgp 64512"];
+    for line in &lines {
+        vtysh.extend(["-c", line.as_str()]);
+    }
+    lab.exec_ok("router", &vtysh)?;
+    lab.apply(
+        "apiVersion: ferrolb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: router-ibgp}\n\
+         spec: {myASN: 64512, peerASN: 64512, peerAddress: 198.51.100.1, holdTime: 3s, keepaliveTime: 1s,\n\
+                nodeSelectors: [{matchLabels: {kubernetes.io/hostname: node1}}]}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bgp}\nspec: {addresses: [203.0.113.0/24]}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: bgp}\n\
+         spec: {ipAddressPools: [bgp], localPref: 300, peers: [router-ibgp]}\n",
+    )?;
+    lab.apply(&lb_service("web", 80, "", ""))?;
+    lab.backends("default", "web", &ready(&["node1"])).await?;
+    let ip = wait_ingress(&mut lab, "default", "web", 1, SOON).await?.0[0];
+    wait_nexthops(&lab, &host_prefix(ip), &ips(&[node1]), SOON).await?;
+    let shown = lab.exec_ok(
+        "router",
+        &["vtysh", "-N", &pathspace, "-c", &format!("show bgp ipv4 unicast {} json", host_prefix(ip))],
+    )?;
+    let v: serde_json::Value = serde_json::from_str(&shown)?;
+    let path = &v["paths"][0];
+    assert_eq!(path["locPrf"], 300, "{shown}");
+    assert_eq!(path["aspath"]["string"], "Local", "an iBGP route carries an empty AS path: {shown}");
+    Ok(())
+}
