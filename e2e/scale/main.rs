@@ -7,6 +7,11 @@
 //! Services (32 requests in flight; this part measures the apiserver), wakes the controller
 //! (SIGCONT) and reports how long until every Service has its address, and the controller's
 //! memory then.
+//!
+//!     cargo run --release -p ferrolb-e2e --bin ferrolb-scale -- 10000 bgp
+//!
+//! measures the speaker instead: a one-node BGP lab, N IPv6 Services each with an endpoint,
+//! then how long until FRR has every route, and the speaker's memory then.
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +35,9 @@ fn rss_kib(pid: i32) -> u64 {
 #[tokio::main]
 async fn main() -> Result {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    if std::env::args().nth(2).as_deref() == Some("bgp") {
+        return bgp(n).await;
+    }
     let mut lab = Lab::up(LabOptions { nodes: 1, verbose: false, ..LabOptions::for_test() }).await?;
     lab.apply("apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: big}\nspec: {addresses: ['2001:db8:200::/112']}\n")?;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -71,6 +79,67 @@ async fn main() -> Result {
     println!("services created:            {created} in {all_created:.1?}");
     println!("services with an address:    {done}, {all_assigned:.1?} after the controller woke up");
     println!("controller RSS idle / after: {} MiB / {} MiB", idle / 1024, rss_kib(controller.pid) / 1024);
+    drop(lab);
+    Ok(())
+}
+
+/// The speaker at scale, in BGP mode.
+async fn bgp(n: usize) -> Result {
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+    let mut lab =
+        Lab::up(LabOptions { nodes: 1, verbose: false, mode: ferrolb_lab::Mode::Bgp, ..LabOptions::for_test() })
+            .await?;
+    lab.apply(
+        "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: big}\nspec: {addresses: ['2001:db8:200::/112']}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: router}\n\
+         spec: {myASN: 64600, peerASN: 64512, peerAddress: '2001:db8:1::1'}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: big}\nspec: {ipAddressPools: [big]}\n",
+    )?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let speaker =
+        lab.record().daemons.iter().find(|d| d.name == "ferrolb-speaker-node1").cloned().ok_or("no speaker")?;
+    let idle = rss_kib(speaker.pid);
+    let client = lab.client().await?;
+    let services: Api<Service> = Api::namespaced(client.clone(), "default");
+    let slices: Api<EndpointSlice> = Api::namespaced(client, "default");
+    let start = Instant::now();
+    let created = futures::stream::iter(0..n)
+        .map(|i| {
+            let (services, slices) = (services.clone(), slices.clone());
+            async move {
+                let name = format!("s{i}");
+                let svc = lb_service_object("default", &name, &[], true);
+                let slice: EndpointSlice = serde_json::from_value(serde_json::json!({
+                    "metadata": {"name": format!("{name}-1"), "labels": {"kubernetes.io/service-name": name}},
+                    "addressType": "IPv6",
+                    "endpoints": [{"addresses": ["2001:db8:1::11"], "conditions": {"ready": true}, "nodeName": "node1"}],
+                    "ports": [{"port": 80, "protocol": "TCP"}],
+                }))
+                .ok()?;
+                services.create(&PostParams::default(), &svc).await.ok()?;
+                slices.create(&PostParams::default(), &slice).await.ok()
+            }
+        })
+        .buffer_unordered(32)
+        .filter(|ok| futures::future::ready(ok.is_some()))
+        .count()
+        .await;
+    let all_created = start.elapsed();
+    let pathspace = format!("flb-{}", lab.name());
+    let received = || -> usize {
+        lab.exec_ok("router", &["vtysh", "-N", &pathspace, "-c", "show bgp ipv6 unicast summary json"])
+            .ok()
+            .and_then(|out| serde_json::from_str::<serde_json::Value>(&out).ok())
+            .and_then(|v| v["peers"]["2001:db8:1::11"]["pfxRcd"].as_u64())
+            .unwrap_or(0) as usize
+    };
+    let waited = Instant::now();
+    while received() < created && waited.elapsed() < Duration::from_secs(600) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("services (with an endpoint) created: {created} in {all_created:.1?}");
+    println!("routes in FRR's RIB:                 {}, {:.1?} after the last create", received(), waited.elapsed());
+    println!("speaker RSS idle / after:            {} MiB / {} MiB", idle / 1024, rss_kib(speaker.pid) / 1024);
     drop(lab);
     Ok(())
 }
