@@ -62,9 +62,11 @@ async fn explain_names_the_layer2_owner_its_status_names() -> Result {
     lab.backends("default", "web", &ready(&["node1", "node2", "node3"])).await?;
     let ip = wait_ingress(&mut lab, "default", "web", 1, SOON).await?.0[0];
     let jsonpath = "jsonpath={range .items[*]}{.metadata.name} {.status.node}{\"\\n\"}{end}";
-    let status =
-        wait_for(&lab, &["get", "servicel2statuses", "-n", "default", "-o", jsonpath], |o| o.lines().count() == 1)
-            .await?;
+    let status = wait_for(&lab, &["get", "servicel2statuses", "-n", "default", "-o", jsonpath], |o| {
+        // The speaker creates the object, then writes its status: wait for both.
+        o.lines().count() == 1 && o.trim().split_once(' ').is_some_and(|(_, node)| !node.is_empty())
+    })
+    .await?;
     let (object, owner) = status.trim().split_once(' ').ok_or("a status line")?;
 
     let said = explain(&lab, "web")?;
