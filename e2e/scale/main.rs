@@ -11,7 +11,8 @@
 //!     cargo run --release -p ferrolb-e2e --bin ferrolb-scale -- 10000 bgp
 //!
 //! measures the speaker instead: a one-node BGP lab, N IPv6 Services each with an endpoint,
-//! then how long until FRR has every route, and the speaker's memory then.
+//! then how long until FRR has every route, and the speaker's memory: when FRR has them, once
+//! every ServiceBGPStatus is written and the speaker is idle again, and its peak (VmHWM).
 
 use std::time::{Duration, Instant};
 
@@ -24,11 +25,14 @@ use kube::api::{Api, PostParams};
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn rss_kib(pid: i32) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// A memory figure of /proc/PID/status, in KiB (VmRSS: now; VmHWM: the peak).
+fn status_kib(pid: i32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
         .unwrap_or(0)
 }
 
@@ -137,9 +141,30 @@ async fn bgp(n: usize) -> Result {
     while received() < created && waited.elapsed() < Duration::from_secs(600) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let (routes, routes_after, rss_routes) = (received(), waited.elapsed(), rss_kib(speaker.pid));
+    // The status objects trail the routes (two requests each, at the apiserver's pace).
+    let statuses: Api<ferrolb_crds::ServiceBGPStatus> = Api::namespaced(lab.client().await?, "default");
+    let written = Instant::now();
+    let mut count = 0;
+    while written.elapsed() < Duration::from_secs(900) {
+        count = statuses.list_metadata(&Default::default()).await.map(|l| l.items.len()).unwrap_or(0);
+        if count >= created {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let statuses_after = written.elapsed() + routes_after;
+    tokio::time::sleep(Duration::from_secs(10)).await;
     println!("services (with an endpoint) created: {created} in {all_created:.1?}");
-    println!("routes in FRR's RIB:                 {}, {:.1?} after the last create", received(), waited.elapsed());
-    println!("speaker RSS idle / after:            {} MiB / {} MiB", idle / 1024, rss_kib(speaker.pid) / 1024);
+    println!("routes in FRR's RIB:                 {routes}, {routes_after:.1?} after the last create");
+    println!("ServiceBGPStatus objects:            {count}, {statuses_after:.1?} after the last create");
+    println!(
+        "speaker RSS idle / with the routes / settled / peak: {} / {} / {} / {} MiB",
+        idle / 1024,
+        rss_routes / 1024,
+        rss_kib(speaker.pid) / 1024,
+        status_kib(speaker.pid, "VmHWM:") / 1024
+    );
     drop(lab);
     Ok(())
 }

@@ -52,6 +52,9 @@ struct Args {
     log_json: bool,
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // One thread: answering a frame is microseconds of work, and one thread keeps the footprint small.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {

@@ -2,32 +2,70 @@
 //!
 //! Layer2 and member counters are kept by their modules as atomics; they are copied into the
 //! exported families when /metrics is read ([`Metrics::encode`]), so the hot paths never touch the
-//! registry. What is announced is set by the decision loop ([`Metrics::set_announced`]).
+//! registry. What is announced is handed over by the decision loop ([`Metrics::set_announced`])
+//! as the decision itself (shared, not copied) and turned into samples only when /metrics is
+//! read: at 10,000 Services, a family of label sets kept current on every decision cost the
+//! speaker megabytes and a rebuild per change.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use crate::announcer::{BgpDecision, BgpOutcome, ServiceKey};
 use crate::bgp::runtime::BgpMetrics;
 use crate::layer2::counters::Layer2Counters;
 use crate::members;
 
-/// Labels of an announced address.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
-pub struct AnnouncedLabels {
-    /// `namespace/name` of the Service.
-    pub service: String,
-    /// `layer2` or `bgp`.
-    pub protocol: String,
+/// What this node announces, for `ferrolb_speaker_announced{service,protocol,node,ip}`.
+#[derive(Debug, Clone, Default)]
+pub struct Announced {
     /// This node.
     pub node: String,
-    /// The address.
-    pub ip: String,
+    /// The BGP decision: its advertised addresses (the same `Arc` the sessions get).
+    pub bgp: Arc<BgpDecision>,
+    /// The addresses this node answers for in Layer2, by Service.
+    pub layer2: Vec<(ServiceKey, IpAddr)>,
+}
+
+/// Encodes [`Announced`] on each scrape.
+#[derive(Debug, Default)]
+struct AnnouncedCollector(Mutex<Announced>);
+
+impl Collector for AnnouncedCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let now = self.0.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let mut metric = encoder.encode_descriptor(
+            "speaker_announced",
+            "1 for each address this node announces, by Service and protocol",
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        let advertised = now.bgp.verdicts.iter().flat_map(|(service, verdicts)| {
+            verdicts
+                .iter()
+                .filter(|v| matches!(v.outcome, BgpOutcome::Advertised { .. }))
+                .map(move |v| (service, "bgp", v.address))
+        });
+        let answered = now.layer2.iter().map(|(service, ip)| (service, "layer2", *ip));
+        for (service, protocol, ip) in advertised.chain(answered) {
+            let (service, ip) = (service.to_string(), ip.to_string());
+            let labels = [
+                ("service", service.as_str()),
+                ("protocol", protocol),
+                ("node", now.node.as_str()),
+                ("ip", ip.as_str()),
+            ];
+            metric.encode_family(&labels)?.encode_gauge(&1i64)?;
+        }
+        Ok(())
+    }
 }
 
 /// Labels of the Layer2 counters.
@@ -42,7 +80,7 @@ pub struct Layer2Labels {
 /// Every metric the speaker exports.
 pub struct Metrics {
     registry: Registry,
-    announced: Family<AnnouncedLabels, Gauge>,
+    announced: Arc<AnnouncedCollector>,
     requests: Family<Layer2Labels, Counter>,
     responses: Family<Layer2Labels, Counter>,
     gratuitous: Family<Layer2Labels, Counter>,
@@ -58,17 +96,13 @@ impl Metrics {
     /// Registers every family; Layer2 counts come from `layer2`.
     pub fn new(layer2: Layer2Counters) -> Self {
         let mut registry = Registry::with_prefix("ferrolb");
-        let announced = Family::<AnnouncedLabels, Gauge>::default();
+        let announced = Arc::new(AnnouncedCollector::default());
         let requests = Family::<Layer2Labels, Counter>::default();
         let responses = Family::<Layer2Labels, Counter>::default();
         let gratuitous = Family::<Layer2Labels, Counter>::default();
         let members_alive = Gauge::default();
         let member_failures = Counter::default();
-        registry.register(
-            "speaker_announced",
-            "1 for each address this node announces, by Service and protocol",
-            announced.clone(),
-        );
+        registry.register_collector(Box::new(announced.clone()));
         registry.register(
             "layer2_requests_received",
             "ARP requests and Neighbor Solicitations received",
@@ -99,11 +133,8 @@ impl Metrics {
     }
 
     /// Replaces the announced addresses.
-    pub fn set_announced(&self, announced: impl IntoIterator<Item = AnnouncedLabels>) {
-        self.announced.clear();
-        for labels in announced {
-            self.announced.get_or_create(&labels).set(1);
-        }
+    pub fn set_announced(&self, announced: Announced) {
+        *self.announced.0.lock().unwrap_or_else(PoisonError::into_inner) = announced;
     }
 
     /// The metrics in Prometheus' text format.
@@ -154,12 +185,23 @@ mod tests {
         FamilyCounters::bump(&layer2.for_interface("eth0").arp.requests_received);
         FamilyCounters::bump(&layer2.for_interface("eth0").arp.requests_received);
         FamilyCounters::bump(&layer2.for_interface("eth0").ndp.gratuitous_sent);
-        m.set_announced([AnnouncedLabels {
-            service: "default/web".into(),
-            protocol: "layer2".into(),
+        let mut bgp = BgpDecision::default();
+        let advertised = |address: &str| crate::announcer::BgpVerdict {
+            address: address.parse().unwrap(),
+            pool: None,
+            outcome: BgpOutcome::Advertised { peers: vec![], advertisements: vec![] },
+        };
+        let not = crate::announcer::BgpVerdict {
+            address: "203.0.113.9".parse().unwrap(),
+            pool: None,
+            outcome: BgpOutcome::NotAdvertised(crate::announcer::Reason::NoEndpoints),
+        };
+        bgp.verdicts.insert(ServiceKey::new("team", "api"), vec![advertised("203.0.113.7"), not]);
+        m.set_announced(Announced {
             node: "node1".into(),
-            ip: "198.51.100.200".into(),
-        }]);
+            bgp: Arc::new(bgp),
+            layer2: vec![(ServiceKey::new("default", "web"), "198.51.100.200".parse().unwrap())],
+        });
         let text = m.encode();
         assert!(text.contains(r#"ferrolb_layer2_requests_received_total{interface="eth0",family="arp"} 2"#), "{text}");
         assert!(text.contains(r#"ferrolb_layer2_gratuitous_sent_total{interface="eth0",family="ndp"} 1"#), "{text}");
@@ -169,9 +211,17 @@ mod tests {
             ),
             "{text}"
         );
+        assert!(
+            text.contains(
+                r#"ferrolb_speaker_announced{service="team/api",protocol="bgp",node="node1",ip="203.0.113.7"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("203.0.113.9"), "not advertised, not shown:\n{text}");
+        assert!(text.contains("# TYPE ferrolb_speaker_announced gauge"), "{text}");
         assert!(text.contains("ferrolb_members_alive 0"), "{text}");
         assert!(text.contains("ferrolb_member_failures_detected_total 0"), "{text}");
-        m.set_announced([]);
+        m.set_announced(Announced::default());
         assert!(!m.encode().contains("default/web"));
     }
 }

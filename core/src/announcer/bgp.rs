@@ -90,8 +90,10 @@ impl RouteAttributes {
 pub enum BgpOutcome {
     /// This node advertises it: to each of these peers, as this prefix.
     Advertised {
-        /// Peer name to the prefix carrying the address.
-        peers: BTreeMap<String, Prefix>,
+        /// Each peer (by name, sorted, no duplicates) with the prefix carrying the address. A
+        /// sorted vector, not a map: one is kept per Service address, and a map's node costs
+        /// half a kilobyte at 10,000 Services.
+        peers: Vec<(String, Prefix)>,
         /// The matching BGPAdvertisements selecting this node, by name.
         advertisements: Vec<String>,
     },
@@ -210,7 +212,7 @@ fn advertise(
     address: IpAddr,
     plans: &[&Plan<'_>],
 ) -> BgpOutcome {
-    let mut peers = BTreeMap::new();
+    let mut peers: Vec<(String, Prefix)> = Vec::new();
     for plan in plans {
         let length = match address {
             IpAddr::V4(_) => plan.advertisement.aggregation_length,
@@ -226,16 +228,19 @@ fn advertise(
                 }
             }
             // Two advertisements may aggregate differently: the verdict shows the shortest.
-            peers
-                .entry((*peer).to_string())
-                .and_modify(|p: &mut Prefix| {
-                    if prefix.length < p.length {
+            match peers.binary_search_by(|(name, _)| name.as_str().cmp(peer)) {
+                Ok(i) => {
+                    if let Some((_, p)) = peers.get_mut(i)
+                        && prefix.length < p.length
+                    {
                         *p = prefix;
                     }
-                })
-                .or_insert(prefix);
+                }
+                Err(i) => peers.insert(i, ((*peer).to_string(), prefix)),
+            }
         }
     }
+    peers.shrink_to_fit();
     let advertisements = plans.iter().map(|plan| plan.advertisement.name.clone()).collect();
     if peers.is_empty() {
         return BgpOutcome::NotAdvertised(Reason::NoPeer { advertisements });

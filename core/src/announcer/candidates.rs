@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::selectors::any_matches;
 
 use super::reasons::{NodeRejection, Reason};
-use super::views::{EndpointSliceView, NodeView, ServiceView, SliceKey, TrafficPolicy};
+use super::views::{EndpointSliceView, EndpointView, NodeView, ServiceKey, ServiceView, SliceKey, TrafficPolicy};
 
 /// The endpoints of a Service that count, reduced to where they run.
 ///
@@ -28,11 +28,11 @@ pub(crate) struct Endpoints<'a> {
 
 impl<'a> Endpoints<'a> {
     /// Sums up the slices of one Service.
-    pub fn of(slices: impl Iterator<Item = &'a EndpointSliceView> + Clone) -> Self {
-        let any_ready = slices.clone().flat_map(|s| &s.endpoints).any(|e| e.ready);
+    pub fn of(slices: impl Iterator<Item = &'a [EndpointView]> + Clone) -> Self {
+        let any_ready = slices.clone().flatten().any(|e| e.ready);
         let counts = |ready: bool, serving: bool| if any_ready { ready } else { serving };
         let mut summary = Endpoints::default();
-        for endpoint in slices.flat_map(|s| &s.endpoints).filter(|e| counts(e.ready, e.serving)) {
+        for endpoint in slices.flatten().filter(|e| counts(e.ready, e.serving)) {
             summary.any = true;
             if let Some(node) = &endpoint.node {
                 summary.nodes.push(node.as_str());
@@ -134,16 +134,30 @@ pub(crate) fn local_rule(policy: TrafficPolicy, endpoints: &Endpoints<'_>, node:
 /// All the slices of each Service, kept so that one slice can be replaced or removed.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SlicesByService {
-    by_service: HashMap<super::views::ServiceKey, BTreeMap<SliceKey, EndpointSliceView>>,
-    owner: HashMap<SliceKey, super::views::ServiceKey>,
+    /// A Service's slices by name (a slice lives in its Service's namespace), with their
+    /// endpoints, in no particular order: a Service has one to a few, so a vector is both the
+    /// fastest and the smallest home (a BTreeMap leaf costs over a kilobyte each).
+    by_service: HashMap<ServiceKey, Vec<(String, Vec<EndpointView>)>>,
+    /// The Service of each slice.
+    owner: HashMap<SliceKey, ServiceKey>,
 }
 
 impl SlicesByService {
     /// Adds or replaces a slice (it may have moved to another Service).
     pub fn apply(&mut self, key: SliceKey, slice: EndpointSliceView) {
+        let EndpointSliceView { service, endpoints } = slice;
+        if self.owner.get(&key) == Some(&service)
+            && let Some(entry) =
+                self.by_service.get_mut(&service).and_then(|s| s.iter_mut().find(|(name, _)| *name == key.name))
+        {
+            entry.1 = endpoints;
+            return;
+        }
         self.delete(&key);
-        self.owner.insert(key.clone(), slice.service.clone());
-        self.by_service.entry(slice.service.clone()).or_default().insert(key, slice);
+        let slices = self.by_service.entry(service.clone()).or_default();
+        slices.push((key.name.clone(), endpoints));
+        slices.shrink_to_fit();
+        self.owner.insert(key, service);
     }
 
     /// Removes a slice.
@@ -151,7 +165,7 @@ impl SlicesByService {
         if let Some(service) = self.owner.remove(key)
             && let Some(slices) = self.by_service.get_mut(&service)
         {
-            slices.remove(key);
+            slices.retain(|(name, _)| *name != key.name);
             if slices.is_empty() {
                 self.by_service.remove(&service);
             }
@@ -167,9 +181,9 @@ impl SlicesByService {
     }
 
     /// The endpoints of `service` that count.
-    pub fn endpoints(&self, service: &super::views::ServiceKey) -> Endpoints<'_> {
+    pub fn endpoints(&self, service: &ServiceKey) -> Endpoints<'_> {
         match self.by_service.get(service) {
-            Some(slices) => Endpoints::of(slices.values()),
+            Some(slices) => Endpoints::of(slices.iter().map(|(_, endpoints)| endpoints.as_slice())),
             None => Endpoints::default(),
         }
     }

@@ -23,7 +23,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
 use super::session::SessionReport;
-use crate::announcer::{BgpDecision, BgpOutcome};
+use crate::announcer::{BgpDecision, BgpOutcome, ServiceKey};
 use crate::events::{self, SpeakerEvent};
 
 /// The field manager of everything the speaker applies.
@@ -38,17 +38,29 @@ pub const SERVICE_NAMESPACE_LABEL: &str = "ferrolb.io/service-namespace";
 /// would not be a valid type for long node names, so the node goes in the DNS-subdomain prefix.
 pub const SESSION_CONDITION: &str = "BGPSessionEstablished";
 
-/// A ServiceBGPStatus as this node wants it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StatusObject {
-    /// The Service's namespace (the object's).
-    pub namespace: String,
-    /// The object's name.
-    pub name: String,
-    /// Its labels.
-    pub labels: BTreeMap<String, String>,
-    /// Its status.
-    pub status: BGPStatus,
+/// The ServiceBGPStatus objects of one node, by Service: the peers (sorted) each is sent to.
+/// Everything else in an object (its name, labels, node) follows from the node and the Service,
+/// so only this is kept: at 10,000 Services, whole objects would cost megabytes.
+pub type Statuses = BTreeMap<ServiceKey, Vec<String>>;
+
+/// The name, labels and status of `node`'s ServiceBGPStatus for `service`, sent to `peers`.
+pub fn status_object(
+    node: &str,
+    service: &ServiceKey,
+    peers: &[String],
+) -> (String, BTreeMap<String, String>, BGPStatus) {
+    let labels = BTreeMap::from([
+        (NODE_LABEL.to_string(), label_value(node)),
+        (SERVICE_NAME_LABEL.to_string(), label_value(&service.name)),
+        (SERVICE_NAMESPACE_LABEL.to_string(), label_value(&service.namespace)),
+    ]);
+    let status = BGPStatus {
+        node: node.to_string(),
+        service_name: service.name.clone(),
+        service_namespace: service.namespace.clone(),
+        peers: peers.to_vec(),
+    };
+    (object_name(&service.name, node), labels, status)
 }
 
 /// A label value for `value`: itself when it fits (63 characters), else a stable hash.
@@ -66,38 +78,22 @@ fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// The ServiceBGPStatus objects `node` should have: one per Service with an address advertised
-/// from this node, listing the peers (sorted) that receive any of its addresses.
-pub fn desired_statuses(node: &str, decision: &BgpDecision) -> BTreeMap<(String, String), StatusObject> {
-    let mut out = BTreeMap::new();
+/// The ServiceBGPStatus objects this node should have: one per Service with an address
+/// advertised from this node, listing the peers (sorted) that receive any of its addresses.
+pub fn desired_statuses(decision: &BgpDecision) -> Statuses {
+    let mut out = Statuses::new();
     for (service, verdicts) in &decision.verdicts {
         let peers: BTreeSet<&String> = verdicts
             .iter()
             .filter_map(|v| match &v.outcome {
-                BgpOutcome::Advertised { peers, .. } => Some(peers.keys()),
+                BgpOutcome::Advertised { peers, .. } => Some(peers.iter().map(|(peer, _)| peer)),
                 BgpOutcome::NotAdvertised(_) => None,
             })
             .flatten()
             .collect();
-        if peers.is_empty() {
-            continue;
+        if !peers.is_empty() {
+            out.insert(service.clone(), peers.into_iter().cloned().collect());
         }
-        let name = object_name(&service.name, node);
-        let labels = BTreeMap::from([
-            (NODE_LABEL.to_string(), label_value(node)),
-            (SERVICE_NAME_LABEL.to_string(), label_value(&service.name)),
-            (SERVICE_NAMESPACE_LABEL.to_string(), label_value(&service.namespace)),
-        ]);
-        let status = BGPStatus {
-            node: node.to_string(),
-            service_name: service.name.clone(),
-            service_namespace: service.namespace.clone(),
-            peers: peers.into_iter().cloned().collect(),
-        };
-        out.insert(
-            (service.namespace.clone(), name.clone()),
-            StatusObject { namespace: service.namespace.clone(), name, labels, status },
-        );
     }
     out
 }
@@ -150,15 +146,15 @@ pub(crate) async fn run(
     mut reports: mpsc::UnboundedReceiver<SessionReport>,
     mut decision: watch::Receiver<Arc<BgpDecision>>,
 ) {
-    let mut written: Option<BTreeMap<(String, String), StatusObject>> = None;
+    let mut written: Option<Statuses> = None;
     let mut decision_open = true;
     loop {
-        let desired = desired_statuses(&node, &decision.borrow_and_update());
+        let desired = desired_statuses(&decision.borrow_and_update());
         let previous = match written.take() {
             Some(previous) => previous,
             None => existing(&client, &node).await,
         };
-        written = Some(write_statuses(&client, &previous, desired).await);
+        written = Some(write_statuses(&client, &node, &previous, desired).await);
         tokio::select! {
             report = reports.recv() => match report {
                 Some(report) => write_peer_condition(&client, &node, &report).await,
@@ -173,73 +169,74 @@ pub(crate) async fn run(
     }
 }
 
-/// This node's ServiceBGPStatus objects already in the API (from an earlier run).
-async fn existing(client: &Client, node: &str) -> BTreeMap<(String, String), StatusObject> {
+/// This node's ServiceBGPStatus objects already in the API (from an earlier run). One that is
+/// not exactly as this version would write it is listed without peers, so it is rewritten (or
+/// deleted); one under another name than this version gives it is deleted now.
+async fn existing(client: &Client, node: &str) -> Statuses {
     let api: Api<ServiceBGPStatus> = Api::all(client.clone());
     let params = ListParams::default().labels(&format!("{NODE_LABEL}={}", label_value(node)));
-    match api.list(&params).await {
-        Ok(list) => list
-            .items
-            .into_iter()
-            .filter(|o| o.status.as_ref().is_some_and(|s| s.node == node))
-            .map(|o| {
-                let namespace = o.namespace().unwrap_or_default();
-                let name = o.name_any();
-                let status = o.status.clone().unwrap_or_default();
-                (
-                    (namespace.clone(), name.clone()),
-                    StatusObject { namespace, name, labels: o.labels().clone(), status },
-                )
-            })
-            .collect(),
+    let list = match api.list(&params).await {
+        Ok(list) => list,
         Err(error) => {
             tracing::warn!(%error, "listing ServiceBGPStatus objects failed");
-            BTreeMap::new()
+            return Statuses::new();
         }
+    };
+    let mut out = Statuses::new();
+    for object in list.items {
+        let Some(status) = object.status.as_ref().filter(|s| s.node == node) else { continue };
+        let service = ServiceKey::new(status.service_namespace.clone(), status.service_name.clone());
+        let (name, labels, wanted) = status_object(node, &service, &status.peers);
+        if object.name_any() != name || object.namespace().as_deref() != Some(service.namespace.as_str()) {
+            delete(client, &object.namespace().unwrap_or_default(), &object.name_any()).await;
+            continue;
+        }
+        let exact = object.labels() == &labels && *status == wanted;
+        out.insert(service, if exact { status.peers.clone() } else { Vec::new() });
+    }
+    out
+}
+
+async fn delete(client: &Client, namespace: &str, name: &str) {
+    let api: Api<ServiceBGPStatus> = Api::namespaced(client.clone(), namespace);
+    match api.delete(name, &DeleteParams::default()).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(status)) if status.code == 404 => {}
+        Err(error) => tracing::warn!(%error, %name, "deleting ServiceBGPStatus failed"),
     }
 }
 
 /// Applies what changed, deletes what is no longer wanted; returns what the API now holds
 /// (failed writes are left out so the next round retries them).
-async fn write_statuses(
-    client: &Client,
-    previous: &BTreeMap<(String, String), StatusObject>,
-    desired: BTreeMap<(String, String), StatusObject>,
-) -> BTreeMap<(String, String), StatusObject> {
+async fn write_statuses(client: &Client, node: &str, previous: &Statuses, desired: Statuses) -> Statuses {
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    for (key, object) in previous {
-        if !desired.contains_key(key) {
-            let api: Api<ServiceBGPStatus> = Api::namespaced(client.clone(), &object.namespace);
-            match api.delete(&object.name, &DeleteParams::default()).await {
-                Ok(_) => {}
-                Err(kube::Error::Api(status)) if status.code == 404 => {}
-                Err(error) => tracing::warn!(%error, name = %object.name, "deleting ServiceBGPStatus failed"),
-            }
-        }
+    for service in previous.keys().filter(|service| !desired.contains_key(*service)) {
+        delete(client, &service.namespace, &object_name(&service.name, node)).await;
     }
-    let mut written = BTreeMap::new();
-    for (key, object) in desired {
-        if previous.get(&key) == Some(&object) {
-            written.insert(key, object);
+    let mut written = Statuses::new();
+    for (service, peers) in desired {
+        if previous.get(&service) == Some(&peers) {
+            written.insert(service, peers);
             continue;
         }
-        let api: Api<ServiceBGPStatus> = Api::namespaced(client.clone(), &object.namespace);
+        let (name, labels, status) = status_object(node, &service, &peers);
+        let api: Api<ServiceBGPStatus> = Api::namespaced(client.clone(), &service.namespace);
         let body = json!({
             "apiVersion": "ferrolb.io/v1beta1",
             "kind": "ServiceBGPStatus",
-            "metadata": {"name": object.name, "namespace": object.namespace, "labels": object.labels},
+            "metadata": {"name": name, "namespace": service.namespace, "labels": labels},
             "spec": {},
         });
-        let status = json!({"apiVersion": "ferrolb.io/v1beta1", "kind": "ServiceBGPStatus", "status": object.status});
-        let result = match api.patch(&object.name, &params, &Patch::Apply(&body)).await {
-            Ok(_) => api.patch_status(&object.name, &params, &Patch::Apply(&status)).await,
+        let status = json!({"apiVersion": "ferrolb.io/v1beta1", "kind": "ServiceBGPStatus", "status": status});
+        let result = match api.patch(&name, &params, &Patch::Apply(&body)).await {
+            Ok(_) => api.patch_status(&name, &params, &Patch::Apply(&status)).await,
             Err(error) => Err(error),
         };
         match result {
             Ok(_) => {
-                written.insert(key, object);
+                written.insert(service, peers);
             }
-            Err(error) => tracing::warn!(%error, name = %object.name, "writing ServiceBGPStatus failed"),
+            Err(error) => tracing::warn!(%error, %name, "writing ServiceBGPStatus failed"),
         }
     }
     written
@@ -330,13 +327,19 @@ mod tests {
             }],
         );
         decision.verdicts.insert(ServiceKey::new("team-c", "pending"), vec![]);
-        let got = desired_statuses("node1", &decision);
+        let got = desired_statuses(&decision);
         assert_eq!(got.len(), 1);
-        let object = &got[&("team-a".to_string(), "web-node1".to_string())];
-        assert_eq!(object.status.peers, vec!["r1", "r2", "r3"]);
-        assert_eq!(object.status.node, "node1");
-        assert_eq!(object.status.service_namespace, "team-a");
-        assert_eq!(object.labels[NODE_LABEL], "node1");
+        let web = ServiceKey::new("team-a", "web");
+        assert_eq!(got[&web], vec!["r1", "r2", "r3"]);
+        let (name, labels, status) = status_object("node1", &web, &got[&web]);
+        assert_eq!(name, "web-node1");
+        assert_eq!(status.peers, vec!["r1", "r2", "r3"]);
+        assert_eq!(status.node, "node1");
+        assert_eq!(status.service_namespace, "team-a");
+        assert_eq!(status.service_name, "web");
+        assert_eq!(labels[NODE_LABEL], "node1");
+        assert_eq!(labels[SERVICE_NAME_LABEL], "web");
+        assert_eq!(labels[SERVICE_NAMESPACE_LABEL], "team-a");
     }
 
     #[test]

@@ -24,14 +24,13 @@ use tracing::{debug, info, warn};
 
 use super::status::Wanted;
 use super::translate::{announced_services, internal_ips, link_up, member_bind, member_keys, members, owned_addresses};
-use super::watch::{self as watches, Pending, Source, Stores};
-use crate::announcer::{Announcer, BgpDecision, BgpOutcome, ClassPolicy, Members};
-use crate::announcer::{endpoint_slice_view, node_view, service_view};
+use super::watch::{self as watches, Delta, Pending, Source, Stores, Update};
+use crate::announcer::{Announcer, BgpDecision, ClassPolicy, Members, node_view};
 use crate::http::Health;
 use crate::layer2::owned::OwnedAddresses;
 use crate::layer2::responder::Layer2Handle;
 use crate::members::{BootId, KeyRing, MemberView, Prober, ProberConfig};
-use crate::metrics::AnnouncedLabels;
+use crate::metrics::Announced;
 use crate::netif::Interface;
 
 /// How long API changes are gathered before deciding, and the most a burst may delay it.
@@ -88,11 +87,15 @@ struct Speaker {
     hold_until: Option<Instant>,
     owned: OwnedAddresses,
     ready: bool,
+    /// Whether the Service and EndpointSlice watches have listed once (they are not cached in
+    /// [`Stores`], so their readiness is tracked here).
+    services_listed: bool,
+    slices_listed: bool,
 }
 
 /// Runs the loop until `shutdown`; then stops answering and withdraws the status objects.
 pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown: watch::Receiver<bool>) {
-    let (stores, mut triggers) = watches::start(&client, &settings.namespace);
+    let (stores, mut triggers) = watches::start(&client, &settings.namespace, &settings.class);
     let mut interfaces = out.interfaces.clone();
     let mut speaker = Speaker {
         announcer: Announcer::new(settings.node.clone()),
@@ -106,6 +109,8 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         hold_until: None,
         owned: OwnedAddresses::new(),
         ready: false,
+        services_listed: false,
+        slices_listed: false,
     };
     let mut pending = Pending::default();
     loop {
@@ -114,12 +119,15 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         tokio::select! {
             _ = shutdown.changed() => break,
             next = futures::StreamExt::next(&mut triggers) => match next {
-                Some(source) => pending.add(source, Instant::now(), QUIET, AT_MOST),
+                Some(update) => {
+                    pending.add(update.source(), Instant::now(), QUIET, AT_MOST);
+                    speaker.take(update);
+                }
                 None => break,
             },
             () = sleep_until(due) => {
                 let sources = pending.take();
-                if stores.ready() {
+                if stores.ready() && speaker.services_listed && speaker.slices_listed {
                     speaker.refresh(&stores, &sources, !speaker.ready).await;
                     speaker.publish();
                 } else {
@@ -169,7 +177,31 @@ async fn changed(view: &mut Option<watch::Receiver<MemberView>>) -> Option<Membe
 }
 
 impl Speaker {
-    /// Feeds the announcer what changed; `all` on the first pass.
+    /// Feeds the announcer a Service or EndpointSlice change at once (cheap: one map entry, or
+    /// a swap on a relist); cached kinds are read when the decision is due.
+    fn take(&mut self, update: Update) {
+        match update {
+            Update::Changed(_) => {}
+            Update::Services(delta) => match delta {
+                Delta::Apply(_, view) => self.announcer.apply_service(view),
+                Delta::Remove(key) => self.announcer.delete_service(&key),
+                Delta::Relisted(all) => {
+                    self.announcer.reset_services(all.into_iter().map(|(_, view)| view));
+                    self.services_listed = true;
+                }
+            },
+            Update::Slices(delta) => match delta {
+                Delta::Apply(key, view) => self.announcer.apply_slice(key, view),
+                Delta::Remove(key) => self.announcer.delete_slice(&key),
+                Delta::Relisted(all) => {
+                    self.announcer.reset_slices(all);
+                    self.slices_listed = true;
+                }
+            },
+        }
+    }
+
+    /// Feeds the announcer what changed in the cached kinds; `all` on the first pass.
     async fn refresh(&mut self, stores: &Stores, sources: &std::collections::BTreeSet<Source>, all: bool) {
         let changed = |s: fn(&Source) -> bool| all || sources.iter().any(s);
         if changed(|s| matches!(s, Source::Config(_) | Source::Secrets)) {
@@ -180,13 +212,6 @@ impl Speaker {
             self.announcer.set_config(config.clone());
             self.out.bgp_config.send_replace(Arc::new(config));
             self.refresh_keys(stores);
-        }
-        if changed(|s| *s == Source::Services) {
-            let class = &self.settings.class;
-            self.announcer.reset_services(stores.services.state().iter().filter_map(|s| service_view(s, class).ok()));
-        }
-        if changed(|s| *s == Source::Slices) {
-            self.announcer.reset_slices(stores.slices.state().iter().filter_map(|s| endpoint_slice_view(s).ok()));
         }
         if changed(|s| *s == Source::Nodes) {
             let nodes = stores.nodes.state();
@@ -305,14 +330,6 @@ impl Speaker {
         self.owned = owned;
 
         let bgp = decision.bgp;
-        let mut labels: Vec<AnnouncedLabels> = Vec::new();
-        for (service, verdicts) in &bgp.verdicts {
-            for v in verdicts {
-                if matches!(v.outcome, BgpOutcome::Advertised { .. }) {
-                    labels.push(self.labels(&service.to_string(), "bgp", v.address));
-                }
-            }
-        }
         self.out.bgp_decision.send_if_modified(|current| {
             let changed = **current != bgp;
             if changed {
@@ -324,12 +341,12 @@ impl Speaker {
             return;
         }
         let announced = announced_services(&decision.layer2, &self.out.interfaces.borrow());
-        for (service, a) in &announced {
-            for ip in &a.addresses {
-                labels.push(self.labels(&service.to_string(), "layer2", *ip));
-            }
-        }
-        self.out.health.metrics.set_announced(labels);
+        let layer2 = announced.iter().flat_map(|(service, a)| a.addresses.iter().map(|ip| (service.clone(), *ip)));
+        self.out.health.metrics.set_announced(Announced {
+            node: self.settings.node.clone(),
+            bgp: self.out.bgp_decision.borrow().clone(),
+            layer2: layer2.collect(),
+        });
         self.out.status.send_if_modified(|current| {
             let changed = *current != announced;
             if changed {
@@ -337,15 +354,6 @@ impl Speaker {
             }
             changed
         });
-    }
-
-    fn labels(&self, service: &str, protocol: &str, ip: IpAddr) -> AnnouncedLabels {
-        AnnouncedLabels {
-            service: service.to_owned(),
-            protocol: protocol.to_owned(),
-            node: self.settings.node.clone(),
-            ip: ip.to_string(),
-        }
     }
 }
 

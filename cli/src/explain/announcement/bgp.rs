@@ -147,7 +147,10 @@ impl<'a> Writer<'a> {
         for (node, outcome) in &outcomes {
             match outcome {
                 BgpOutcome::Advertised { peers, advertisements } => {
-                    self.sending.entry((*node).to_owned()).or_default().extend(peers.keys().cloned());
+                    self.sending
+                        .entry((*node).to_owned())
+                        .or_default()
+                        .extend(peers.iter().map(|(peer, _)| peer.clone()));
                     let what = format!("{} ({})", routes(address, peers), objects("BGPAdvertisement", advertisements));
                     sending.entry(what).or_default().push(node);
                 }
@@ -332,13 +335,13 @@ fn shared_reason<'o>(outcomes: &[(&str, &'o BgpOutcome)]) -> Option<&'o Reason> 
 }
 
 /// "203.0.113.5/32 to router-v4, router-v6", or per peer when the prefixes differ.
-fn routes(address: IpAddr, peers: &BTreeMap<String, Prefix>) -> String {
-    let prefixes: BTreeSet<&Prefix> = peers.values().collect();
+fn routes(address: IpAddr, peers: &[(String, Prefix)]) -> String {
+    let prefixes: BTreeSet<&Prefix> = peers.iter().map(|(_, prefix)| prefix).collect();
     match prefixes.iter().next() {
         Some(prefix) if prefixes.len() == 1 => {
             let covers =
                 if prefix.length < max_length(address) { format!(" (covering {address})") } else { String::new() };
-            format!("{prefix}{covers} to {}", list(peers.keys()))
+            format!("{prefix}{covers} to {}", list(peers.iter().map(|(peer, _)| peer)))
         }
         _ => {
             let each: Vec<String> = peers.iter().map(|(peer, prefix)| format!("{peer} as {prefix}")).collect();
