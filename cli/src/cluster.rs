@@ -105,7 +105,7 @@ pub async fn observe(target: &Target) -> anyhow::Result<Observed> {
 async fn announcing(client: &Client, namespace: &str, name: &str) -> Announcing {
     let every = ListParams::default();
     let of_service = ListParams::default().labels(&format!("kubernetes.io/service-name={name}"));
-    let written_for = ListParams::default().labels(&format!("ferrolb.io/service-name={name}"));
+    let written_for = ListParams::default().labels(&format!("{}={name}", ferrolb_crds::SERVICE_NAME_LABEL));
     let nodes: Api<Node> = Api::all(client.clone());
     let slices: Api<EndpointSlice> = Api::namespaced(client.clone(), namespace);
     let l2: Api<ServiceL2Status> = Api::namespaced(client.clone(), namespace);

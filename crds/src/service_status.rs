@@ -4,6 +4,20 @@
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
+// The contract between the speakers that write these objects (and BGPPeer session conditions)
+// and the tools that read them (`ferrolb explain`): one definition for both sides.
+
+/// Label on ServiceL2Status and ServiceBGPStatus: the node whose speaker wrote the object
+/// (hashed when the name does not fit a label value).
+pub const NODE_LABEL: &str = "ferrolb.io/node";
+/// Label on ServiceL2Status and ServiceBGPStatus: the Service's name.
+pub const SERVICE_NAME_LABEL: &str = "ferrolb.io/service-name";
+/// Label on ServiceL2Status and ServiceBGPStatus: the Service's namespace.
+pub const SERVICE_NAMESPACE_LABEL: &str = "ferrolb.io/service-namespace";
+/// A node's BGP session condition on a BGPPeer has the type `<node>/BGPSessionEstablished`
+/// (the node goes in the DNS-subdomain prefix, so long node names still make a valid type).
+pub const SESSION_CONDITION: &str = "BGPSessionEstablished";
+
 /// No desired state: these objects only report.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[kube(

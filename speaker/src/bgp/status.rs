@@ -28,15 +28,7 @@ use crate::events::{self, SpeakerEvent};
 
 /// The field manager of everything the speaker applies.
 pub const FIELD_MANAGER: &str = "ferrolb-speaker";
-/// Label naming the node of a ServiceBGPStatus (hashed when the name does not fit a label).
-pub const NODE_LABEL: &str = "ferrolb.io/node";
-/// Label naming the Service of a ServiceBGPStatus.
-pub const SERVICE_NAME_LABEL: &str = "ferrolb.io/service-name";
-/// Label naming the Service's namespace.
-pub const SERVICE_NAMESPACE_LABEL: &str = "ferrolb.io/service-namespace";
-/// The condition type prefix of a node's session on a BGPPeer: `BGPSessionEstablished.<node>`
-/// would not be a valid type for long node names, so the node goes in the DNS-subdomain prefix.
-pub const SESSION_CONDITION: &str = "BGPSessionEstablished";
+pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, SESSION_CONDITION};
 
 /// The ServiceBGPStatus objects of one node, by Service: the peers (sorted) each is sent to.
 /// Everything else in an object (its name, labels, node) follows from the node and the Service,

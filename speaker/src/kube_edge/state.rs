@@ -33,9 +33,17 @@ use crate::members::{BootId, KeyRing, MemberView, Prober, ProberConfig};
 use crate::metrics::Announced;
 use crate::netif::Interface;
 
-/// How long API changes are gathered before deciding, and the most a burst may delay it.
+/// How long API changes are gathered before deciding, and the most a burst may delay it, at
+/// least. A decision over 10,000 Services takes milliseconds, so under a burst the window widens
+/// with the last decision's cost (see [`window`]): the loop then spends at most about a quarter
+/// of its time deciding, instead of deciding again for every few Services that arrive.
 const QUIET: Duration = Duration::from_millis(5);
 const AT_MOST: Duration = Duration::from_millis(25);
+
+/// The gathering window after a decision that took `cost`: (quiet, at most).
+fn window(cost: Duration) -> (Duration, Duration) {
+    (QUIET.max(cost), AT_MOST.max(cost * 4))
+}
 /// How long a starting prober listens before this node announces anything: longer than the
 /// silence after which a member is dead (300 ms), so the view is settled by then.
 pub const HOLD: Duration = Duration::from_millis(600);
@@ -87,6 +95,8 @@ struct Speaker {
     hold_until: Option<Instant>,
     owned: OwnedAddresses,
     ready: bool,
+    /// How long the last decision took.
+    decide_cost: Duration,
     /// Whether the Service and EndpointSlice watches have listed once (they are not cached in
     /// [`Stores`], so their readiness is tracked here).
     services_listed: bool,
@@ -109,6 +119,7 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         hold_until: None,
         owned: OwnedAddresses::new(),
         ready: false,
+        decide_cost: Duration::ZERO,
         services_listed: false,
         slices_listed: false,
     };
@@ -120,7 +131,8 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
             _ = shutdown.changed() => break,
             next = futures::StreamExt::next(&mut triggers) => match next {
                 Some(update) => {
-                    pending.add(update.source(), Instant::now(), QUIET, AT_MOST);
+                    let (quiet, at_most) = window(speaker.decide_cost);
+                    pending.add(update.source(), Instant::now(), quiet, at_most);
                     speaker.take(update);
                 }
                 None => break,
@@ -314,7 +326,9 @@ impl Speaker {
         if !self.ready {
             return;
         }
+        let started = std::time::Instant::now();
         let decision = self.announcer.decide();
+        self.decide_cost = started.elapsed();
         let holding = self.hold_until.is_some();
         let owned = if holding { OwnedAddresses::new() } else { owned_addresses(&decision.layer2) };
         for (ip, announcement) in &decision.layer2.owned {
@@ -370,4 +384,17 @@ fn boot_id() -> BootId {
         ^ u64::from(std::process::id());
     let drawn = u64::from_le_bytes(bytes);
     BootId(if drawn == 0 { fallback } else { drawn })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_widens_only_when_deciding_is_costly() {
+        let ms = Duration::from_millis;
+        assert_eq!(window(Duration::ZERO), (ms(5), ms(25)));
+        assert_eq!(window(ms(3)), (ms(5), ms(25)));
+        assert_eq!(window(ms(20)), (ms(20), ms(80)));
+    }
 }

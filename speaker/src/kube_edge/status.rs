@@ -29,12 +29,7 @@ use crate::events::{self, SpeakerEvent};
 
 /// The field manager and Event reporter.
 pub const MANAGER: &str = "ferrolb-speaker";
-/// Label: the node that wrote the object.
-pub const NODE_LABEL: &str = "ferrolb.io/node";
-/// Label: the Service's name.
-pub const SERVICE_NAME_LABEL: &str = "ferrolb.io/service-name";
-/// Label: the Service's namespace.
-pub const SERVICE_NAMESPACE_LABEL: &str = "ferrolb.io/service-namespace";
+pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL};
 /// How long to wait before retrying failed writes.
 const RETRY: Duration = Duration::from_secs(1);
 

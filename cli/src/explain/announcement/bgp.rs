@@ -13,10 +13,7 @@ use super::super::{Announcing, Listed};
 use super::world::World;
 use super::{Found, list, objects, steps_for};
 
-/// The condition type suffix of a node's session on a BGPPeer.
-const SESSION_CONDITION: &str = "/BGPSessionEstablished";
-/// The label naming the node of a ServiceBGPStatus.
-const NODE_LABEL: &str = "ferrolb.io/node";
+use ferrolb_crds::{NODE_LABEL, SESSION_CONDITION};
 
 /// A ServiceBGPStatus about the Service: a node saying which peers it sends it to.
 #[derive(Debug, Clone)]
@@ -274,7 +271,9 @@ impl<'a> Writer<'a> {
             let mut up = Vec::new();
             let mut down = Vec::new();
             for condition in conditions.into_iter().flatten() {
-                let Some(node) = condition["type"].as_str().and_then(|t| t.strip_suffix(SESSION_CONDITION)) else {
+                let Some(node) =
+                    condition["type"].as_str().and_then(|t| t.strip_suffix(SESSION_CONDITION)?.strip_suffix('/'))
+                else {
                     continue;
                 };
                 if condition["status"] == "True" {
