@@ -7,19 +7,25 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// A Service's namespace and name.
+///
+/// Shared strings: the key of every Service is held by the announcer's inputs, its slices'
+/// index and every decision's verdicts, and a decision is rebuilt on each change. Cloning a
+/// key is then two counter increments instead of two allocations (at 10,000 Services, megabytes
+/// and most of a decision's allocations).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ServiceKey {
     /// Its namespace.
-    pub namespace: String,
+    pub namespace: Arc<str>,
     /// Its name.
-    pub name: String,
+    pub name: Arc<str>,
 }
 
 impl ServiceKey {
     /// The Service `namespace`/`name`.
-    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(namespace: impl Into<Arc<str>>, name: impl Into<Arc<str>>) -> Self {
         ServiceKey { namespace: namespace.into(), name: name.into() }
     }
 }

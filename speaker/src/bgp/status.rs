@@ -48,8 +48,8 @@ pub fn status_object(
     ]);
     let status = BGPStatus {
         node: node.to_string(),
-        service_name: service.name.clone(),
-        service_namespace: service.namespace.clone(),
+        service_name: service.name.to_string(),
+        service_namespace: service.namespace.to_string(),
         peers: peers.to_vec(),
     };
     (object_name(&service.name, node), labels, status)
@@ -179,7 +179,7 @@ async fn existing(client: &Client, node: &str) -> Statuses {
         let Some(status) = object.status.as_ref().filter(|s| s.node == node) else { continue };
         let service = ServiceKey::new(status.service_namespace.clone(), status.service_name.clone());
         let (name, labels, wanted) = status_object(node, &service, &status.peers);
-        if object.name_any() != name || object.namespace().as_deref() != Some(service.namespace.as_str()) {
+        if object.name_any() != name || object.namespace().as_deref() != Some(&*service.namespace) {
             delete(client, &object.namespace().unwrap_or_default(), &object.name_any()).await;
             continue;
         }
@@ -216,7 +216,7 @@ async fn write_statuses(client: &Client, node: &str, previous: &Statuses, desire
         let body = json!({
             "apiVersion": "ferrolb.io/v1beta1",
             "kind": "ServiceBGPStatus",
-            "metadata": {"name": name, "namespace": service.namespace, "labels": labels},
+            "metadata": {"name": name, "namespace": &*service.namespace, "labels": labels},
             "spec": {},
         });
         let status = json!({"apiVersion": "ferrolb.io/v1beta1", "kind": "ServiceBGPStatus", "status": status});

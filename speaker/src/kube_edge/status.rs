@@ -95,8 +95,8 @@ fn label_value(value: &str) -> String {
 pub fn object(node: &str, service: &ServiceKey, announced: &AnnouncedService) -> serde_json::Value {
     let status = L2Status {
         node: node.to_owned(),
-        service_name: service.name.clone(),
-        service_namespace: service.namespace.clone(),
+        service_name: service.name.to_string(),
+        service_namespace: service.namespace.to_string(),
         interfaces: announced.interfaces.iter().map(|name| InterfaceInfo { name: name.clone() }).collect(),
     };
     json!({
@@ -104,10 +104,10 @@ pub fn object(node: &str, service: &ServiceKey, announced: &AnnouncedService) ->
         "kind": "ServiceL2Status",
         "metadata": {
             "name": object_name(&service.name, node),
-            "namespace": service.namespace,
+            "namespace": &*service.namespace,
             "labels": {
                 NODE_LABEL: label_value(node),
-                SERVICE_NAME_LABEL: service.name,
+                SERVICE_NAME_LABEL: &*service.name,
                 SERVICE_NAMESPACE_LABEL: label_value(&service.namespace),
             },
         },
@@ -224,7 +224,7 @@ async fn remove_others(api: &Api<ServiceL2Status>, service: &ServiceKey, node: &
     let Ok(list) = api.list(&params).await else { return };
     for other in list.items {
         let theirs = other.status.as_ref().map(|s| s.node.as_str()).unwrap_or_default();
-        let same_service = other.status.as_ref().is_some_and(|s| s.service_namespace == service.namespace);
+        let same_service = other.status.as_ref().is_some_and(|s| *s.service_namespace == *service.namespace);
         if theirs != node && same_service {
             let name = other.name_any();
             match api.delete(&name, &DeleteParams::default()).await {
@@ -240,8 +240,8 @@ async fn node_assigned(client: &Client, node: &str, service: &ServiceKey) -> Res
     let regarding = ObjectReference {
         api_version: Some("v1".into()),
         kind: Some("Service".into()),
-        namespace: Some(service.namespace.clone()),
-        name: Some(service.name.clone()),
+        namespace: Some(service.namespace.to_string()),
+        name: Some(service.name.to_string()),
         ..ObjectReference::default()
     };
     let note = format!("announcing from node \"{node}\" with protocol \"layer2\"");

@@ -162,7 +162,7 @@ impl World {
 
     /// Adds a Service and one slice with these endpoints.
     pub fn service(mut self, service: ServiceView, endpoints: Vec<EndpointView>) -> Self {
-        let slice = SliceKey::new(&service.key.namespace, format!("{}-abcde", service.key.name));
+        let slice = SliceKey::new(&*service.key.namespace, format!("{}-abcde", service.key.name));
         self.slices.push((slice, EndpointSliceView { service: service.key.clone(), endpoints }));
         self.services.push(service);
         self
