@@ -196,9 +196,13 @@ pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> BgpDecis
                 Err(reason) => BgpOutcome::NotAdvertised(reason),
                 Ok(selecting) => advertise(&mut desired, address, &selecting),
             };
-            mine.push(BgpVerdict { address, pool: pool.map(String::from), outcome });
+            if index.reasons || matches!(outcome, BgpOutcome::Advertised { .. }) {
+                mine.push(BgpVerdict { address, pool: pool.map(String::from), outcome });
+            }
         }
-        verdicts.push((service.key.clone(), mine));
+        if index.reasons || !mine.is_empty() {
+            verdicts.push((service.key.clone(), mine));
+        }
     }
     BgpDecision {
         desired: desired.into_iter().map(|(peer, routes)| (peer.to_string(), routes)).collect(),

@@ -137,7 +137,7 @@ pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> Layer2De
     let mut verdicts: Vec<Vec<Layer2Verdict>> = Vec::with_capacity(services.len());
     let mut claims: Vec<Claim<'_>> = Vec::with_capacity(services.len());
     for ((s, service), endpoints) in services.iter().enumerate().zip(endpoints) {
-        let mut mine = Vec::with_capacity(service.addresses.len());
+        let mut mine = if index.reasons { Vec::with_capacity(service.addresses.len()) } else { Vec::new() };
         for &address in &service.addresses {
             let pool = pool_of(&index.config, service, address);
             let precheck = pool.ok_or(Reason::NoPool { address }).and_then(|pool| {
@@ -155,8 +155,12 @@ pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> Layer2De
                     Reason::NoCandidate { nodes: BTreeMap::new() }
                 }
             };
-            let outcome = Layer2Outcome::NotAnnounced(reason);
-            mine.push(Layer2Verdict { address, pool: pool.map(String::from), outcome });
+            // Without reasons no verdict is kept; the claim's slot then points at nothing,
+            // which deciding the address tolerates.
+            if index.reasons {
+                let outcome = Layer2Outcome::NotAnnounced(reason);
+                mine.push(Layer2Verdict { address, pool: pool.map(String::from), outcome });
+            }
         }
         verdicts.push(mine);
     }
@@ -173,7 +177,8 @@ pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> Layer2De
             owned.insert(first.address, announcement);
         }
     }
-    let verdicts = services.iter().map(|s| s.key.clone()).zip(verdicts).collect();
+    let verdicts =
+        if index.reasons { services.iter().map(|s| s.key.clone()).zip(verdicts).collect() } else { BTreeMap::new() };
     Layer2Decision { owned, verdicts }
 }
 

@@ -55,6 +55,7 @@ pub struct Announcer {
     pub(crate) slices: SlicesByService,
     pub(crate) nodes: BTreeMap<String, NodeView>,
     pub(crate) members: Members,
+    pub(crate) reasons: bool,
 }
 
 impl Announcer {
@@ -70,7 +71,17 @@ impl Announcer {
             slices: SlicesByService::default(),
             nodes: BTreeMap::new(),
             members: Members::default(),
+            reasons: true,
         }
+    }
+
+    /// Whether decisions carry a verdict for every address, with the reason when it is not
+    /// announced (the default, what `ferrolb explain` shows), or only the BGP verdicts of
+    /// addresses this node advertises and no Layer2 verdicts. The speaker reads nothing else,
+    /// and at 10,000 Services the reasons are tens of thousands of allocations per decision.
+    /// What is announced (owned addresses, desired routes) is the same either way.
+    pub fn keep_reasons(&mut self, keep: bool) {
+        self.reasons = keep;
     }
 
     /// This node's name.

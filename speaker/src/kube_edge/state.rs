@@ -107,8 +107,11 @@ struct Speaker {
 pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown: watch::Receiver<bool>) {
     let (stores, mut triggers) = watches::start(&client, &settings.namespace, &settings.class);
     let mut interfaces = out.interfaces.clone();
+    // The speaker reads only what is announced; the reasons are for `ferrolb explain`.
+    let mut announcer = Announcer::new(settings.node.clone());
+    announcer.keep_reasons(false);
     let mut speaker = Speaker {
-        announcer: Announcer::new(settings.node.clone()),
+        announcer,
         settings,
         out,
         prober: None,

@@ -163,3 +163,60 @@ fn decide_at_scale() {
         "10000 Services, 3 nodes, 50 pools, best of 10: decide() {both:?} = layer2 {layer2:?} + bgp {bgp:?}; n1 owns {owned}"
     );
 }
+
+/// Without reasons (the speaker's setting) a decision announces exactly the same, and keeps
+/// only the verdicts of what this node advertises.
+#[test]
+fn without_reasons_the_same_is_announced_and_only_advertised_verdicts_are_kept() {
+    let mut world = World::new();
+    world.config.pools.clear();
+    world.config.l2_advertisements.clear();
+    for p in 0..4u16 {
+        let name = format!("p{p}");
+        world.config.pools.insert(name.clone(), pool(&name, &[&format!("2001:db8:{:x}::/112", 0x200 + p)]));
+        // Pools 0 and 1 are Layer2, 1 and 2 BGP, 3 neither.
+        if p < 2 {
+            world.config.l2_advertisements.push(l2(&format!("l2-{p}"), &[&name]));
+        }
+        if p == 1 || p == 2 {
+            world.config.bgp_advertisements.push(bgp_adv(&format!("bgp-{p}"), &[&name]));
+        }
+    }
+    world.config.peers = [("p1".to_string(), peer("p1"))].into();
+    for i in 0..200u32 {
+        let p = (i % 4) as u16;
+        let address = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x200 + p, 0, 0, 0, 0, i as u16 + 1));
+        let mut service = svc(&format!("s{i}"), &[]);
+        service.addresses = vec![address];
+        service.pools = vec![format!("p{p}")];
+        world = match i % 3 {
+            0 => world.everywhere(service),
+            // Local, with its endpoint on some node (this one for a third of them).
+            1 => world.service(local(service), vec![ep(&format!("n{}", 1 + i % 3), true, true)]),
+            // No endpoint at all.
+            _ => world.service(service, vec![]),
+        };
+    }
+    let full = world.announcer().decide();
+    let mut lean = world.announcer();
+    lean.keep_reasons(false);
+    let lean = lean.decide();
+
+    assert_eq!(lean.layer2.owned, full.layer2.owned);
+    assert!(!full.layer2.owned.is_empty(), "the world announces something in Layer2");
+    assert!(lean.layer2.verdicts.is_empty());
+    assert_eq!(lean.bgp.desired, full.bgp.desired);
+    let advertised: BTreeMap<ServiceKey, Vec<BgpVerdict>> = full
+        .bgp
+        .verdicts
+        .iter()
+        .map(|(k, v)| {
+            let kept: Vec<BgpVerdict> =
+                v.iter().filter(|v| matches!(v.outcome, BgpOutcome::Advertised { .. })).cloned().collect();
+            (k.clone(), kept)
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    assert!(!advertised.is_empty() && advertised.len() < full.bgp.verdicts.len(), "some advertised, some not");
+    assert_eq!(lean.bgp.verdicts, advertised);
+}
