@@ -22,7 +22,9 @@ pub use community::{Community, CommunityAlias, CommunitySpec};
 pub use l2::{L2Advertisement, L2AdvertisementSpec, PreferredNodeSelector};
 pub use pool::{IPAddressPool, IPAddressPoolSpec, IPAddressPoolStatus, ServiceAllocation};
 pub use service_status::{BGPStatus, InterfaceInfo, L2Status, ServiceBGPStatus, ServiceL2Status};
-pub use service_status::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, SESSION_CONDITION};
+pub use service_status::{
+    NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, SESSION_CONDITION, label_value, shortened,
+};
 pub use status::{ACCEPTED, ConfigStatus};
 
 /// The API group of every FerroLB custom resource.

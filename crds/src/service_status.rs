@@ -18,6 +18,24 @@ pub const SERVICE_NAMESPACE_LABEL: &str = "ferrolb.io/service-namespace";
 /// (the node goes in the DNS-subdomain prefix, so long node names still make a valid type).
 pub const SESSION_CONDITION: &str = "BGPSessionEstablished";
 
+/// The value the status labels carry for `value` (a node, Service or namespace name): itself
+/// when it fits a label value (63 characters), else shortened as [`shortened`] does.
+pub fn label_value(value: &str) -> String {
+    shortened(value, 63)
+}
+
+/// `name` itself when it has at most `max` characters (and `max` leaves room for a hash), else
+/// a readable prefix, `-` and a 16-digit FNV-1a hash of the whole name, `max` characters in
+/// all: stable across versions and platforms (unlike std's hasher), distinct for distinct names.
+pub fn shortened(name: &str, max: usize) -> String {
+    if name.len() <= max || max < 18 {
+        return name.to_owned();
+    }
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let prefix: String = name.chars().take(max - 17).collect();
+    format!("{}-{hash:016x}", prefix.trim_end_matches(['-', '.', '_']))
+}
+
 /// No desired state: these objects only report.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[kube(
@@ -96,4 +114,24 @@ pub struct BGPStatus {
     /// The BGPPeers (by name) that receive the Service's addresses from this node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_are_shortened_stably_and_readably() {
+        assert_eq!(label_value("node1"), "node1");
+        let long = "n".repeat(100);
+        let v = label_value(&long);
+        assert_eq!(v.len(), 63);
+        assert!(v.starts_with(&long[..46]), "{v}");
+        assert_eq!(v, label_value(&long));
+        assert_ne!(v, label_value(&"m".repeat(100)));
+        assert_ne!(v, label_value(&"n".repeat(101)));
+        let name = shortened(&"s".repeat(300), 253);
+        assert!(name.len() <= 253, "{}", name.len());
+        assert_eq!(shortened("l2-web-node1", 253), "l2-web-node1");
+    }
 }

@@ -28,7 +28,8 @@ use crate::events::{self, SpeakerEvent};
 
 /// The field manager of everything the speaker applies.
 pub const FIELD_MANAGER: &str = "ferrolb-speaker";
-pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, SESSION_CONDITION};
+use ferrolb_crds::shortened;
+pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, SESSION_CONDITION, label_value};
 
 /// The ServiceBGPStatus objects of one node, by Service: the peers (sorted) each is sent to.
 /// Everything else in an object (its name, labels, node) follows from the node and the Service,
@@ -55,19 +56,10 @@ pub fn status_object(
     (object_name(&service.name, node), labels, status)
 }
 
-/// A label value for `value`: itself when it fits (63 characters), else a stable hash.
-pub fn label_value(value: &str) -> String {
-    if value.len() <= 63 { value.to_string() } else { format!("h-{:016x}", fnv1a(value)) }
-}
-
-/// The ServiceBGPStatus name for a Service and node: `<service>-<node>`, hashed past 253.
+/// The ServiceBGPStatus name for a Service and node: `<service>-<node>`, shortened with a hash
+/// past the 253 characters of a DNS subdomain.
 pub fn object_name(service: &str, node: &str) -> String {
-    let name = format!("{service}-{node}");
-    if name.len() <= 253 { name } else { format!("{}-{:016x}", service.get(..200).unwrap_or(service), fnv1a(&name)) }
-}
-
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    shortened(&format!("{service}-{node}"), 253)
 }
 
 /// The ServiceBGPStatus objects this node should have: one per Service with an address
@@ -338,7 +330,7 @@ mod tests {
     fn long_names_are_hashed_stably() {
         let long = "n".repeat(100);
         let v = label_value(&long);
-        assert!(v.len() <= 63 && v.starts_with("h-"));
+        assert!(v.len() <= 63 && v.starts_with(&long[..46]));
         assert_eq!(v, label_value(&long));
         assert_ne!(v, label_value(&"m".repeat(100)));
         assert_eq!(label_value("node1"), "node1");

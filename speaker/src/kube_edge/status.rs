@@ -29,7 +29,8 @@ use crate::events::{self, SpeakerEvent};
 
 /// The field manager and Event reporter.
 pub const MANAGER: &str = "ferrolb-speaker";
-pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL};
+use ferrolb_crds::shortened;
+pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, label_value};
 /// How long to wait before retrying failed writes.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -71,24 +72,7 @@ pub fn plan(written: &Wanted, wanted: &Wanted) -> Vec<Write> {
 /// The object's name: `l2-<service>-<node>`, shortened with a hash when that would exceed the
 /// 253 characters of a DNS subdomain.
 pub fn object_name(service: &str, node: &str) -> String {
-    let full = format!("l2-{service}-{node}");
-    if full.len() <= 253 {
-        return full;
-    }
-    // FNV-1a: stable across versions and platforms, unlike std's hasher.
-    let hash = full.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    let prefix: String = full.chars().take(230).collect();
-    format!("{}-{hash:016x}", prefix.trim_end_matches(['-', '.']))
-}
-
-/// Label values are at most 63 characters: longer node names are shortened the same way.
-fn label_value(value: &str) -> String {
-    if value.len() <= 63 {
-        return value.to_owned();
-    }
-    let hash = value.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    let prefix: String = value.chars().take(46).collect();
-    format!("{}-{hash:016x}", prefix.trim_end_matches(['-', '.', '_']))
+    shortened(&format!("l2-{service}-{node}"), 253)
 }
 
 /// The object this node writes for `service`.
