@@ -19,7 +19,7 @@ use super::views::{EndpointSliceView, EndpointView, NodeView, ServiceKey, Servic
 /// node, so that while ready endpoints exist somewhere no node is chosen for Local traffic only
 /// because it runs a terminating Pod.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Endpoints<'a> {
+pub struct Endpoints<'a> {
     /// Some endpoint counts (whether or not its node is known).
     pub any: bool,
     /// The nodes running an endpoint that counts, sorted, without duplicates.
@@ -73,7 +73,7 @@ impl ByPool {
 /// The pool an address of `service` comes from: the pool the controller's annotation names
 /// and that contains it; failing that (no annotation, a stale one), the configured pool that
 /// contains it (pools do not overlap, so there is at most one).
-pub(crate) fn pool_of<'c>(config: &'c Config, service: &ServiceView, address: IpAddr) -> Option<&'c str> {
+pub fn pool_of<'c>(config: &'c Config, service: &ServiceView, address: IpAddr) -> Option<&'c str> {
     for name in &service.pools {
         if let Some((name, pool)) = config.pools.get_key_value(name.as_str())
             && pool.ranges.iter().any(|r| r.contains(address))

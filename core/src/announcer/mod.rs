@@ -33,7 +33,8 @@ pub use layer2::{Interfaces, Layer2Announcement, Layer2Decision, Layer2Outcome, 
 pub use reasons::{NodeRejection, Reason};
 pub use views::{EndpointSliceView, EndpointView, Members, NodeView, ServiceKey, ServiceView, SliceKey, TrafficPolicy};
 
-use candidates::{ByPool, Endpoints, SlicesByService};
+use candidates::{ByPool, SlicesByService};
+pub use candidates::{Endpoints, pool_of};
 
 /// Everything this node announces, and a verdict on every Service.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

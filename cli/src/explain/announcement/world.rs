@@ -12,8 +12,8 @@ use std::net::IpAddr;
 
 use ferrolb_core::announcer::from_k8s::EXCLUDE_LABEL;
 use ferrolb_core::announcer::{
-    Announcer, BgpVerdict, EndpointSliceView, Layer2Verdict, Members, NodeView, ServiceView, SliceKey, TrafficPolicy,
-    endpoint_slice_view, node_view,
+    Announcer, BgpVerdict, EndpointSliceView, Endpoints, Layer2Verdict, Members, NodeView, ServiceView, SliceKey,
+    TrafficPolicy, endpoint_slice_view, node_view,
 };
 use ferrolb_core::config::{Config, Kind, ObjectRef, SecretData, Verdicts};
 use ferrolb_core::config_objects::{Raw, decode};
@@ -146,38 +146,19 @@ impl World {
     /// The pool `address` of the Service comes from, as the speakers find it: the annotated pool
     /// holding it, else the pool holding it.
     pub fn pool_of(&self, address: IpAddr) -> Option<&str> {
-        let config = self.config.as_ref()?;
-        let holds = |name: &str| config.pools.get(name).is_some_and(|p| p.ranges.iter().any(|r| r.contains(address)));
-        if let Some(name) = self.service.pools.iter().find(|name| holds(name)) {
-            return Some(name.as_str());
-        }
-        config.pools.iter().find(|(_, p)| p.ranges.iter().any(|r| r.contains(address))).map(|(name, _)| name.as_str())
+        ferrolb_core::announcer::pool_of(self.config.as_ref()?, &self.service, address)
     }
 
     /// The L2Advertisements covering `pool`, by name; None when they could not be read.
     pub fn l2_covering(&self, pool: &str) -> Option<Vec<String>> {
         let config = self.config.as_ref().filter(|_| self.l2_read)?;
-        Some(
-            config
-                .l2_advertisements
-                .iter()
-                .filter(|a| a.pools.iter().any(|p| p == pool))
-                .map(|a| a.name.clone())
-                .collect(),
-        )
+        Some(covering(config.l2_advertisements.iter().map(|a| (&a.name, &a.pools)), pool))
     }
 
     /// The BGPAdvertisements covering `pool`, by name; None when they could not be read.
     pub fn bgp_covering(&self, pool: &str) -> Option<Vec<String>> {
         let config = self.config.as_ref().filter(|_| self.bgp_read)?;
-        Some(
-            config
-                .bgp_advertisements
-                .iter()
-                .filter(|a| a.pools.iter().any(|p| p == pool))
-                .map(|a| a.name.clone())
-                .collect(),
-        )
+        Some(covering(config.bgp_advertisements.iter().map(|a| (&a.name, &a.pools)), pool))
     }
 
     /// Layer2 by the rules, with the Ready Nodes as the live speakers; Err names what is
@@ -234,9 +215,7 @@ impl World {
     /// Whether an endpoint that counts runs on `node`: ready ones when any is ready, else
     /// serving ones, as the speakers count them.
     fn runs_endpoint(&self, node: &str) -> bool {
-        let endpoints = || self.slices.iter().flat_map(|(_, s)| &s.endpoints);
-        let any_ready = endpoints().any(|e| e.ready);
-        endpoints().any(|e| e.node.as_deref() == Some(node) && if any_ready { e.ready } else { e.serving })
+        Endpoints::of(self.slices.iter().map(|(_, s)| s.endpoints.as_slice())).nodes.contains(&node)
     }
 
     /// Why the configuration object `kind`/`name` is refused, if it is.
@@ -244,6 +223,11 @@ impl World {
         let problems = self.verdicts.problems(&ObjectRef::new(kind, name));
         (!problems.is_empty()).then(|| problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
     }
+}
+
+/// The names of the advertisements (name, pools) that cover `pool`.
+fn covering<'a>(advertisements: impl Iterator<Item = (&'a String, &'a Vec<String>)>, pool: &str) -> Vec<String> {
+    advertisements.filter(|(_, pools)| pools.iter().any(|p| p == pool)).map(|(name, _)| name.clone()).collect()
 }
 
 /// Whether `listed` was read, or why not.
