@@ -7,6 +7,7 @@
 /// The announcer lives in ferrolb-core, shared with `ferrolb explain`; re-exported here.
 pub use ferrolb_core::announcer;
 pub mod bgp;
+pub mod driver;
 pub mod events;
 pub mod http;
 pub mod kube_edge;

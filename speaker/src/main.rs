@@ -11,7 +11,8 @@ use clap::Parser;
 use ferrolb_core::config::Config;
 use ferrolb_speaker::announcer::{BgpDecision, ClassPolicy, from_k8s::DEFAULT_CLASS};
 use ferrolb_speaker::bgp::runtime::{self, BgpRuntime};
-use ferrolb_speaker::kube_edge::{state, status};
+use ferrolb_speaker::driver;
+use ferrolb_speaker::kube_edge::status;
 use ferrolb_speaker::layer2::responder::Layer2Responder;
 use ferrolb_speaker::members::DEFAULT_PORT;
 use ferrolb_speaker::{http, metrics, netif};
@@ -137,7 +138,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let writer = tokio::spawn(status::run(client.clone(), args.node_name.clone(), status_rx).in_current_span());
 
     info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "ferrolb-speaker starting");
-    let settings = state::Settings {
+    let settings = driver::Settings {
         node: args.node_name.clone(),
         namespace: args.namespace.clone(),
         members_port: args.members_port,
@@ -146,8 +147,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         class: ClassPolicy { class: args.lb_class.clone(), require_class: args.only_lb_class },
     };
     let outputs =
-        state::Outputs { layer2, interfaces, health, bgp_config, bgp_decision, node_addresses, status: status_tx };
-    state::run(client, settings, outputs, shutdown).await;
+        driver::Outputs { layer2, interfaces, health, bgp_config, bgp_decision, node_addresses, status: status_tx };
+    driver::run(client, settings, outputs, shutdown).await;
     // The loop asked the writer to delete this node's status objects; give it a moment.
     if tokio::time::timeout(Duration::from_secs(2), writer).await.is_err() {
         warn!("the ServiceL2Status objects could not all be deleted in time");

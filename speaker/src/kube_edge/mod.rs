@@ -1,11 +1,10 @@
-//! The speaker's kube edge: the watches ([`watch`]), the decision loop that feeds the announcer
-//! and hands its answers on ([`state`]), the ServiceL2Status writer ([`status`]), and the pure
-//! translations between them ([`translate`]).
+//! The speaker's kube edge: the watches ([`watch`]), the ServiceL2Status writer ([`status`]),
+//! and the pure translations between Kubernetes objects and what the driver hands on
+//! ([`translate`]). The loop that ties them together is the [`crate::driver`].
 //!
 //! Nothing here decides who announces what (the announcer does) or how frames are sent (the
 //! responder does).
 
-pub mod state;
 pub mod status;
 pub mod translate;
 pub mod watch;

@@ -1,14 +1,14 @@
-//! The decision loop: turns watch events, member view changes and interface changes into
+//! The speaker's driver: turns watch events, member view changes and interface changes into
 //! announcer calls, asks the announcer, and hands its answer to the Layer2 responder, the BGP
 //! runtime, the status writer and the metrics.
 //!
-//! It decides nothing itself. Two paths lead to a decision: API changes, gathered for a few
-//! milliseconds, and member view changes, acted on at once (the failover path, which never waits
-//! for the API server). The announcer keeps the last known state, so with the API server gone
-//! this node keeps answering and keeps failing over.
-//!
-//! A starting speaker has heard no other speaker yet and would think itself alone, so it
-//! announces nothing until the member view had [`HOLD`] to settle.
+//! It decides nothing itself; what it may do at each moment is its [`Phase`] (see [`phase`]:
+//! starting, quiet, running, stopping). Two paths lead to a decision: API changes, gathered for a
+//! few milliseconds, and member view changes, acted on at once (the failover path, which never
+//! waits for the API server). The announcer keeps the last known state, so with the API server
+//! gone this node keeps answering and keeps failing over.
+
+pub mod phase;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -22,11 +22,14 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::status::Wanted;
-use super::translate::{announced_services, internal_ips, link_up, member_bind, member_keys, members, owned_addresses};
-use super::watch::{self as watches, Delta, Pending, Source, Stores, Update};
+use self::phase::{Input, Phase};
 use crate::announcer::{Announcer, BgpDecision, ClassPolicy, Members, node_view};
 use crate::http::Health;
+use crate::kube_edge::status::Wanted;
+use crate::kube_edge::translate::{
+    announced_services, internal_ips, link_up, member_bind, member_keys, members, owned_addresses,
+};
+use crate::kube_edge::watch::{self as watches, Delta, Pending, Source, Stores, Update};
 use crate::layer2::owned::OwnedAddresses;
 use crate::layer2::responder::Layer2Handle;
 use crate::members::{BootId, KeyRing, MemberView, Prober, ProberConfig};
@@ -44,9 +47,6 @@ const AT_MOST: Duration = Duration::from_millis(25);
 fn window(cost: Duration) -> (Duration, Duration) {
     (QUIET.max(cost), AT_MOST.max(cost * 4))
 }
-/// How long a starting prober listens before this node announces anything: longer than the
-/// silence after which a member is dead (300 ms), so the view is settled by then.
-pub const HOLD: Duration = Duration::from_millis(600);
 
 /// What the loop is told at start.
 #[derive(Debug, Clone)]
@@ -87,20 +87,37 @@ struct Speaker {
     settings: Settings,
     announcer: Announcer,
     out: Outputs,
-    prober: Option<Prober>,
-    view: Option<watch::Receiver<MemberView>>,
-    keys: Option<KeyRing>,
-    keys_problem: Option<String>,
+    /// What this node may do now.
+    phase: Phase,
+    /// Which watches that are not cached in [`Stores`] have listed once.
+    listed: Listed,
+    /// The member keys, the prober and its view.
+    membership: Membership,
+    /// This node's InternalIPs, from its Node.
     own_ips: Vec<IpAddr>,
-    hold_until: Option<Instant>,
+    /// The addresses the responder answers for.
     owned: OwnedAddresses,
-    ready: bool,
     /// How long the last decision took.
     decide_cost: Duration,
-    /// Whether the Service and EndpointSlice watches have listed once (they are not cached in
-    /// [`Stores`], so their readiness is tracked here).
-    services_listed: bool,
-    slices_listed: bool,
+}
+
+/// Whether the Service and EndpointSlice watches have listed once (they are read into the
+/// announcer, not cached in [`Stores`], so their readiness is tracked here).
+#[derive(Debug, Default)]
+struct Listed {
+    services: bool,
+    slices: bool,
+}
+
+/// The member prober and what it needs: without keys it cannot start, and ownership then follows
+/// Node objects only.
+#[derive(Default)]
+struct Membership {
+    keys: Option<KeyRing>,
+    /// Why there are no keys, once logged (so it is logged once per reason).
+    keys_problem: Option<String>,
+    prober: Option<Prober>,
+    view: Option<watch::Receiver<MemberView>>,
 }
 
 /// Runs the loop until `shutdown`; then stops answering and withdraws the status objects.
@@ -114,22 +131,17 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         announcer,
         settings,
         out,
-        prober: None,
-        view: None,
-        keys: None,
-        keys_problem: None,
+        phase: Phase::Starting,
+        listed: Listed::default(),
+        membership: Membership::default(),
         own_ips: Vec::new(),
-        hold_until: None,
         owned: OwnedAddresses::new(),
-        ready: false,
         decide_cost: Duration::ZERO,
-        services_listed: false,
-        slices_listed: false,
     };
     let mut pending = Pending::default();
     loop {
         let due = pending.due();
-        let hold = speaker.hold_until;
+        let deadline = speaker.phase.deadline().map(Instant::from_std);
         tokio::select! {
             _ = shutdown.changed() => break,
             next = futures::StreamExt::next(&mut triggers) => match next {
@@ -142,21 +154,20 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
             },
             () = sleep_until(due) => {
                 let sources = pending.take();
-                if stores.ready() && speaker.services_listed && speaker.slices_listed {
-                    speaker.refresh(&stores, &sources, !speaker.ready).await;
+                if stores.ready() && speaker.listed.services && speaker.listed.slices {
+                    speaker.refresh(&stores, &sources).await;
                     speaker.publish();
                 } else {
                     // Keep what changed for when every watch has listed.
                     for s in sources { pending.add(s, Instant::now(), AT_MOST, AT_MOST); }
                 }
             },
-            view = changed(&mut speaker.view) => match view {
+            view = changed(&mut speaker.membership.view) => match view {
                 Some(view) => speaker.on_members(view),
-                None => speaker.view = None,
+                None => speaker.membership.view = None,
             },
-            () = sleep_until(hold) => {
-                speaker.hold_until = None;
-                info!("member view settled; announcing");
+            () = sleep_until(deadline) => {
+                speaker.step(Input::Tick { now: Instant::now().into_std() });
                 speaker.publish();
             },
             changed = interfaces.changed() => if changed.is_ok() {
@@ -165,10 +176,10 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
             },
         }
     }
-    info!("stopping: no longer answering for any address");
+    speaker.step(Input::Shutdown);
     speaker.out.layer2.set_owned(OwnedAddresses::new());
     speaker.out.status.send_replace(Wanted::new());
-    if let Some(prober) = speaker.prober.take() {
+    if let Some(prober) = speaker.membership.prober.take() {
         prober.stop().await;
     }
 }
@@ -192,6 +203,25 @@ async fn changed(view: &mut Option<watch::Receiver<MemberView>>) -> Option<Membe
 }
 
 impl Speaker {
+    /// Moves to the phase after `input`, saying so when it changes.
+    fn step(&mut self, input: Input) {
+        let next = self.phase.next(input);
+        if next == self.phase {
+            return;
+        }
+        match next {
+            Phase::Starting => {}
+            Phase::Quiet { .. } => debug!("quiet while the member view settles"),
+            Phase::Running if self.phase == Phase::Starting => info!("every watch has listed; deciding"),
+            Phase::Running => info!("member view settled; announcing"),
+            Phase::Stopping => info!("stopping: no longer answering for any address"),
+        }
+        if self.phase == Phase::Starting && next != Phase::Stopping {
+            self.out.health.ready.store(true, Ordering::Relaxed);
+        }
+        self.phase = next;
+    }
+
     /// Feeds the announcer a Service or EndpointSlice change at once (cheap: one map entry, or
     /// a swap on a relist); cached kinds are read when the decision is due.
     fn take(&mut self, update: Update) {
@@ -202,7 +232,7 @@ impl Speaker {
                 Delta::Remove(key) => self.announcer.delete_service(&key),
                 Delta::Relisted(all) => {
                     self.announcer.reset_services(all.into_iter().map(|(_, view)| view));
-                    self.services_listed = true;
+                    self.listed.services = true;
                 }
             },
             Update::Slices(delta) => match delta {
@@ -210,14 +240,16 @@ impl Speaker {
                 Delta::Remove(key) => self.announcer.delete_slice(&key),
                 Delta::Relisted(all) => {
                     self.announcer.reset_slices(all);
-                    self.slices_listed = true;
+                    self.listed.slices = true;
                 }
             },
         }
     }
 
-    /// Feeds the announcer what changed in the cached kinds; `all` on the first pass.
-    async fn refresh(&mut self, stores: &Stores, sources: &std::collections::BTreeSet<Source>, all: bool) {
+    /// Feeds the announcer what changed in the cached kinds (everything on the first pass), and
+    /// starts the member prober once it can.
+    async fn refresh(&mut self, stores: &Stores, sources: &std::collections::BTreeSet<Source>) {
+        let all = self.phase == Phase::Starting;
         let changed = |s: fn(&Source) -> bool| all || sources.iter().any(s);
         if changed(|s| matches!(s, Source::Config(_) | Source::Secrets)) {
             let decoded = decode(&stores.raw_config(), &self.settings.namespace);
@@ -239,7 +271,7 @@ impl Speaker {
                     self.out.node_addresses.send_replace(ips);
                 }
             }
-            match &self.prober {
+            match &self.membership.prober {
                 Some(prober) => {
                     let bind = prober.local_addr();
                     prober.set_members(members(nodes.iter().map(|n| n.as_ref()), bind, self.settings.members_port));
@@ -249,13 +281,9 @@ impl Speaker {
                     .set_members(Members { alive: nodes.iter().map(|n| n.name_any()).collect(), self_healthy: true }),
             }
         }
-        if self.prober.is_none() {
+        self.step(Input::Listed);
+        if self.membership.prober.is_none() {
             self.start_prober(stores).await;
-        }
-        if !self.ready {
-            self.ready = true;
-            self.out.health.ready.store(true, Ordering::Relaxed);
-            info!("every watch has listed; deciding");
         }
     }
 
@@ -267,24 +295,24 @@ impl Speaker {
         };
         match keys {
             Ok(keys) => {
-                if let Some(prober) = &self.prober {
+                if let Some(prober) = &self.membership.prober {
                     prober.set_keys(keys.clone());
                 }
-                self.keys = Some(keys);
-                self.keys_problem = None;
+                self.membership.keys = Some(keys);
+                self.membership.keys_problem = None;
             }
             Err(problem) => {
-                if self.keys_problem.as_ref() != Some(&problem) {
+                if self.membership.keys_problem.as_ref() != Some(&problem) {
                     warn!(secret = %self.settings.memberlist_secret, %problem,
                         "no member keys: speakers cannot detect each other's failure; ownership follows Node objects only");
-                    self.keys_problem = Some(problem);
+                    self.membership.keys_problem = Some(problem);
                 }
             }
         }
     }
 
     async fn start_prober(&mut self, stores: &Stores) {
-        let Some(keys) = self.keys.clone() else { return };
+        let Some(keys) = self.membership.keys.clone() else { return };
         if self.own_ips.is_empty() {
             return;
         }
@@ -298,10 +326,10 @@ impl Speaker {
                 self.out.health.metrics.set_member_counters(prober.counters());
                 let mut view = prober.view();
                 let first = view.borrow_and_update().clone();
-                self.view = Some(view);
+                self.membership.view = Some(view);
                 prober.set_link_up(link_up(&self.out.interfaces.borrow(), &self.own_ips));
-                self.prober = Some(prober);
-                self.hold_until = Some(Instant::now() + HOLD);
+                self.membership.prober = Some(prober);
+                self.step(Input::ProberStarted { now: Instant::now().into_std() });
                 self.on_members(first);
             }
             Err(error) => warn!(%error, "the member prober cannot start; retried on the next change"),
@@ -311,13 +339,11 @@ impl Speaker {
     fn on_members(&mut self, view: MemberView) {
         info!(alive = ?view.alive, healthy = view.healthy, "member view changed");
         self.announcer.set_members(Members { alive: view.alive, self_healthy: view.healthy });
-        if self.ready {
-            self.publish();
-        }
+        self.publish();
     }
 
     fn on_link(&mut self) {
-        if let Some(prober) = &self.prober {
+        if let Some(prober) = &self.membership.prober {
             let up = link_up(&self.out.interfaces.borrow(), &self.own_ips);
             debug!(up, "node-network link state");
             prober.set_link_up(up);
@@ -326,16 +352,16 @@ impl Speaker {
 
     /// Decides, and hands the answer on.
     fn publish(&mut self) {
-        if !self.ready {
+        if !self.phase.decides() {
             return;
         }
         let started = std::time::Instant::now();
         let decision = self.announcer.decide();
         self.decide_cost = started.elapsed();
-        let holding = self.hold_until.is_some();
-        let owned = if holding { OwnedAddresses::new() } else { owned_addresses(&decision.layer2) };
+        let answers = self.phase.answers_layer2();
+        let owned = if answers { owned_addresses(&decision.layer2) } else { OwnedAddresses::new() };
         for (ip, announcement) in &decision.layer2.owned {
-            if !holding && !self.owned.contains_key(ip) {
+            if answers && !self.owned.contains_key(ip) {
                 let services: Vec<String> = announcement.services.iter().map(ToString::to_string).collect();
                 info!(%ip, ?services, node = %self.settings.node, "announcing");
             }
@@ -354,7 +380,7 @@ impl Speaker {
             }
             changed
         });
-        if holding {
+        if !self.phase.reports() {
             return;
         }
         let announced = announced_services(&decision.layer2, &self.out.interfaces.borrow());
