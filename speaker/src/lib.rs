@@ -16,3 +16,4 @@ pub mod members;
 pub mod metrics;
 pub mod netif;
 pub mod rawsock;
+pub mod status;

@@ -12,9 +12,9 @@ use ferrolb_core::config::Config;
 use ferrolb_speaker::announcer::{BgpDecision, ClassPolicy, from_k8s::DEFAULT_CLASS};
 use ferrolb_speaker::bgp::runtime::{self, BgpRuntime};
 use ferrolb_speaker::driver;
-use ferrolb_speaker::kube_edge::status;
 use ferrolb_speaker::layer2::responder::Layer2Responder;
 use ferrolb_speaker::members::DEFAULT_PORT;
+use ferrolb_speaker::status::layer2 as l2_status;
 use ferrolb_speaker::{http, metrics, netif};
 use tokio::sync::watch;
 use tracing::{Instrument, info, info_span, warn};
@@ -134,8 +134,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
 
     // Status objects, written beside the decisions, never in their way.
-    let (status_tx, status_rx) = watch::channel(status::Wanted::new());
-    let writer = tokio::spawn(status::run(client.clone(), args.node_name.clone(), status_rx).in_current_span());
+    let (status_tx, status_rx) = watch::channel(l2_status::Wanted::new());
+    let writer = tokio::spawn(l2_status::run(client.clone(), args.node_name.clone(), status_rx).in_current_span());
 
     info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "ferrolb-speaker starting");
     let settings = driver::Settings {

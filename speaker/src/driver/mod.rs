@@ -25,7 +25,6 @@ use tracing::{debug, info, warn};
 use self::phase::{Input, Phase};
 use crate::announcer::{Announcer, BgpDecision, ClassPolicy, Members, node_view};
 use crate::http::Health;
-use crate::kube_edge::status::Wanted;
 use crate::kube_edge::translate::{
     announced_services, internal_ips, link_up, member_bind, member_keys, members, owned_addresses,
 };
@@ -35,6 +34,7 @@ use crate::layer2::responder::Layer2Handle;
 use crate::members::{BootId, KeyRing, MemberView, Prober, ProberConfig};
 use crate::metrics::Announced;
 use crate::netif::Interface;
+use crate::status::layer2::Wanted;
 
 /// How long API changes are gathered before deciding, and the most a burst may delay it, at
 /// least. A decision over 10,000 Services takes milliseconds, so under a burst the window widens

@@ -23,9 +23,9 @@ use serde_json::json;
 use tokio::sync::watch;
 use tracing::{Instrument, debug, info, info_span, warn};
 
-use super::translate::AnnouncedService;
 use crate::announcer::ServiceKey;
 use crate::events::{self, SpeakerEvent};
+use crate::kube_edge::translate::AnnouncedService;
 
 /// The field manager and Event reporter.
 pub const MANAGER: &str = "ferrolb-speaker";
