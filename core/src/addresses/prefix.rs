@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn ordered_by_address_then_length_ipv4_first() {
-        let mut prefixes = vec![
+        let mut prefixes = [
             Prefix::covering(ip("2001:db8::"), 64),
             Prefix::covering(ip("203.0.113.0"), 32),
             Prefix::covering(ip("203.0.113.0"), 24),
