@@ -41,7 +41,7 @@ mod tests;
 
 pub use pools::{PoolUsage, Usage};
 pub use refused::Refused;
-pub use service::{IpFamilies, Labels, Port, Protocol, ServiceKey, ServiceSpec};
+pub use service::{IpFamilies, Labels, Port, Protocol, ServiceKey, ServiceSpec, TrafficPolicy};
 
 use choose::placement;
 use holdings::Holdings;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ferrolb_core::annotations::ServiceRequest;
 // The key, ports and families are read and named as everywhere else in FerroLB.
-pub use ferrolb_core::service::{IpFamilies, Port, Protocol, ServiceKey};
+pub use ferrolb_core::service::{IpFamilies, Port, Protocol, ServiceKey, TrafficPolicy};
 
 /// A label map, shared rather than copied: the allocator keeps a copy of every Service's spec,
 /// and every Service of a namespace carries the same namespace labels.
@@ -25,8 +25,8 @@ pub struct ServiceSpec {
     pub request: ServiceRequest,
     /// Its ports.
     pub ports: Vec<Port>,
-    /// Whether `spec.externalTrafficPolicy` is `Local`.
-    pub traffic_policy_local: bool,
+    /// Its `spec.externalTrafficPolicy`.
+    pub traffic_policy: TrafficPolicy,
     /// Its pod selector (`spec.selector`).
     pub selector: Labels,
     /// The address families it wants.
@@ -42,7 +42,7 @@ impl ServiceSpec {
             labels: Labels::default(),
             request: ServiceRequest::default(),
             ports: Vec::new(),
-            traffic_policy_local: false,
+            traffic_policy: TrafficPolicy::Cluster,
             selector: Labels::default(),
             families: IpFamilies::default(),
         }

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use ferrolb_core::service::{ServiceReader, TrafficPolicy};
+use ferrolb_core::service::ServiceReader;
 use k8s_openapi::api::core::v1::Service;
 
 use crate::allocator::{Labels, ServiceSpec};
@@ -40,7 +40,7 @@ pub fn served(svc: &Service, namespace_labels: &Labels, policy: &ClassPolicy) ->
         labels: Labels::new(reader.labels().clone()),
         request: reader.request(),
         ports: reader.ports(),
-        traffic_policy_local: reader.traffic_policy() == TrafficPolicy::Local,
+        traffic_policy: reader.traffic_policy(),
         selector: Labels::new(reader.selector().clone()),
         families: reader.families(),
     }))
@@ -49,7 +49,7 @@ pub fn served(svc: &Service, namespace_labels: &Labels, policy: &ClassPolicy) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::allocator::{IpFamilies, Port, ServiceKey};
+    use crate::allocator::{IpFamilies, Port, ServiceKey, TrafficPolicy};
     use ferrolb_core::addresses::Family;
     use serde_json::json;
 
@@ -94,7 +94,7 @@ mod tests {
         ));
         assert_eq!(s.families, IpFamilies::RequireDual(Family::V6));
         assert_eq!(s.ports, vec![Port::tcp(80), Port::udp(53)]);
-        assert!(s.traffic_policy_local);
+        assert_eq!(s.traffic_policy, TrafficPolicy::Local);
         assert_eq!(s.selector.get("app").map(String::as_str), Some("web"));
         assert_eq!(s.request.pool.as_ref().map(|p| p.as_str()), Some("lab"), "MetalLB's alias is read");
         assert_eq!(s.key, ServiceKey::new("demo", "web"));
