@@ -201,7 +201,7 @@ fn advertise(
             match peers.binary_search_by(|(name, _)| name.as_str().cmp(peer)) {
                 Ok(i) => {
                     if let Some((_, p)) = peers.get_mut(i)
-                        && prefix.length < p.length
+                        && prefix.prefix_len() < p.prefix_len()
                     {
                         *p = prefix;
                     }
