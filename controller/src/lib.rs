@@ -1,10 +1,13 @@
-//! FerroLB's controller. Today it validates the configuration: it watches the configuration
-//! objects, builds one Config with `ferrolb-core`, and tells each object, on its Accepted
-//! condition and with Events, whether it is in use and if not why. Address assignment comes
-//! with the controller issue.
+//! FerroLB's controller: it gives LoadBalancer Services their addresses, and tells each
+//! configuration object whether it is in use.
 //!
-//! Pure decisions: `ferrolb_core::config_objects` (decoding), [`config_status`] (what to write). The kube
-//! edge: [`config_watch`].
+//! Address assignment: [`service_watch`] (the kube edge) feeds every Service to the pure
+//! [`services`] steps (`spec`: is it ours and what does it ask, read with
+//! `ferrolb_core::service::ServiceReader`; `plan`: every Service's addresses, from the
+//! [`allocator`]; `status`: what to write) and writes what they return.
+//!
+//! Configuration: [`config_watch`] (the kube edge) builds one Config with `ferrolb-core` and
+//! writes each object's Accepted condition and Events, as [`config_status`] decides.
 
 pub mod allocator;
 pub mod config_status;

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use ferrolb_controller::allocator::{Allocator, IpFamilies, Port, Refused, ServiceKey, ServiceSpec};
+use ferrolb_controller::allocator::{Allocator, IpFamilies, Port, Refused, ServiceKey, ServiceSpec, TrafficPolicy};
 use ferrolb_core::addresses::{Family, buggy_v4_in, is_buggy_v4};
 use ferrolb_core::annotations::{PoolName, SharingKey};
 use ferrolb_core::config::{Allocation, Pool};
@@ -66,7 +66,7 @@ fn spec() -> impl Strategy<Value = ServiceSpec> {
             let mut spec = ServiceSpec::new(ServiceKey::new(format!("ns{ns}"), format!("s{name}")));
             spec.request.sharing_key = key.map(|k| SharingKey::new(format!("k{k}")).unwrap());
             spec.ports = ports().iter().zip(with_ports).filter(|(_, on)| *on).map(|(port, _)| *port).collect();
-            spec.traffic_policy_local = local;
+            spec.traffic_policy = if local { TrafficPolicy::Local } else { TrafficPolicy::Cluster };
             std::sync::Arc::make_mut(&mut spec.selector).insert("app".into(), format!("app{selector}"));
             spec.families = [
                 IpFamilies::Single(Family::V4),
@@ -105,7 +105,8 @@ fn op() -> impl Strategy<Value = Op> {
 fn may_share(a: &ServiceSpec, b: &ServiceSpec) -> bool {
     let same_key = a.request.sharing_key.is_some() && a.request.sharing_key == b.request.sharing_key;
     let ports_apart = a.ports.iter().all(|port| !b.ports.contains(port));
-    let selectors = !(a.traffic_policy_local || b.traffic_policy_local) || a.selector == b.selector;
+    let local = a.traffic_policy == TrafficPolicy::Local || b.traffic_policy == TrafficPolicy::Local;
+    let selectors = !local || a.selector == b.selector;
     same_key && ports_apart && selectors
 }
 

@@ -1,4 +1,4 @@
-//! FerroLB's pure shared domain: addresses, one validated configuration, selectors.
+//! FerroLB's pure shared domain: addresses, one validated configuration, selectors, Services.
 //!
 //! No I/O, no Kubernetes client, no async runtime may enter this crate: every function takes
 //! values and returns values, so the controller, the speaker and the CLI agree by construction
@@ -8,6 +8,8 @@
 //! - [`announcer`]: which node announces a Service's address, in Layer2 and BGP, and why (the
 //!   speaker acts on it; `ferrolb explain` shows it).
 //! - [`selectors`]: Kubernetes label selector semantics and validation.
+//! - [`service`]: a Kubernetes Service as FerroLB reads it, in one place: whether it is ours, its
+//!   key, requested and held addresses, families, ports, traffic policy.
 //! - [`annotations`]: a Service's FerroLB annotations (and MetalLB's aliases), read into a request.
 //! - [`config_objects`]: configuration objects as the apiserver returns them (JSON), decoded one by one.
 //! - [`names`]: Kubernetes name, label key and label value syntax.
@@ -22,3 +24,4 @@ pub mod config;
 pub mod config_objects;
 pub mod names;
 pub mod selectors;
+pub mod service;

@@ -1,16 +1,13 @@
 //! What ferrolb-controller writes on the objects it serves, as the two programs agreed. `explain`
 //! reads only these; it does not link the controller.
 
-/// The `spec.loadBalancerClass` FerroLB serves by default (besides no class at all).
-pub const FERROLB_CLASS: &str = "ferrolb.io/lb";
-
-/// The Service condition type the controller writes: True with reason [`ALLOCATED`], or False
-/// with reason [`ALLOCATION_FAILED`] and the precise reason as message.
-pub const ADDRESS_ASSIGNED: &str = "ferrolb.io/AddressAssigned";
-
-/// The Service annotation naming the pool(s) the addresses came from, comma-separated when the
-/// two families come from two pools.
-pub const ALLOCATED_FROM_POOL: &str = "ferrolb.io/ip-allocated-from-pool";
+// The class FerroLB serves by default (besides no class at all), the condition type the
+// controller writes (True with reason [`ALLOCATED`], or False with reason
+// [`ALLOCATION_FAILED`] and the precise reason as message) and the annotation naming the
+// pool(s), defined once in ferrolb-core beside the Service reader.
+pub use ferrolb_core::service::{
+    ASSIGNED_CONDITION as ADDRESS_ASSIGNED, DEFAULT_CLASS as FERROLB_CLASS, POOL_ANNOTATION as ALLOCATED_FROM_POOL,
+};
 
 /// Reason of the True condition, and of the Normal Event, when addresses are assigned.
 pub const ALLOCATED: &str = "IPAllocated";

@@ -3,8 +3,8 @@
 //!
 //! This module is the pure core: [`explain`] takes what was read from the cluster, as values
 //! ([`Observed`]), and returns an [`Explanation`]. Fetching is the binary's job. The controller
-//! is not linked: `explain` reads what it wrote ([`contract`]) and re-reads the Service's
-//! annotations with `ferrolb_core::annotations::parse`, as the controller does.
+//! is not linked: `explain` reads what it wrote ([`contract`]) and reads the Service with
+//! `ferrolb_core::service::ServiceReader`, as the controller and the speakers do.
 //!
 //! Where to start: [`explain`] picks the case, then `assigned`, `pending` (with `advice`, the
 //! next steps for a reason) or `not_served` writes it.

@@ -1,15 +1,14 @@
-//! What `explain` reads from a Service: whether FerroLB serves it, what it asks for (through
-//! `ferrolb_core::annotations::parse`, exactly as the controller reads it), and what the
-//! controller wrote back (addresses, pool annotation, condition).
+//! What `explain` reads from a Service: whether FerroLB serves it, what it asks for, and what
+//! the controller wrote back (addresses, pool annotation, condition), all through
+//! `ferrolb_core::service::ServiceReader`, the reader the controller and the speakers use.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use ferrolb_core::annotations::{ServiceRequest, parse};
+use ferrolb_core::annotations::ServiceRequest;
+use ferrolb_core::service::{ClassPolicy, NotServed, ServiceReader};
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-
-use super::contract::{ADDRESS_ASSIGNED, ALLOCATED_FROM_POOL, FERROLB_CLASS};
 
 /// Whether FerroLB serves the Service, by its type and class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +40,7 @@ pub(crate) struct ServiceFacts<'a> {
     pub serving: Serving,
     /// Its `spec.loadBalancerClass`, if any.
     pub class: Option<String>,
-    /// The IP addresses in `status.loadBalancer.ingress`.
+    /// The IP addresses the Service holds: `status.loadBalancer.ingress`, each address once.
     pub ingress: Vec<IpAddr>,
     /// The pools in the `ferrolb.io/ip-allocated-from-pool` annotation.
     pub allocated_from: Vec<String>,
@@ -56,46 +55,31 @@ pub(crate) struct ServiceFacts<'a> {
 }
 
 impl<'a> ServiceFacts<'a> {
-    /// Reads `service`.
+    /// Reads `service` with `ferrolb_core::service::ServiceReader`, as the controller and the
+    /// speakers read it.
     pub(crate) fn new(service: &'a Service) -> Self {
-        let meta = &service.metadata;
-        let namespace = meta.namespace.clone().unwrap_or_else(|| "default".to_owned());
-        let name = meta.name.clone().unwrap_or_default();
-        let spec = service.spec.clone().unwrap_or_default();
-        let class = spec.load_balancer_class.clone();
-        let type_ = spec.type_.clone().unwrap_or_else(|| "ClusterIP".to_owned());
-        let serving = match &class {
-            _ if type_ != "LoadBalancer" => Serving::NotLoadBalancer { type_ },
-            Some(class) if class != FERROLB_CLASS => Serving::OtherClass { class: class.clone() },
-            _ => Serving::Served,
+        let reader = ServiceReader::new(service);
+        let namespace = reader.namespace().unwrap_or("default").to_owned();
+        let name = reader.name().unwrap_or_default();
+        // Explain does not know which class the controller was started with: a class that is
+        // not the default is told apart, and explained by the condition if there is one.
+        let serving = match ClassPolicy::default().check(reader.type_(), reader.class()) {
+            Err(NotServed::NotLoadBalancer { type_ }) => Serving::NotLoadBalancer { type_ },
+            Err(NotServed::OtherClass { class, .. }) => Serving::OtherClass { class },
+            Err(NotServed::NoClass { .. } | NotServed::Unnamed) | Ok(()) => Serving::Served,
         };
-        let status = service.status.as_ref();
-        let ingress = status
-            .and_then(|s| s.load_balancer.as_ref())
-            .and_then(|lb| lb.ingress.as_ref())
-            .into_iter()
-            .flatten()
-            .filter_map(|entry| entry.ip.as_deref()?.parse().ok())
-            .collect();
-        let condition =
-            status.and_then(|s| s.conditions.as_ref()).into_iter().flatten().find(|c| c.type_ == ADDRESS_ASSIGNED);
-        let annotations = meta.annotations.clone().unwrap_or_default();
-        let allocated_from = annotations
-            .get(ALLOCATED_FROM_POOL)
-            .map(|pools| pools.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect())
-            .unwrap_or_default();
         ServiceFacts {
             key: format!("{namespace}/{name}"),
             namespace,
-            labels: meta.labels.clone().unwrap_or_default(),
+            labels: reader.labels().clone(),
             serving,
-            class,
-            ingress,
-            allocated_from,
-            condition,
-            generation: meta.generation,
-            request: parse(&annotations, spec.load_balancer_ip.as_deref()),
-            family_policy: spec.ip_family_policy.unwrap_or_else(|| "SingleStack".to_owned()),
+            class: reader.class().map(str::to_owned),
+            ingress: reader.addresses(),
+            allocated_from: reader.allocated_from(),
+            condition: reader.assigned_condition(),
+            generation: service.metadata.generation,
+            request: reader.request(),
+            family_policy: reader.family_policy().to_owned(),
         }
     }
 

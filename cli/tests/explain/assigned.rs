@@ -195,3 +195,16 @@ fn another_class_answered_by_a_controller_started_with_it_is_served() {
     assert_eq!(e.verdict, Verdict::Assigned);
     assert_line(&e, Topic::Why, &["\"example.com/internal\"", "started with that class name"]);
 }
+
+#[test]
+fn an_address_listed_twice_in_the_status_is_explained_once() {
+    let service = svc("default", "web").assigned(
+        &["203.0.113.5", "203.0.113.5"],
+        "lab-bgp",
+        "203.0.113.5 from IPAddressPool lab-bgp: first autoAssign pool with a free address",
+    );
+    let e = run(&cluster(service, lab_pools()));
+
+    assert_eq!(e.verdict, Verdict::Assigned);
+    assert_eq!(e.headline, "Service default/web has 203.0.113.5 from IPAddressPool lab-bgp.");
+}

@@ -96,7 +96,7 @@ impl Allocator {
         }
         let mut order = self.pools.automatic_for(spec);
         if order.is_empty() {
-            return Err(Refused::NoPoolMatches { namespace: spec.key.namespace.clone() });
+            return Err(Refused::NoPoolMatches { namespace: spec.key.namespace.to_string() });
         }
         if let Some(at) = preferred.and_then(|preferred| order.iter().position(|&pool| pool == preferred)) {
             let pool = order.remove(at);

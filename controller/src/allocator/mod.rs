@@ -1,14 +1,23 @@
 //! The allocator: which address each LoadBalancer Service gets, from which pool, and why not.
 //!
-//! A pure index in the linkerd style: values in, values out, no I/O and no clock. The kube edge
-//! feeds it Services ([`Allocator::apply`], [`Allocator::delete`]), the addresses already in
-//! Services' status at start ([`Allocator::restore`], [`Allocator::reset`]) and the pools of each
-//! new configuration ([`Allocator::set_pools`]), and turns its answers into status patches and
-//! Events. [`Refused`] says why a Service gets no address, in words fit for an Event.
+//! A pure index in the linkerd style: values in, values out, no I/O and no clock.
+//!
+//! What production calls: the controller decides every Service's addresses from scratch on
+//! each pass (`services::plan`, level-triggered, so a restart loses nothing). It builds an
+//! allocator over the configured pools ([`Allocator::new`]), hands it every served Service with
+//! the addresses its status holds, oldest first ([`Allocator::reset`], which restores each),
+//! then gives each Service its addresses ([`Allocator::apply`]) and reads each pool's counters
+//! for its status ([`Allocator::usage`]). [`Refused`] says why a Service gets no address, in
+//! words fit for an Event.
+//!
+//! The index also takes changes one at a time ([`Allocator::delete`], [`Allocator::restore`],
+//! [`Allocator::set_pools`], with [`Allocator::users`] and [`Allocator::services`] to read it):
+//! production does not call these today (it replans instead); the unit tests, the property
+//! test (`tests/allocator_props.rs`) and the benchmark drive the index through them.
 //!
 //! Pools are interval sets per family: the next free address is one logarithmic lookup, so a
-//! /16 is handed out and taken back in milliseconds. How a pool and an address are chosen is in
-//! `choose`; when Services may share an address is in `sharing`.
+//! /16 is handed out and taken back quickly (figures: docs/performance.md). How a pool and an
+//! address are chosen is in `choose`; when Services may share an address is in `sharing`.
 //!
 //! Files: `service` (the inputs), `refused` (the reasons), `pools` (pools, counters), `choose`
 //! (choosing and checking addresses), `sharing` (MetalLB's sharing rule), `holdings` (who holds
@@ -32,7 +41,7 @@ mod tests;
 
 pub use pools::{PoolUsage, Usage};
 pub use refused::Refused;
-pub use service::{IpFamilies, Labels, Port, Protocol, ServiceKey, ServiceSpec};
+pub use service::{IpFamilies, Labels, Port, Protocol, ServiceKey, ServiceSpec, TrafficPolicy};
 
 use choose::placement;
 use holdings::Holdings;
@@ -230,19 +239,9 @@ impl Allocator {
         self.held.services()
     }
 
-    /// The pool holding `ip`, in use or not.
-    pub fn pool_holding(&self, ip: IpAddr) -> Option<&PoolName> {
-        self.pools.holding(ip).map(|index| &self.pools.get(index).name)
-    }
-
     /// The counters of the pool named `pool`, for its status.
     pub fn usage(&self, pool: &str) -> Option<PoolUsage> {
         self.pools.by_name(pool).map(|index| self.pools.get(index).usage())
-    }
-
-    /// The counters of every pool, by name.
-    pub fn usage_all(&self) -> BTreeMap<PoolName, PoolUsage> {
-        self.pools.iter().map(|pool| (pool.name.clone(), pool.usage())).collect()
     }
 
     fn assignment(&self, ip: IpAddr) -> Option<Assignment> {

@@ -76,7 +76,7 @@ impl PoolState {
         };
         let any_namespace = allocation.namespaces.is_empty() && allocation.namespace_selectors.is_empty();
         let namespace = any_namespace
-            || allocation.namespaces.contains(&spec.key.namespace)
+            || allocation.namespaces.iter().any(|n| **n == *spec.key.namespace)
             || allocation.namespace_selectors.iter().any(|selector| matches(selector, &spec.namespace_labels));
         namespace && any_matches(&allocation.service_selectors, &spec.labels)
     }
@@ -205,11 +205,6 @@ impl Pools {
     /// Pool number `index`.
     pub(super) fn get(&self, index: usize) -> &PoolState {
         &self.list[index]
-    }
-
-    /// Every pool, by name.
-    pub(super) fn iter(&self) -> impl Iterator<Item = &PoolState> {
-        self.list.iter()
     }
 
     /// The number of the pool named `name`.

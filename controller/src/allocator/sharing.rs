@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use super::refused::Refused;
-use super::service::{Port, ServiceSpec};
+use super::service::{Port, ServiceSpec, TrafficPolicy};
 
 /// Whether `new` may use `address` alongside `user`, which already uses it; if not, why.
 pub(super) fn may_share(new: &ServiceSpec, user: &ServiceSpec, address: IpAddr) -> Result<(), Refused> {
@@ -19,7 +19,8 @@ pub(super) fn may_share(new: &ServiceSpec, user: &ServiceSpec, address: IpAddr) 
     if let Some(port) = lowest_common_port(&new.ports, &user.ports) {
         return Err(Refused::PortOverlap { with: user.key.clone(), port });
     }
-    if (new.traffic_policy_local || user.traffic_policy_local) && new.selector != user.selector {
+    let local = new.traffic_policy == TrafficPolicy::Local || user.traffic_policy == TrafficPolicy::Local;
+    if local && new.selector != user.selector {
         return Err(Refused::SelectorMismatch { with: user.key.clone() });
     }
     Ok(())

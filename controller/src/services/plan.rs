@@ -141,7 +141,7 @@ mod tests {
     }
 
     fn ips(outcomes: &[Outcome], name: &str) -> Vec<String> {
-        let o = outcomes.iter().find(|o| o.key.name == name).expect("an outcome");
+        let o = outcomes.iter().find(|o| *o.key.name == *name).expect("an outcome");
         o.result.as_ref().map(|a| a.ips().iter().map(ToString::to_string).collect()).unwrap_or_default()
     }
 
@@ -159,7 +159,7 @@ mod tests {
             plan(&pools("203.0.113.0/30"), &[view("b", 20, &["203.0.113.1"]), view("a", 10, &["203.0.113.1"])]);
         assert_eq!(ips(&out, "a"), ["203.0.113.1"]);
         assert_ne!(ips(&out, "b"), ["203.0.113.1"]);
-        let b = out.iter().find(|o| o.key.name == "b").expect("b");
+        let b = out.iter().find(|o| &*o.key.name == "b").expect("b");
         assert_eq!(b.not_kept.len(), 1, "b is told why it lost 203.0.113.1");
     }
 
@@ -173,7 +173,7 @@ mod tests {
     fn an_exhausted_pool_refuses_the_youngest() {
         let (out, alloc) =
             plan(&pools("203.0.113.0/31"), &[view("c", 30, &[]), view("a", 10, &[]), view("b", 20, &[])]);
-        assert!(out.iter().find(|o| o.key.name == "c").is_some_and(|o| o.result.is_err()));
+        assert!(out.iter().find(|o| &*o.key.name == "c").is_some_and(|o| o.result.is_err()));
         assert_eq!(alloc.usage("p").map(|u| u.v4.assigned), Some(2));
     }
 

@@ -3,11 +3,12 @@
 //! Start with [`AddressRange`] (one contiguous run of addresses of one family), then
 //! [`parse_pool_entry`] (one `IPAddressPool.spec.addresses` entry, read exactly as MetalLB reads
 //! it) and [`IntervalSet`] (disjoint ranges with logarithmic insert, remove and lookup, which the
-//! allocator uses for pools and assignments).
+//! allocator uses for pools and assignments). [`Prefix`] is a CIDR prefix as BGP advertises it.
 //!
 //! Arithmetic is done on `u128` for both families: an IPv4 address is its 32-bit value widened.
 
 mod parse;
+mod prefix;
 mod set;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 pub use parse::{EntryForm, PoolEntry, PoolEntryError, PoolEntryProblem, parse_pool_entry};
+pub use prefix::{Prefix, PrefixLengthError};
 pub use set::{IntervalSet, buggy_v4_in, is_buggy_v4};
 
 /// The address family of an IP address.

@@ -22,9 +22,9 @@
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
+pub use crate::addresses::Prefix;
 use crate::config::{BgpAdvertisement, CommunityValue};
 use crate::selectors::any_matches;
 
@@ -32,40 +32,6 @@ use super::Announcer;
 use super::candidates::{Endpoints, local_rule, matching, node_fit, pool_of};
 use super::reasons::{NodeRejection, Reason};
 use super::views::ServiceKey;
-
-/// An IP prefix: an address with its host bits cleared, and a length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Prefix {
-    /// The network address (host bits zero).
-    pub network: IpAddr,
-    /// The prefix length (at most 32 for IPv4, 128 for IPv6).
-    pub length: u8,
-}
-
-impl Prefix {
-    /// The prefix of `length` bits covering `address`; a length past the family's width is
-    /// taken as the full width.
-    pub fn covering(address: IpAddr, length: u8) -> Self {
-        match address {
-            IpAddr::V4(v4) => {
-                let length = length.min(32);
-                let mask = u32::MAX.checked_shl(32 - u32::from(length)).unwrap_or(0);
-                Prefix { network: IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask)), length }
-            }
-            IpAddr::V6(v6) => {
-                let length = length.min(128);
-                let mask = u128::MAX.checked_shl(128 - u32::from(length)).unwrap_or(0);
-                Prefix { network: IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask)), length }
-            }
-        }
-    }
-}
-
-impl fmt::Display for Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.network, self.length)
-    }
-}
 
 /// The path attributes FerroLB sets on a route.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -91,8 +57,8 @@ pub enum BgpOutcome {
     /// This node advertises it: to each of these peers, as this prefix.
     Advertised {
         /// Each peer (by name, sorted, no duplicates) with the prefix carrying the address. A
-        /// sorted vector, not a map: one is kept per Service address, and a map's node costs
-        /// half a kilobyte at 10,000 Services.
+        /// sorted vector, not a map: one is kept per Service address, and a map's nodes cost
+        /// more (figures: docs/performance.md).
         peers: Vec<(String, Prefix)>,
         /// The matching BGPAdvertisements selecting this node, by name.
         advertisements: Vec<String>,
@@ -235,7 +201,7 @@ fn advertise(
             match peers.binary_search_by(|(name, _)| name.as_str().cmp(peer)) {
                 Ok(i) => {
                     if let Some((_, p)) = peers.get_mut(i)
-                        && prefix.length < p.length
+                        && prefix.prefix_len() < p.prefix_len()
                     {
                         *p = prefix;
                     }

@@ -79,7 +79,8 @@ impl Announcer {
     /// Whether decisions carry a verdict for every address, with the reason when it is not
     /// announced (the default, what `ferrolb explain` shows), or only the BGP verdicts of
     /// addresses this node advertises and no Layer2 verdicts. The speaker reads nothing else,
-    /// and at 10,000 Services the reasons are tens of thousands of allocations per decision.
+    /// and at scale the reasons are most of a decision's allocations (figures:
+    /// docs/performance.md).
     /// What is announced (owned addresses, desired routes) is the same either way.
     pub fn keep_reasons(&mut self, keep: bool) {
         self.reasons = keep;

@@ -1,50 +1,14 @@
 //! The announcer's inputs as plain values: what it needs to know of a Service, its endpoints, a
 //! Node and the live speakers, and nothing more.
 //!
-//! These are filled in from Kubernetes objects by [`super::from_k8s`] (or built directly in
-//! tests). They decide nothing themselves.
+//! These are filled in from Kubernetes objects by [`super::from_k8s`] (a Service through
+//! [`crate::service::ServiceReader`]), or built directly in tests. They decide nothing themselves.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
 
-/// A Service's namespace and name.
-///
-/// Shared strings: the key of every Service is held by the announcer's inputs, its slices'
-/// index and every decision's verdicts, and a decision is rebuilt on each change. Cloning a
-/// key is then two counter increments instead of two allocations (at 10,000 Services, megabytes
-/// and most of a decision's allocations).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ServiceKey {
-    /// Its namespace.
-    pub namespace: Arc<str>,
-    /// Its name.
-    pub name: Arc<str>,
-}
-
-impl ServiceKey {
-    /// The Service `namespace`/`name`.
-    pub fn new(namespace: impl Into<Arc<str>>, name: impl Into<Arc<str>>) -> Self {
-        ServiceKey { namespace: namespace.into(), name: name.into() }
-    }
-}
-
-impl fmt::Display for ServiceKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
-
-/// A Service's spec.externalTrafficPolicy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum TrafficPolicy {
-    /// Any node forwards to any endpoint (the Kubernetes default).
-    #[default]
-    Cluster,
-    /// A node forwards only to endpoints on itself: only nodes with one may announce.
-    Local,
-}
+// The announcer's Services are keyed and read as everywhere else in FerroLB.
+pub use crate::service::{ServiceKey, TrafficPolicy};
 
 /// What the announcer knows of a Service FerroLB serves (type LoadBalancer, our class).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +19,8 @@ pub struct ServiceView {
     pub labels: BTreeMap<String, String>,
     /// Its externalTrafficPolicy.
     pub traffic_policy: TrafficPolicy,
-    /// The addresses in status.loadBalancer.ingress[].ip, in order, without duplicates.
+    /// The addresses the Service holds: status.loadBalancer.ingress[].ip, in order, each once
+    /// (see [`crate::service::ServiceReader::addresses`]).
     pub addresses: Vec<IpAddr>,
     /// The pools named by the controller's `ferrolb.io/ip-allocated-from-pool` annotation
     /// (one, or two for dual-stack from two pools); empty when the annotation is missing.

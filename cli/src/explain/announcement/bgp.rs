@@ -338,8 +338,7 @@ fn routes(address: IpAddr, peers: &[(String, Prefix)]) -> String {
     let prefixes: BTreeSet<&Prefix> = peers.iter().map(|(_, prefix)| prefix).collect();
     match prefixes.iter().next() {
         Some(prefix) if prefixes.len() == 1 => {
-            let covers =
-                if prefix.length < max_length(address) { format!(" (covering {address})") } else { String::new() };
+            let covers = if prefix.is_host() { String::new() } else { format!(" (covering {address})") };
             format!("{prefix}{covers} to {}", list(peers.iter().map(|(peer, _)| peer)))
         }
         _ => {
@@ -347,11 +346,6 @@ fn routes(address: IpAddr, peers: &[(String, Prefix)]) -> String {
             format!("{address} to {}", each.join(", "))
         }
     }
-}
-
-/// 32 or 128.
-fn max_length(address: IpAddr) -> u8 {
-    if address.is_ipv4() { 32 } else { 128 }
 }
 
 /// Why one node does not advertise, in a few words.

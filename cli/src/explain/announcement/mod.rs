@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use ferrolb_core::announcer::{ClassPolicy, NodeRejection, Reason, ServiceView, service_view};
 use ferrolb_core::config::Kind;
+use ferrolb_core::service::ServiceReader;
 use ferrolb_crds::IPAddressPool;
 use k8s_openapi::api::core::v1::Service;
 
@@ -157,9 +158,7 @@ fn rejection_step(rejection: NodeRejection, nodes: &[&str], kind: &str) -> Optio
 
 /// The Service's sharing key, if it asks to share its address.
 fn sharing_key(service: &Service) -> Option<String> {
-    let annotations = service.metadata.annotations.clone().unwrap_or_default();
-    let spec_ip = service.spec.as_ref().and_then(|s| s.load_balancer_ip.as_deref());
-    ferrolb_core::annotations::parse(&annotations, spec_ip).sharing_key.map(|k| k.to_string())
+    ServiceReader::new(service).request().sharing_key.map(|k| k.to_string())
 }
 
 /// Names joined by ", ".

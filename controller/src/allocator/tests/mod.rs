@@ -156,7 +156,7 @@ impl ServiceBuild for ServiceSpec {
     }
 
     fn local(mut self) -> Self {
-        self.traffic_policy_local = true;
+        self.traffic_policy = TrafficPolicy::Local;
         self
     }
 

@@ -6,7 +6,7 @@ const B: &str = "203.0.113.77";
 
 fn prefix(text: &str) -> Prefix {
     let (network, length) = text.split_once('/').unwrap();
-    Prefix { network: ip(network), length: length.parse().unwrap() }
+    Prefix::new(ip(network), length.parse().unwrap()).unwrap()
 }
 
 fn attrs(local_pref: Option<u32>, communities: &[CommunityValue]) -> RouteAttributes {

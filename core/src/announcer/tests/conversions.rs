@@ -1,21 +1,13 @@
 //! Kubernetes objects to views: Services (class, type, ingress, policy, pool annotation),
 //! EndpointSlices (conditions, nodeName), Nodes (exclusion label, NetworkUnavailable).
 
-use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde_json::{Value, json};
 
 use super::super::from_k8s::{NodeError, SliceError};
 use super::*;
-
-fn service(spec: Value, status: Value, annotations: Value) -> Service {
-    serde_json::from_value(json!({
-        "metadata": {"namespace": "shop", "name": "web", "labels": {"app": "web"}, "annotations": annotations},
-        "spec": spec,
-        "status": status,
-    }))
-    .unwrap()
-}
+use crate::service::tests::service;
 
 fn lb() -> Value {
     json!({"type": "LoadBalancer"})
