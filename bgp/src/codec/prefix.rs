@@ -33,15 +33,6 @@ impl Family {
     }
 }
 
-impl fmt::Display for Family {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Family::V4 => "IPv4",
-            Family::V6 => "IPv6",
-        })
-    }
-}
-
 /// AFI for IPv4.
 pub const AFI_IPV4: u16 = 1;
 /// AFI for IPv6.

@@ -316,3 +316,14 @@ fn partial_input_asks_for_more() {
     assert_eq!(decode(&two), Ok(Some((Message::Keepalive, 19))));
     assert_eq!(decode(&two[19..]), Ok(Some((Message::EndOfRib(Family::V6), 29))));
 }
+
+#[test]
+fn a_decode_error_reads_as_problem_treatment_and_notification_octets() {
+    let mut bad_length = Message::Keepalive.to_bytes().unwrap();
+    bad_length[17] = 0x12;
+    let e = decode(&bad_length).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "message length 18 is not valid for message type 4 (SessionReset, NOTIFICATION 1/2 data 00 12)"
+    );
+}
