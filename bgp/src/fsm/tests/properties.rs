@@ -69,8 +69,6 @@ fn arb_config() -> impl Strategy<Value = SessionConfig> {
         })
 }
 
-const TIMERS: [Timer; 3] = [Timer::ConnectRetry, Timer::Hold, Timer::Keepalive];
-
 fn allowed_states(timer: Timer) -> &'static [State] {
     match timer {
         Timer::ConnectRetry => &[State::Idle, State::Connect, State::Active],
@@ -100,7 +98,7 @@ proptest! {
             let name = event.name();
             if let Some(timer) = event.timer() {
                 // The I/O layer only reports a timer it has running; firing ends it.
-                let slot = TIMERS.iter().position(|t| *t == timer).unwrap();
+                let slot = Timer::ALL.iter().position(|t| *t == timer).unwrap();
                 if !running[slot] {
                     prop_assert_eq!(h.step(event), vec![], "stale {} must be ignored", name);
                     continue;
@@ -139,7 +137,7 @@ proptest! {
                 io.apply(action, |delay| now.checked_add(delay).unwrap_or(now));
                 match action {
                     Action::StartTimer(timer, delay) => {
-                        let slot = TIMERS.iter().position(|t| t == timer).unwrap();
+                        let slot = Timer::ALL.iter().position(|t| t == timer).unwrap();
                         running[slot] = true;
                         if *timer == Timer::ConnectRetry {
                             prop_assert!(*delay >= initial * 3 / 4 && *delay <= max, "{}", ctx);
@@ -148,14 +146,14 @@ proptest! {
                         }
                     }
                     Action::StopTimer(timer) => {
-                        let slot = TIMERS.iter().position(|t| t == timer).unwrap();
+                        let slot = Timer::ALL.iter().position(|t| t == timer).unwrap();
                         prop_assert!(running[slot], "stopped a timer that was not running: {}", ctx);
                         running[slot] = false;
                     }
                     _ => {}
                 }
             }
-            for (slot, timer) in TIMERS.iter().enumerate() {
+            for (slot, timer) in Timer::ALL.iter().enumerate() {
                 prop_assert_eq!(running[slot], h.session.deadline(*timer).is_some(), "{} view differs: {}", timer, ctx);
                 prop_assert_eq!(io.get(*timer), h.session.deadline(*timer), "{} deadline differs: {}", timer, ctx);
                 if running[slot] {
