@@ -20,11 +20,9 @@ use crate::announcer;
 /// The capability code of route refresh (RFC 2918).
 const CAP_ROUTE_REFRESH: u8 = 2;
 
-/// The announcer's routes for one peer (none: the peer is not in the decision) as the
-/// Adj-RIB-Out takes them. A prefix longer than its address (which the announcer never makes)
-/// cannot go out and is left out.
-pub fn routes(desired: Option<&BTreeMap<announcer::Prefix, announcer::RouteAttributes>>) -> Routes {
-    let Some(desired) = desired else { return Routes::new() };
+/// The announcer's routes for one peer as the Adj-RIB-Out takes them. A prefix longer than its
+/// address (which the announcer never makes) cannot go out and is left out.
+pub fn routes(desired: &BTreeMap<announcer::Prefix, announcer::RouteAttributes>) -> Routes {
     desired
         .iter()
         .filter_map(|(prefix, attributes)| {
@@ -217,6 +215,36 @@ mod tests {
         let update_reset = DecodeError { notification: Notification { code: 3, subcode: 1, data: vec![] }, ..open_err };
         assert!(matches!(decode_error_event(&withdraw), (Event::UpdateMsgErr { session_reset: false, .. }, Some(29))));
         assert!(matches!(decode_error_event(&update_reset), (Event::UpdateMsgErr { session_reset: true, .. }, None)));
+    }
+
+    #[test]
+    fn announcer_routes_in_adj_out_terms() {
+        let prefix = |network: &str, length| announcer::Prefix { network: network.parse().unwrap(), length };
+        let tagged = announcer::RouteAttributes {
+            local_pref: Some(150),
+            communities: [ConfiguredCommunity::Large(64600, 1, 2), ConfiguredCommunity::Standard(64600, 7)].into(),
+        };
+        let desired = BTreeMap::from([
+            (prefix("203.0.113.0", 24), tagged),
+            (prefix("2001:db8::1", 128), announcer::RouteAttributes::default()),
+            (prefix("203.0.113.9", 33), announcer::RouteAttributes::default()),
+        ]);
+        let got = routes(&desired);
+        let large = LargeCommunity { global_admin: 64600, local_data1: 1, local_data2: 2 };
+        let expected = Routes::from([
+            (
+                codec::Prefix::new("203.0.113.0".parse().unwrap(), 24).unwrap(),
+                adj_out::RouteAttributes {
+                    local_pref: Some(150),
+                    communities: [CommunityValue::Standard(Community::new(64600, 7)), CommunityValue::Large(large)]
+                        .into(),
+                },
+            ),
+            (codec::Prefix::host("2001:db8::1".parse().unwrap()), adj_out::RouteAttributes::default()),
+        ]);
+        assert_eq!(got, expected, "the /33 cannot go out");
+        let order: Vec<_> = got.values().next().unwrap().communities.iter().copied().collect();
+        assert_eq!(order, [CommunityValue::Standard(Community::new(64600, 7)), CommunityValue::Large(large)]);
     }
 
     #[test]

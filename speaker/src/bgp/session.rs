@@ -342,7 +342,14 @@ impl Runner {
     /// Sends the difference between the decision and what the peer holds.
     async fn sync(&mut self) {
         let Some(path) = self.path.clone() else { return };
-        let desired = glue::routes(self.context.decision.borrow_and_update().desired.get(&self.context.peer));
+        let desired = self
+            .context
+            .decision
+            .borrow_and_update()
+            .desired
+            .get(&self.context.peer)
+            .map(glue::routes)
+            .unwrap_or_default();
         let mut out = Vec::new();
         let stats = self.adj_out.sync(&desired, &path, &mut out);
         self.flush_updates(stats, &out).await;
