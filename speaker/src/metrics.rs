@@ -19,7 +19,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use crate::announcer::{BgpDecision, BgpOutcome, ServiceKey};
-use crate::bgp::runtime::BgpMetrics;
+use crate::bgp::metrics::BgpMetrics;
 use crate::layer2::counters::Layer2Counters;
 use crate::members;
 

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use ferrolb_core::config::{CommunityValue, Config, Peer, PeerAsn};
 use ferrolb_speaker::announcer::{BgpDecision, Prefix, RouteAttributes};
-use ferrolb_speaker::bgp::runtime::{BgpMetrics, BgpRuntime, run};
+use ferrolb_speaker::bgp::metrics::BgpMetrics;
+use ferrolb_speaker::bgp::runtime::{BgpRuntime, run};
 use ferrolb_speaker::rawsock::enter_network_namespace;
 use prometheus_client::registry::Registry;
 use serde_json::Value;

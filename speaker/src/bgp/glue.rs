@@ -1,33 +1,56 @@
-//! Between the codec and the state machine: decoded messages and decode errors as FSM events,
-//! OPENs both ways, and the path context of an established session. Pure.
+//! Between the announcer, the codec and the state machine (all of ferrolb-bgp but the announcer):
+//! decoded messages and decode errors as FSM events, OPENs both ways, the announcer's routes in
+//! the Adj-RIB-Out's terms, and the path context of an established session. Pure.
 //!
 //! Decides which event a received message or malformed input is, and which next hops a session
 //! announces with. It does not read sockets or run the FSM (the session does).
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::adj_out::PathContext;
-use super::codec::{self, AfiSafi, DecodeError, ErrorCode, Message, Open};
-use super::fsm::{Event, Negotiated, Notification, OpenParams};
+use ferrolb_bgp::adj_out::{self, CommunityValue, PathContext, Routes};
+use ferrolb_bgp::codec::{self, AfiSafi, Community, DecodeError, LargeCommunity, Message, Open};
+use ferrolb_bgp::fsm::{Event, Negotiated, OpenParams};
+use ferrolb_bgp::notification::ErrorCode;
+use ferrolb_bgp::wire::BGP_VERSION;
+use ferrolb_core::config::CommunityValue as ConfiguredCommunity;
+
+use crate::announcer;
 
 /// The capability code of route refresh (RFC 2918).
 const CAP_ROUTE_REFRESH: u8 = 2;
 
-/// A codec NOTIFICATION as the FSM's.
-pub fn to_fsm_notification(n: &codec::Notification) -> Notification {
-    Notification::new(n.code, n.subcode, n.data.clone())
+/// The announcer's routes for one peer as the Adj-RIB-Out takes them. A prefix longer than its
+/// address (which the announcer never makes) cannot go out and is left out.
+pub fn routes(desired: &BTreeMap<announcer::Prefix, announcer::RouteAttributes>) -> Routes {
+    desired
+        .iter()
+        .filter_map(|(prefix, attributes)| {
+            let prefix = codec::Prefix::new(prefix.network, prefix.length).ok()?;
+            Some((prefix, route_attributes(attributes)))
+        })
+        .collect()
 }
 
-/// An FSM NOTIFICATION as the codec's message.
-pub fn to_codec_notification(n: &Notification) -> codec::Notification {
-    codec::Notification { code: n.code, subcode: n.subcode, data: n.data.clone() }
+fn route_attributes(attributes: &announcer::RouteAttributes) -> adj_out::RouteAttributes {
+    let communities = attributes
+        .communities
+        .iter()
+        .map(|community| match *community {
+            ConfiguredCommunity::Standard(asn, value) => CommunityValue::Standard(Community::new(asn, value)),
+            ConfiguredCommunity::Large(global_admin, local_data1, local_data2) => {
+                CommunityValue::Large(LargeCommunity { global_admin, local_data1, local_data2 })
+            }
+        })
+        .collect();
+    adj_out::RouteAttributes { local_pref: attributes.local_pref, communities }
 }
 
 /// What a decoded OPEN says, for the FSM.
 pub fn open_params(open: &Open) -> OpenParams {
     let families: Vec<AfiSafi> = open.multiprotocol().collect();
     OpenParams {
-        version: codec::BGP_VERSION,
+        version: BGP_VERSION,
         asn: open.my_as,
         hold_time: open.hold_time,
         router_id: open.bgp_id,
@@ -50,7 +73,7 @@ pub fn message_event(message: Message) -> Event {
     match message {
         Message::Open(open) => Event::BgpOpen(open_params(&open)),
         Message::Keepalive => Event::KeepAliveMsg,
-        Message::Notification(n) => Event::NotifMsg(to_fsm_notification(&n)),
+        Message::Notification(n) => Event::NotifMsg(n),
         Message::Update(_) | Message::EndOfRib(_) | Message::RouteRefresh(_) => Event::UpdateMsg,
     }
 }
@@ -59,7 +82,7 @@ pub fn message_event(message: Message) -> Event {
 /// `(event, Some(len))` when RFC 7606 keeps the session (the message still counts as received),
 /// `(event, None)` when the session is reset (the connection's input is then worthless).
 pub fn decode_error_event(error: &DecodeError) -> (Event, Option<usize>) {
-    let notification = to_fsm_notification(&error.notification);
+    let notification = error.notification.clone();
     if let (false, Some(len)) = (error.resets_session(), error.message_len) {
         return (Event::UpdateMsgErr { notification, session_reset: false }, Some(len));
     }
@@ -116,7 +139,8 @@ fn global_v6(v6: &Ipv6Addr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bgp::codec::{Capability, Treatment, decode};
+    use ferrolb_bgp::codec::{Capability, Treatment, decode};
+    use ferrolb_bgp::notification::Notification;
     use std::time::Duration;
 
     fn negotiated(internal: bool) -> Negotiated {
@@ -165,7 +189,7 @@ mod tests {
     fn messages_as_events() {
         assert_eq!(message_event(Message::Keepalive), Event::KeepAliveMsg);
         assert_eq!(message_event(Message::EndOfRib(codec::Family::V6)), Event::UpdateMsg);
-        let cease = codec::Notification { code: 6, subcode: 3, data: vec![] };
+        let cease = Notification { code: 6, subcode: 3, data: vec![] };
         assert_eq!(message_event(Message::Notification(cease)), Event::NotifMsg(Notification::new(6, 3, vec![])));
     }
 
@@ -182,16 +206,45 @@ mod tests {
         let open_err = DecodeError {
             problem: codec::Problem::UnsupportedVersion(3),
             treatment: Treatment::SessionReset,
-            notification: codec::Notification { code: 2, subcode: 1, data: vec![0, 4] },
+            notification: Notification { code: 2, subcode: 1, data: vec![0, 4] },
             message_len: Some(29),
         };
         assert!(matches!(decode_error_event(&open_err), (Event::BgpOpenMsgErr(_), None)));
 
         let withdraw = DecodeError { treatment: Treatment::TreatAsWithdraw, ..open_err.clone() };
-        let update_reset =
-            DecodeError { notification: codec::Notification { code: 3, subcode: 1, data: vec![] }, ..open_err };
+        let update_reset = DecodeError { notification: Notification { code: 3, subcode: 1, data: vec![] }, ..open_err };
         assert!(matches!(decode_error_event(&withdraw), (Event::UpdateMsgErr { session_reset: false, .. }, Some(29))));
         assert!(matches!(decode_error_event(&update_reset), (Event::UpdateMsgErr { session_reset: true, .. }, None)));
+    }
+
+    #[test]
+    fn announcer_routes_in_adj_out_terms() {
+        let prefix = |network: &str, length| announcer::Prefix { network: network.parse().unwrap(), length };
+        let tagged = announcer::RouteAttributes {
+            local_pref: Some(150),
+            communities: [ConfiguredCommunity::Large(64600, 1, 2), ConfiguredCommunity::Standard(64600, 7)].into(),
+        };
+        let desired = BTreeMap::from([
+            (prefix("203.0.113.0", 24), tagged),
+            (prefix("2001:db8::1", 128), announcer::RouteAttributes::default()),
+            (prefix("203.0.113.9", 33), announcer::RouteAttributes::default()),
+        ]);
+        let got = routes(&desired);
+        let large = LargeCommunity { global_admin: 64600, local_data1: 1, local_data2: 2 };
+        let expected = Routes::from([
+            (
+                codec::Prefix::new("203.0.113.0".parse().unwrap(), 24).unwrap(),
+                adj_out::RouteAttributes {
+                    local_pref: Some(150),
+                    communities: [CommunityValue::Standard(Community::new(64600, 7)), CommunityValue::Large(large)]
+                        .into(),
+                },
+            ),
+            (codec::Prefix::host("2001:db8::1".parse().unwrap()), adj_out::RouteAttributes::default()),
+        ]);
+        assert_eq!(got, expected, "the /33 cannot go out");
+        let order: Vec<_> = got.values().next().unwrap().communities.iter().copied().collect();
+        assert_eq!(order, [CommunityValue::Standard(Community::new(64600, 7)), CommunityValue::Large(large)]);
     }
 
     #[test]

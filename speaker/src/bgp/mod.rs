@@ -1,12 +1,17 @@
-//! BGP mode: the message codec (pure), the session state machine (pure), what each session
-//! sends (pure [`adj_out`], [`settings`], [`glue`]) and the sessions themselves (I/O
-//! [`session`], [`runtime`], [`status`]).
+//! BGP mode on ferrolb-bgp (the pure codec, session state machine and Adj-RIB-Out): the pure
+//! mapping between the announcer, the codec and the state machine ([`glue`], [`settings`]), and
+//! the I/O: one task per session that owns its socket and timers ([`session`], [`timers`]), the
+//! sessions' life cycle ([`runtime`]) and their status in the API ([`status`]).
+//!
+//! Dependencies point one way: `runtime` -> `session` -> `glue`, `settings`, `timers`;
+//! `runtime` -> `status`; `session` and `status` -> `report`; `session` and `runtime` ->
+//! `metrics`.
 
-pub mod adj_out;
-pub mod codec;
-pub mod fsm;
 pub mod glue;
+pub mod metrics;
+pub mod report;
 pub mod runtime;
 pub mod session;
 pub mod settings;
 pub mod status;
+pub mod timers;

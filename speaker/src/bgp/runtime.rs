@@ -13,17 +13,13 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::Arc;
 
+use ferrolb_bgp::notification::{CeaseSubcode, Notification};
 use ferrolb_core::config::{Config, Peer};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
 use tokio::sync::{mpsc, watch};
 
-use super::adj_out::SyncStats;
-use super::fsm::Notification;
-use super::session::{SessionContext, SessionHandle, SessionReport};
+use super::metrics::BgpMetrics;
+use super::report::SessionReport;
+use super::session::{SessionContext, SessionHandle};
 use super::settings::{PeerSettings, SettingsError};
 use super::status;
 use crate::announcer::BgpDecision;
@@ -45,77 +41,6 @@ pub struct BgpRuntime {
     pub client: Option<kube::Client>,
     /// Sessions end when this turns true.
     pub shutdown: watch::Receiver<bool>,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct PeerLabels {
-    peer: String,
-    node: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct NotificationLabels {
-    code: String,
-    subcode: String,
-    direction: String,
-}
-
-/// BGP metrics, registered once in the speaker's registry.
-#[derive(Clone, Default, Debug)]
-pub struct BgpMetrics {
-    session_up: Family<PeerLabels, Gauge>,
-    updates: Family<PeerLabels, Counter>,
-    announced: Family<PeerLabels, Counter>,
-    notifications: Family<NotificationLabels, Counter>,
-}
-
-impl BgpMetrics {
-    /// Creates the metric families and registers them.
-    pub fn register(registry: &mut Registry) -> Self {
-        let metrics = Self::default();
-        registry.register(
-            "ferrolb_bgp_session_up",
-            "1 when the BGP session with the peer is Established",
-            metrics.session_up.clone(),
-        );
-        registry.register("ferrolb_bgp_updates", "UPDATE messages sent", metrics.updates.clone());
-        registry.register(
-            "ferrolb_bgp_announced_prefixes",
-            "Prefixes announced in UPDATE messages (each announcement counts)",
-            metrics.announced.clone(),
-        );
-        registry.register(
-            "ferrolb_bgp_notifications",
-            "NOTIFICATION messages by code, subcode and direction (sent, received)",
-            metrics.notifications.clone(),
-        );
-        metrics
-    }
-
-    pub(crate) fn session_up(&self, peer: &str, node: &str, up: bool) {
-        let labels = PeerLabels { peer: peer.to_string(), node: node.to_string() };
-        self.session_up.get_or_create(&labels).set(i64::from(up));
-    }
-
-    pub(crate) fn updates(&self, peer: &str, node: &str, stats: SyncStats) {
-        let labels = PeerLabels { peer: peer.to_string(), node: node.to_string() };
-        self.updates.get_or_create(&labels).inc_by(u64::try_from(stats.updates).unwrap_or(u64::MAX));
-        self.announced.get_or_create(&labels).inc_by(u64::try_from(stats.announced).unwrap_or(u64::MAX));
-    }
-
-    pub(crate) fn notification(&self, code: u8, subcode: u8, direction: &str) {
-        let labels = NotificationLabels {
-            code: code.to_string(),
-            subcode: subcode.to_string(),
-            direction: direction.to_string(),
-        };
-        self.notifications.get_or_create(&labels).inc();
-    }
-
-    fn forget(&self, peer: &str, node: &str) {
-        let labels = PeerLabels { peer: peer.to_string(), node: node.to_string() };
-        self.session_up.remove(&labels);
-    }
 }
 
 /// What to do with each peer's session. Pure.
@@ -179,10 +104,6 @@ fn peer_settings(peer: &Peer, node_addresses: &[IpAddr]) -> Result<PeerSettings,
     }
 }
 
-fn cease(subcode: u8) -> Notification {
-    Notification::new(Notification::CEASE, subcode, Vec::new())
-}
-
 /// Runs BGP mode until `shutdown`.
 pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics) -> anyhow::Result<()> {
     let mut sessions: BTreeMap<String, SessionHandle> = BTreeMap::new();
@@ -216,13 +137,13 @@ pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics) -> anyhow::Result
             if let Some(handle) = sessions.remove(name) {
                 tracing::info!(peer = %name, "BGP peer no longer configured for this node: closing");
                 metrics.forget(name, &runtime.node);
-                stopping.push(handle.stop(cease(3)));
+                stopping.push(handle.stop(Notification::cease(CeaseSubcode::PeerDeconfigured)));
             }
         }
         for (name, _) in &plan.restart {
             if let Some(handle) = sessions.remove(name) {
                 tracing::info!(peer = %name, "BGP peer settings changed: resetting the session");
-                stopping.push(handle.stop(cease(6)));
+                stopping.push(handle.stop(Notification::cease(CeaseSubcode::OtherConfigurationChange)));
             }
         }
         futures::future::join_all(stopping).await;
@@ -243,7 +164,8 @@ pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics) -> anyhow::Result
             _ = runtime.shutdown.wait_for(|stop| *stop) => break,
         }
     }
-    let stopping = std::mem::take(&mut sessions).into_values().map(|handle| handle.stop(cease(2)));
+    let stopping =
+        std::mem::take(&mut sessions).into_values().map(|handle| handle.stop(Notification::administrative_shutdown()));
     futures::future::join_all(stopping).await;
     drop(reports);
     if let Some(task) = status_task {
@@ -255,27 +177,15 @@ pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics) -> anyhow::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferrolb_core::config::PeerAsn;
+    use crate::bgp::settings::tests::peer as configured_peer;
     use std::time::Duration;
 
     fn peer(name: &str, hold: u64) -> Peer {
         Peer {
             name: name.into(),
-            my_asn: 64600,
-            peer_asn: PeerAsn::Fixed(64512),
-            address: "192.0.2.1".parse().unwrap(),
-            source_address: None,
-            port: 179,
             hold_time: Some(Duration::from_secs(hold)),
-            keepalive_time: None,
-            connect_time: None,
             router_id: Some(Ipv4Addr::new(192, 0, 2, 2)),
-            node_selectors: vec![],
-            password: None,
-            bfd: None,
-            ebgp_multi_hop: false,
-            graceful_restart: false,
-            vrf: None,
+            ..configured_peer()
         }
     }
 
@@ -310,23 +220,5 @@ mod tests {
         assert_eq!(got.stop, vec!["gone".to_string()]);
         assert_eq!(got.errors.len(), 1);
         assert_eq!(got.errors[0].0, "bad");
-    }
-
-    #[test]
-    fn metrics_render_with_labels() {
-        let mut registry = Registry::default();
-        let m = BgpMetrics::register(&mut registry);
-        m.session_up("router", "node1", true);
-        m.updates("router", "node1", SyncStats { updates: 2, announced: 5, withdrawn: 0 });
-        m.notification(6, 3, "sent");
-        let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-        assert!(text.contains("ferrolb_bgp_session_up{peer=\"router\",node=\"node1\"} 1"), "{text}");
-        assert!(text.contains("ferrolb_bgp_updates_total{peer=\"router\",node=\"node1\"} 2"), "{text}");
-        assert!(text.contains("ferrolb_bgp_announced_prefixes_total{peer=\"router\",node=\"node1\"} 5"), "{text}");
-        assert!(
-            text.contains("ferrolb_bgp_notifications_total{code=\"6\",subcode=\"3\",direction=\"sent\"} 1"),
-            "{text}"
-        );
     }
 }

@@ -2,8 +2,9 @@
 //! writes messages and keeps the peer's routes in step with the announcer's decision.
 //!
 //! Decides nothing itself: the FSM decides transitions and timers, [`super::glue`] what bytes
-//! mean, [`super::adj_out`] what to send. This file carries out their actions: TCP connect (source
-//! address, TTL, MD5), writes, reads with the streaming decoder, the one timer the FSM asks for.
+//! mean, [`ferrolb_bgp::adj_out`] what to send. This file carries out their actions: TCP connect
+//! (source address, TTL, MD5), writes, reads with the streaming decoder, and the timers, which the
+//! task owns ([`super::timers`]) and arms and stops exactly as the FSM's actions say.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -14,31 +15,21 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
+use ferrolb_bgp::adj_out::{AdjOut, PathContext, SyncStats};
+use ferrolb_bgp::codec::{self, Family, Message, decode};
+use ferrolb_bgp::fsm::{Action, DownReason, Event, Session, State};
+use ferrolb_bgp::notification::Notification;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::adj_out::{AdjOut, PathContext, Routes, SyncStats};
-use super::codec::{self, Family, Message, decode};
-use super::fsm::{Action, DownReason, Event, Notification, Session, State};
 use super::glue;
-use super::runtime::BgpMetrics;
+use super::metrics::BgpMetrics;
+use super::report::SessionReport;
 use super::settings::PeerSettings;
+use super::timers::Timers;
 use crate::announcer::BgpDecision;
 use crate::rawsock::tcp_md5::set_tcp_md5;
-
-/// A session's state as reported to status writers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionReport {
-    /// The peer's name.
-    pub peer: String,
-    /// Whether the session is Established.
-    pub established: bool,
-    /// A CamelCase reason (Established, or [`DownReason::condition_reason`]).
-    pub reason: String,
-    /// A sentence for humans.
-    pub message: String,
-}
 
 /// What a running session needs besides its settings.
 pub(crate) struct SessionContext {
@@ -93,6 +84,8 @@ struct Runner {
     input: Vec<u8>,
     adj_out: AdjOut,
     path: Option<PathContext>,
+    /// The timers the FSM armed.
+    timers: Timers,
     /// The Cease to send instead of 6/2 when stopping.
     stopping: Option<Notification>,
     pending: VecDeque<Event>,
@@ -137,13 +130,6 @@ async fn connected(connecting: &mut Option<Connecting>) -> io::Result<TcpStream>
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
-        None => std::future::pending().await,
-    }
-}
-
 impl Runner {
     fn new(settings: PeerSettings, context: SessionContext) -> Runner {
         Runner {
@@ -154,6 +140,7 @@ impl Runner {
             input: Vec::with_capacity(codec::MAX_MESSAGE_LEN * 2),
             adj_out: AdjOut::default(),
             path: None,
+            timers: Timers::default(),
             stopping: None,
             pending: VecDeque::new(),
             refresh_requested: false,
@@ -190,13 +177,8 @@ impl Runner {
             if self.stopping.is_some() && fsm.state() == State::Idle {
                 return;
             }
-            let deadline = fsm.next_deadline();
             tokio::select! {
-                _ = sleep_until(deadline.map(|(_, at)| at)) => {
-                    if let Some((timer, _)) = deadline {
-                        self.pending.push_back(timer.expiry_event());
-                    }
-                }
+                timer = self.timers.expired() => self.pending.push_back(timer.expiry_event()),
                 result = connected(&mut self.connecting) => {
                     self.connecting = None;
                     match result {
@@ -312,9 +294,11 @@ impl Runner {
                     n = cease.clone();
                 }
                 self.context.metrics.notification(n.code, n.subcode, "sent");
-                self.send(&Message::Notification(glue::to_codec_notification(&n))).await;
+                self.send(&Message::Notification(n)).await;
             }
-            Action::StartTimer(..) | Action::StopTimer(_) => {}
+            timer @ (Action::StartTimer(..) | Action::StopTimer(_)) => {
+                self.timers.apply(&timer);
+            }
             Action::Established(negotiated) => {
                 let local = self.conn.as_ref().and_then(|c| c.local_addr().ok());
                 let Some(local) = local else { return };
@@ -358,8 +342,14 @@ impl Runner {
     /// Sends the difference between the decision and what the peer holds.
     async fn sync(&mut self) {
         let Some(path) = self.path.clone() else { return };
-        let desired: Routes =
-            self.context.decision.borrow_and_update().desired.get(&self.context.peer).cloned().unwrap_or_default();
+        let desired = self
+            .context
+            .decision
+            .borrow_and_update()
+            .desired
+            .get(&self.context.peer)
+            .map(glue::routes)
+            .unwrap_or_default();
         let mut out = Vec::new();
         let stats = self.adj_out.sync(&desired, &path, &mut out);
         self.flush_updates(stats, &out).await;
@@ -398,9 +388,11 @@ impl Runner {
 mod tests {
     use super::*;
     use crate::announcer::{Prefix, RouteAttributes};
-    use crate::bgp::codec::Open;
     use crate::bgp::settings::PeerSettings;
-    use ferrolb_core::config::{Peer, PeerAsn};
+    use crate::bgp::settings::tests::peer as configured_peer;
+    use ferrolb_bgp::codec::Open;
+    use ferrolb_bgp::notification::CeaseSubcode;
+    use ferrolb_core::config::Peer;
     use std::net::Ipv4Addr;
     use std::time::Duration;
     use tokio::net::TcpListener;
@@ -425,21 +417,13 @@ mod tests {
     fn peer(port: u16) -> Peer {
         Peer {
             name: "fake".into(),
-            my_asn: 64600,
-            peer_asn: PeerAsn::Fixed(64512),
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            source_address: None,
             port,
             hold_time: Some(Duration::from_secs(3)),
-            keepalive_time: None,
             connect_time: Some(Duration::from_secs(1)),
             router_id: Some(Ipv4Addr::new(192, 0, 2, 2)),
-            node_selectors: vec![],
-            password: None,
-            bfd: None,
             ebgp_multi_hop: true,
-            graceful_restart: false,
-            vrf: None,
+            ..configured_peer()
         }
     }
 
@@ -498,12 +482,9 @@ mod tests {
         assert_eq!(updates[0].withdrawn, vec![codec::Prefix::host("203.0.113.1".parse().unwrap())]);
         assert_eq!(updates[1].announced, vec![codec::Prefix::host("203.0.113.3".parse().unwrap())]);
 
-        let stopping = tokio::spawn(handle.stop(Notification::new(Notification::CEASE, 3, Vec::new())));
+        let stopping = tokio::spawn(handle.stop(Notification::cease(CeaseSubcode::PeerDeconfigured)));
         let last = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Notification(_))).await;
-        assert_eq!(
-            last.last(),
-            Some(&Message::Notification(codec::Notification { code: 6, subcode: 3, data: vec![] }))
-        );
+        assert_eq!(last.last(), Some(&Message::Notification(Notification { code: 6, subcode: 3, data: vec![] })));
         stopping.await.unwrap();
     }
 }

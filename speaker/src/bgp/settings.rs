@@ -7,9 +7,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use ferrolb_bgp::fsm::{self, DEFAULT_HOLD_TIME, RetryBackoff, SessionConfig};
 use ferrolb_core::config::{Peer, PeerAsn};
-
-use super::fsm::{DEFAULT_HOLD_TIME, RetryBackoff, SessionConfig};
 
 /// TTL of packets to a directly connected eBGP peer. FRR and BIRD send 1 to single-hop eBGP
 /// peers and, without `ttl-security`, accept any TTL; 1 also keeps the session from working
@@ -45,7 +44,7 @@ pub enum SettingsError {
     NoRouterId,
     /// The FSM refused the settings.
     #[error(transparent)]
-    Invalid(#[from] super::fsm::ConfigError),
+    Invalid(#[from] fsm::ConfigError),
 }
 
 impl PeerSettings {
@@ -63,7 +62,7 @@ impl PeerSettings {
             .or_else(|| peer.source_address.as_ref().and_then(v4))
             .or(local_v4)
             .ok_or(SettingsError::NoRouterId)?;
-        let mut session = SessionConfig::new(peer.my_asn, peer.peer_asn, router_id);
+        let mut session = SessionConfig::new(peer.my_asn, session_peer_asn(peer.peer_asn), router_id);
         session.hold_time = peer.hold_time.unwrap_or(DEFAULT_HOLD_TIME);
         session.keepalive = peer.keepalive_time;
         if let Some(connect) = peer.connect_time {
@@ -86,6 +85,15 @@ impl PeerSettings {
     }
 }
 
+/// The configured peer AS as the state machine checks it.
+fn session_peer_asn(asn: PeerAsn) -> fsm::PeerAsn {
+    match asn {
+        PeerAsn::Fixed(asn) => fsm::PeerAsn::Fixed(asn),
+        PeerAsn::DynamicInternal => fsm::PeerAsn::DynamicInternal,
+        PeerAsn::DynamicExternal => fsm::PeerAsn::DynamicExternal,
+    }
+}
+
 fn v4(address: &IpAddr) -> Option<Ipv4Addr> {
     match address {
         IpAddr::V4(v4) => Some(*v4),
@@ -94,11 +102,13 @@ fn v4(address: &IpAddr) -> Option<Ipv4Addr> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn peer() -> Peer {
+    /// A configured peer: the lab's router (192.0.2.1:179, AS 64512) for our AS 64600, every
+    /// optional setting absent. Other tests change what they need.
+    pub(crate) fn peer() -> Peer {
         Peer {
             name: "router".into(),
             my_asn: 64600,

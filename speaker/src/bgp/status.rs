@@ -22,7 +22,7 @@ use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use super::session::SessionReport;
+use super::report::SessionReport;
 use crate::announcer::{BgpDecision, BgpOutcome, ServiceKey};
 use crate::events::{self, SpeakerEvent};
 
