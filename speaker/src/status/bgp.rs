@@ -30,6 +30,9 @@ pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, 
 /// so only this is kept: at 10,000 Services, whole objects would cost megabytes.
 pub type Statuses = BTreeMap<ServiceKey, Vec<String>>;
 
+/// How long to wait before trying failed writes again.
+const RETRY: Duration = Duration::from_secs(1);
+
 /// The name, labels and status of `node`'s ServiceBGPStatus for `service`, sent to `peers`.
 pub fn status_object(
     node: &str,
@@ -77,25 +80,43 @@ pub fn desired_statuses(decision: &BgpDecision) -> Statuses {
 }
 
 /// Writes this node's ServiceBGPStatus objects as decisions change, and the BGPPeer session
-/// conditions the sessions report, until the report channel closes.
+/// conditions the sessions report, until the report channel closes. What failed (a list, a
+/// write, a delete, a condition) is tried again after [`RETRY`], without waiting for a change.
 pub(crate) async fn run(
     client: Client,
     node: String,
     mut reports: mpsc::UnboundedReceiver<SessionReport>,
     mut decision: watch::Receiver<Arc<BgpDecision>>,
 ) {
+    // What the API holds; None until this node's objects have been listed.
     let mut written: Option<Statuses> = None;
+    // The latest report per peer whose condition could not be written.
+    let mut unwritten: BTreeMap<String, SessionReport> = BTreeMap::new();
     let mut decision_open = true;
     loop {
         let desired = desired_statuses(&decision.borrow_and_update());
-        let previous = match written.take() {
-            Some(previous) => previous,
-            None => existing(&client, &node).await,
-        };
-        written = Some(write_statuses(&client, &node, &previous, desired).await);
+        if written.is_none() {
+            written = existing(&client, &node).await;
+        }
+        let mut behind = written.is_none();
+        if let Some(previous) = written.take() {
+            let now = write_statuses(&client, &node, &previous, &desired).await;
+            behind |= now != desired;
+            written = Some(now);
+        }
+        for (peer, report) in std::mem::take(&mut unwritten) {
+            if write_peer_condition(&client, &node, &report).await.is_err() {
+                unwritten.insert(peer, report);
+            }
+        }
+        behind |= !unwritten.is_empty();
         tokio::select! {
             report = reports.recv() => match report {
-                Some(report) => write_peer_condition(&client, &node, &report).await,
+                Some(report) => {
+                    if write_peer_condition(&client, &node, &report).await.is_err() {
+                        unwritten.insert(report.peer.clone(), report);
+                    }
+                }
                 None => return,
             },
             changed = decision.changed(), if decision_open => {
@@ -103,21 +124,23 @@ pub(crate) async fn run(
                 // Let a burst of decisions settle.
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
+            () = tokio::time::sleep(RETRY), if behind => {}
         }
     }
 }
 
-/// This node's ServiceBGPStatus objects already in the API (from an earlier run). One that is
-/// not exactly as this version would write it is listed without peers, so it is rewritten (or
-/// deleted); one under another name than this version gives it is deleted now.
-async fn existing(client: &Client, node: &str) -> Statuses {
+/// This node's ServiceBGPStatus objects already in the API (from an earlier run); None when they
+/// could not be listed. One that is not exactly as this version would write it is listed without
+/// peers, so it is rewritten (or deleted); one under another name than this version gives it is
+/// deleted now.
+async fn existing(client: &Client, node: &str) -> Option<Statuses> {
     let api: Api<ServiceBGPStatus> = Api::all(client.clone());
     let params = ListParams::default().labels(&format!("{NODE_LABEL}={}", label_value(node)));
     let list = match api.list(&params).await {
         Ok(list) => list,
         Err(error) => {
-            tracing::warn!(%error, "listing ServiceBGPStatus objects failed");
-            return Statuses::new();
+            tracing::warn!(%error, %node, "listing this node's ServiceBGPStatus objects failed; retrying");
+            return None;
         }
     };
     let mut out = Statuses::new();
@@ -132,32 +155,38 @@ async fn existing(client: &Client, node: &str) -> Statuses {
         let exact = object.labels() == &labels && *status == wanted;
         out.insert(service, if exact { status.peers.clone() } else { Vec::new() });
     }
-    out
+    Some(out)
 }
 
-async fn delete(client: &Client, namespace: &str, name: &str) {
+/// Deletes one object; false when that failed (a missing object is deleted already).
+async fn delete(client: &Client, namespace: &str, name: &str) -> bool {
     let api: Api<ServiceBGPStatus> = Api::namespaced(client.clone(), namespace);
     match api.delete(name, &DeleteParams::default()).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(status)) if status.code == 404 => {}
-        Err(error) => tracing::warn!(%error, %name, "deleting ServiceBGPStatus failed"),
+        Ok(_) => true,
+        Err(kube::Error::Api(status)) if status.code == 404 => true,
+        Err(error) => {
+            tracing::warn!(%error, %namespace, %name, "deleting ServiceBGPStatus failed; retrying");
+            false
+        }
     }
 }
 
-/// Applies what changed, deletes what is no longer wanted; returns what the API now holds
-/// (failed writes are left out so the next round retries them).
-async fn write_statuses(client: &Client, node: &str, previous: &Statuses, desired: Statuses) -> Statuses {
+/// Applies what changed, deletes what is no longer wanted; returns what the API now holds: a
+/// failed write is left out and a failed delete kept, so the next round tries them again.
+async fn write_statuses(client: &Client, node: &str, previous: &Statuses, desired: &Statuses) -> Statuses {
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    for service in previous.keys().filter(|service| !desired.contains_key(*service)) {
-        delete(client, &service.namespace, &object_name(&service.name, node)).await;
-    }
     let mut written = Statuses::new();
+    for (service, peers) in previous.iter().filter(|(service, _)| !desired.contains_key(*service)) {
+        if !delete(client, &service.namespace, &object_name(&service.name, node)).await {
+            written.insert(service.clone(), peers.clone());
+        }
+    }
     for (service, peers) in desired {
-        if previous.get(&service) == Some(&peers) {
-            written.insert(service, peers);
+        if previous.get(service) == Some(peers) {
+            written.insert(service.clone(), peers.clone());
             continue;
         }
-        let (name, labels, status) = status_object(node, &service, &peers);
+        let (name, labels, status) = status_object(node, service, peers);
         let api: Api<ServiceBGPStatus> = Api::namespaced(client.clone(), &service.namespace);
         let body = json!({
             "apiVersion": "ferrolb.io/v1beta1",
@@ -172,13 +201,16 @@ async fn write_statuses(client: &Client, node: &str, previous: &Statuses, desire
         };
         match result {
             Ok(_) => {
-                written.insert(service, peers);
+                written.insert(service.clone(), peers.clone());
             }
-            Err(error) => tracing::warn!(%error, %name, "writing ServiceBGPStatus failed"),
+            Err(error) => {
+                tracing::warn!(%error, service = %service, %name, "writing ServiceBGPStatus failed; retrying")
+            }
         }
     }
     written
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

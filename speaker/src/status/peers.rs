@@ -57,21 +57,24 @@ pub fn session_condition(
 }
 
 /// Writes `node`'s session condition on the BGPPeer `report` names, and an Event when the session
-/// came up or went down.
-pub(crate) async fn write_peer_condition(client: &Client, node: &str, report: &SessionReport) {
+/// came up or went down. Done when the condition is written, already says so, or the BGPPeer is
+/// gone; an error (logged with the peer) when the caller should try again.
+pub(crate) async fn write_peer_condition(client: &Client, node: &str, report: &SessionReport) -> Result<(), Unwritten> {
     let api: Api<BGPPeer> = Api::all(client.clone());
     for _ in 0..3 {
         let peer = match api.get_opt(&report.peer).await {
             Ok(Some(peer)) => peer,
-            Ok(None) => return,
+            Ok(None) => return Ok(()),
             Err(error) => {
-                tracing::warn!(%error, peer = %report.peer, "reading BGPPeer failed");
-                return;
+                tracing::warn!(%error, peer = %report.peer, %node, "reading BGPPeer failed; retrying");
+                return Err(Unwritten);
             }
         };
         let conditions = peer.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
         let now = Time(k8s_openapi::jiff::Timestamp::now());
-        let Some(next) = session_condition(&conditions, node, report, now, peer.metadata.generation) else { return };
+        let Some(next) = session_condition(&conditions, node, report, now, peer.metadata.generation) else {
+            return Ok(());
+        };
         let patch = json!({
             "metadata": {"resourceVersion": peer.resource_version()},
             "status": {"conditions": next},
@@ -83,16 +86,22 @@ pub(crate) async fn write_peer_condition(client: &Client, node: &str, report: &S
                 if was != Some(report.established) {
                     session_event(client, node, &peer, report).await;
                 }
-                return;
+                return Ok(());
             }
             Err(kube::Error::Api(status)) if status.code == 409 => continue,
             Err(error) => {
-                tracing::warn!(%error, peer = %report.peer, "writing the BGPPeer session condition failed");
-                return;
+                tracing::warn!(%error, peer = %report.peer, %node, "writing the BGPPeer session condition failed; retrying");
+                return Err(Unwritten);
             }
         }
     }
+    tracing::warn!(peer = %report.peer, %node, "the BGPPeer session condition conflicted three times; retrying");
+    Err(Unwritten)
 }
+
+/// A session condition that is not written yet (why was logged where it failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unwritten;
 
 /// Records a session coming up or going down on the BGPPeer.
 async fn session_event(client: &Client, node: &str, peer: &BGPPeer, report: &SessionReport) {
