@@ -1,73 +1,39 @@
-//! The controller's small HTTP endpoint: /metrics, /healthz (the process answers) and
-//! /readyz (the configuration watches have synced). GET only, one request per connection.
+//! What the controller serves on /metrics, /healthz and /readyz (ferrolb-kube's server): its
+//! metrics, and ready once the configuration watches have synced.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use ferrolb_kube::http::Scrape;
 
 use crate::metrics::Metrics;
 
-/// What the endpoint reports.
-pub struct Health {
-    /// Set once the watches have listed everything.
-    pub ready: AtomicBool,
-    /// The metrics.
-    pub metrics: Metrics,
+/// The controller's readiness flag and metrics.
+pub type Health = ferrolb_kube::http::Health<Metrics>;
+
+/// Not ready yet, with no metrics recorded.
+pub fn health() -> Health {
+    Health::new(Metrics::default(), "configuration not synced yet")
 }
 
-/// The response to a request line.
-pub fn respond(request_line: &str, health: &Health) -> (u16, &'static str, String) {
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-    match path {
-        "/metrics" => (200, "application/openmetrics-text; version=1.0.0; charset=utf-8", health.metrics.encode()),
-        "/healthz" | "/livez" => (200, "text/plain", "ok\n".into()),
-        "/readyz" if health.ready.load(Ordering::Relaxed) => (200, "text/plain", "ok\n".into()),
-        "/readyz" => (503, "text/plain", "configuration not synced yet\n".into()),
-        _ => (404, "text/plain", "not found: try /metrics, /healthz, /readyz\n".into()),
-    }
-}
-
-/// Serves until the process ends.
-pub async fn serve(addr: SocketAddr, health: Arc<Health>) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(addr).await?;
-    tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
-    loop {
-        let (mut conn, _) = listener.accept().await?;
-        let health = health.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 2048];
-            let Ok(n) = conn.read(&mut buf).await else { return };
-            let head = String::from_utf8_lossy(&buf[..n]);
-            let (status, content_type, body) = respond(head.lines().next().unwrap_or_default(), &health);
-            let reason = match status {
-                200 => "OK",
-                404 => "Not Found",
-                _ => "Service Unavailable",
-            };
-            let response = format!(
-                "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = conn.write_all(response.as_bytes()).await;
-        });
+impl Scrape for Metrics {
+    fn scrape(&self) -> String {
+        self.encode()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering;
+
     use super::*;
 
     #[test]
     fn readiness_follows_the_flag() {
-        let h = Health { ready: AtomicBool::new(false), metrics: Metrics::default() };
-        assert_eq!(respond("GET /readyz HTTP/1.1", &h).0, 503);
+        let h = health();
+        assert_eq!(h.respond("GET /readyz HTTP/1.1").0, 503);
+        assert_eq!(h.respond("GET /readyz HTTP/1.1").2, "configuration not synced yet\n");
         h.ready.store(true, Ordering::Relaxed);
-        assert_eq!(respond("GET /readyz HTTP/1.1", &h).0, 200);
-        assert_eq!(respond("GET /healthz HTTP/1.1", &h).0, 200);
-        assert!(respond("GET /metrics HTTP/1.1", &h).2.contains("ferrolb_controller_leader"));
-        assert_eq!(respond("GET /nope HTTP/1.1", &h).0, 404);
+        assert_eq!(h.respond("GET /readyz HTTP/1.1").0, 200);
+        assert_eq!(h.respond("GET /healthz HTTP/1.1").0, 200);
+        assert!(h.respond("GET /metrics HTTP/1.1").2.contains("ferrolb_controller_leader"));
+        assert_eq!(h.respond("GET /nope HTTP/1.1").0, 404);
     }
 }

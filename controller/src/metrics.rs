@@ -80,11 +80,7 @@ impl Default for Metrics {
 impl Metrics {
     /// The metrics in Prometheus' text format.
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
+        ferrolb_kube::http::encode(&self.registry)
     }
 }
 

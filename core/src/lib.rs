@@ -9,7 +9,7 @@
 //!   speaker acts on it; `ferrolb explain` shows it).
 //! - [`selectors`]: Kubernetes label selector semantics and validation.
 //! - [`annotations`]: a Service's FerroLB annotations (and MetalLB's aliases), read into a request.
-//! - [`config_objects`]: configuration objects as the apiserver returns them (JSON), decoded one by one.
+//! - [`config_objects`]: configuration objects as they are read, each decoded on its own; Secrets reduced.
 //! - [`names`]: Kubernetes name, label key and label value syntax.
 
 // Tests may unwrap: a panic there is a failed test. Library code may not (workspace lint).

@@ -27,7 +27,7 @@ use crate::announcer::{BgpDecision, BgpOutcome, ServiceKey};
 use crate::events::{self, SpeakerEvent};
 
 /// The field manager of everything the speaker applies.
-pub const FIELD_MANAGER: &str = "ferrolb-speaker";
+pub const FIELD_MANAGER: &str = ferrolb_kube::names::SPEAKER;
 use ferrolb_crds::shortened;
 pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, SESSION_CONDITION, label_value};
 

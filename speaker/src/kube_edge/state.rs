@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ferrolb_core::config::Config;
-use ferrolb_core::config_objects::decode;
+use ferrolb_kube::debounce::Debouncer;
 use kube::{Client, ResourceExt};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -24,7 +24,7 @@ use tracing::{debug, info, warn};
 
 use super::status::Wanted;
 use super::translate::{announced_services, internal_ips, link_up, member_bind, member_keys, members, owned_addresses};
-use super::watch::{self as watches, Delta, Pending, Source, Stores, Update};
+use super::watch::{self as watches, Delta, Source, Stores, Update};
 use crate::announcer::{Announcer, BgpDecision, ClassPolicy, Members, node_view};
 use crate::http::Health;
 use crate::layer2::owned::OwnedAddresses;
@@ -126,7 +126,7 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         services_listed: false,
         slices_listed: false,
     };
-    let mut pending = Pending::default();
+    let mut pending = Debouncer::default();
     loop {
         let due = pending.due();
         let hold = speaker.hold_until;
@@ -220,7 +220,7 @@ impl Speaker {
     async fn refresh(&mut self, stores: &Stores, sources: &std::collections::BTreeSet<Source>, all: bool) {
         let changed = |s: fn(&Source) -> bool| all || sources.iter().any(s);
         if changed(|s| matches!(s, Source::Config(_) | Source::Secrets)) {
-            let decoded = decode(&stores.raw_config(), &self.settings.namespace);
+            let decoded = stores.config.decoded();
             let (config, verdicts) = Config::from_objects(&decoded.objects);
             let problems: usize = verdicts.0.values().map(Vec::len).sum::<usize>() + decoded.undecodable.len();
             debug!(problems, "configuration rebuilt");
