@@ -10,22 +10,17 @@ use std::time::Duration;
 
 use ferrolb_core::config::{Config, ObjectRef, Verdicts};
 use ferrolb_kube::config_watch::{self, ConfigStores, Header, Listing, Secrets};
-use ferrolb_kube::debounce::Debouncer;
 use ferrolb_kube::events::Publisher;
 use ferrolb_kube::names::CONTROLLER;
-use ferrolb_kube::resync::Resync;
-use ferrolb_kube::triggers::Triggers;
-use futures::StreamExt;
+use ferrolb_kube::pace::Pace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::Client;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use tokio::sync::watch;
-use tokio::time::Instant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::config_status::{Update, update};
-use crate::http::Health;
-use crate::metrics::{ErrorLabels, ObjectLabels};
+use crate::metrics::{ErrorLabels, Health, ObjectLabels};
 
 /// How long to gather further changes before rebuilding, and the most a burst may delay it.
 const QUIET: Duration = Duration::from_millis(50);
@@ -48,21 +43,12 @@ pub struct Context {
 /// Watches configuration until `shutdown` fires, publishing each new Config, and (while
 /// leading) writing each object's Accepted condition.
 pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let mut triggers = Triggers::new();
-    let stores = config_watch::start(&client, Secrets::BasicAuth, &ctx.own_namespace, &mut triggers, |_| ());
+    let mut pace = Pace::new(QUIET, AT_MOST, ctx.resync, ());
+    let stores = config_watch::start(&client, Secrets::BasicAuth, &ctx.own_namespace, pace.triggers(), |_| Some(()));
+    // A new leader writes whatever its predecessor left undone.
+    pace.follow(ctx.leading.clone(), ());
     let recorder = Publisher::new(client.clone(), CONTROLLER);
-    let mut pending = Debouncer::default();
-    let mut resync = Resync::new(ctx.resync);
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => return Ok(()),
-            () = pending.settled() => {},
-            next = triggers.next() => { if next.is_none() { return Ok(()) } pending.add((), Instant::now(), QUIET, AT_MOST); continue },
-            // A new leader writes whatever its predecessor left undone.
-            changed = ctx.leading.changed() => { if changed.is_err() { return Ok(()) } pending.add((), Instant::now(), QUIET, AT_MOST); continue },
-            () = resync.tick() => { pending.add((), Instant::now(), QUIET, AT_MOST); continue },
-        }
-        pending.take();
+    while pace.next(&mut shutdown).await.is_some() {
         // Judge nothing before every kind is listed (a missing pool would look refused). Never
         // wait for that here: the watches only progress while `triggers` is polled, and their
         // initial lists end with a trigger that brings us back.
@@ -79,13 +65,14 @@ pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver
         let (config, failed) = reconcile(&client, &recorder, &stores, &ctx, leading).await;
         ctx.health.metrics.reconcile_duration.observe(started.elapsed().as_secs_f64());
         if failed == 0 {
-            resync.succeeded();
+            pace.succeeded();
         } else {
-            resync.failed();
+            pace.failed();
         }
         debug!(leading, took = ?started.elapsed(), "configuration rebuilt");
         ctx.configs.send_replace(config);
     }
+    Ok(())
 }
 
 /// Rebuilds the Config, counts the objects, and (while leading) writes every Accepted

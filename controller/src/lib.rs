@@ -9,7 +9,6 @@
 pub mod allocator;
 pub mod config_status;
 pub mod config_watch;
-pub mod http;
 pub mod leader;
 pub mod metrics;
 pub mod service_watch;

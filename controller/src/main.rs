@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser;
 use ferrolb_controller::services::spec::ClassPolicy;
-use ferrolb_controller::{config_watch, http, leader, service_watch};
+use ferrolb_controller::{config_watch, leader, metrics, service_watch};
 use ferrolb_core::config::Config;
 use ferrolb_kube::{logging, resync, shutdown};
 use tokio::sync::watch;
@@ -58,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
     logging::init(args.log_json);
     let client =
         kube::Client::try_default().await.context("connecting to the Kubernetes API (KUBECONFIG or in-cluster)")?;
-    let health = Arc::new(http::health());
+    let health = Arc::new(metrics::health());
     let serving = tokio::spawn(ferrolb_kube::http::serve(args.metrics_addr, health.clone()));
     let shutdown = shutdown::on_signal();
 

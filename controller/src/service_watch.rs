@@ -16,10 +16,9 @@ use std::time::Duration;
 use ferrolb_core::addresses::Family;
 use ferrolb_core::config::Config;
 use ferrolb_crds::IPAddressPool;
-use ferrolb_kube::debounce::Debouncer;
 use ferrolb_kube::events::Publisher;
 use ferrolb_kube::names::CONTROLLER;
-use ferrolb_kube::resync::Resync;
+use ferrolb_kube::pace::Pace;
 use ferrolb_kube::triggers::{self, Triggers};
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Service};
@@ -30,12 +29,10 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 use tokio::sync::watch;
-use tokio::time::Instant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::allocator::{Allocator, Labels};
-use crate::http::Health;
-use crate::metrics::{ErrorLabels, PoolLabels};
+use crate::metrics::{ErrorLabels, Health, PoolLabels};
 use crate::services::plan::{View, plan};
 use crate::services::spec::{ClassPolicy, Served, served};
 use crate::services::status::{self, Current, forget_patch, has_our_marks, planned};
@@ -60,7 +57,20 @@ pub struct Context {
     pub resync: Duration,
 }
 
-fn watch_all<K>(client: &Client, triggers: &mut Triggers<()>, slim: fn(&mut K)) -> Store<K>
+/// What brings the Service loop back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Input {
+    /// A Service or Namespace changed.
+    Cluster,
+    /// The configuration loop published a new Config.
+    Config,
+    /// This replica started or stopped leading.
+    Leadership,
+    /// The resync clock.
+    Resync,
+}
+
+fn watch_all<K>(client: &Client, triggers: &mut Triggers<Option<Input>>, slim: fn(&mut K)) -> Store<K>
 where
     K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
@@ -74,7 +84,7 @@ where
             slim(obj);
         })
         .reflect(writer);
-    triggers::add(triggers, K::kind(&()).to_string(), (), stream);
+    triggers::add(triggers, K::kind(&()).to_string(), Some(Input::Cluster), stream);
     store
 }
 
@@ -122,34 +132,21 @@ fn effective(written: &mut Written, svc: &Service) -> (Current, bool) {
 
 /// Assigns addresses until `shutdown` fires.
 pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let mut triggers = Triggers::new();
-    let services: Store<Service> = watch_all(&client, &mut triggers, slim_service);
-    let namespaces: Store<Namespace> = watch_all(&client, &mut triggers, |ns| {
+    let mut pace = Pace::new(QUIET, AT_MOST, ctx.resync, Input::Resync);
+    let services: Store<Service> = watch_all(&client, pace.triggers(), slim_service);
+    let namespaces: Store<Namespace> = watch_all(&client, pace.triggers(), |ns| {
         ns.spec = None;
         ns.status = None;
         ns.metadata.annotations = None;
     });
+    pace.follow(ctx.configs.clone(), Input::Config);
+    pace.follow(ctx.leading.clone(), Input::Leadership);
     let recorder = Publisher::new(client.clone(), CONTROLLER);
     let mut written = Written::new();
     let mut counted: BTreeMap<String, [Option<i64>; 4]> = BTreeMap::new();
     let mut have_config = false;
-    let mut pending = Debouncer::default();
-    let mut resync = Resync::new(ctx.resync);
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => return Ok(()),
-            () = pending.settled() => {},
-            next = triggers.next() => { if next.is_none() { return Ok(()) } pending.add((), Instant::now(), QUIET, AT_MOST); continue },
-            changed = ctx.configs.changed() => {
-                if changed.is_err() { return Ok(()) }
-                have_config = true;
-                pending.add((), Instant::now(), QUIET, AT_MOST);
-                continue
-            },
-            changed = ctx.leading.changed() => { if changed.is_err() { return Ok(()) } pending.add((), Instant::now(), QUIET, AT_MOST); continue },
-            () = resync.tick() => { pending.add((), Instant::now(), QUIET, AT_MOST); continue },
-        }
-        pending.take();
+    while let Some(changed) = pace.next(&mut shutdown).await {
+        have_config |= changed.contains(&Input::Config);
         let listed = services.wait_until_ready().now_or_never().is_some()
             && namespaces.wait_until_ready().now_or_never().is_some();
         let leading = *ctx.leading.borrow_and_update();
@@ -157,7 +154,7 @@ pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver
             // A standby keeps nothing: on taking over it starts from what the statuses say.
             written.clear();
             counted.clear();
-            resync.succeeded();
+            pace.succeeded();
             continue;
         }
         let config = ctx.configs.borrow_and_update().clone();
@@ -165,13 +162,14 @@ pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver
         let (alloc, mut failed) = assign(&client, &recorder, &ctx, &config, &services, &namespaces, &mut written).await;
         failed += write_pool_counts(&client, &ctx, &config, &alloc, &mut counted).await;
         if failed == 0 {
-            resync.succeeded();
+            pace.succeeded();
         } else {
             warn!(failed, "some writes failed; retrying them shortly");
-            resync.failed();
+            pace.failed();
         }
         debug!(took = ?took.elapsed(), services = services.state().len(), "addresses reconciled");
     }
+    Ok(())
 }
 
 /// Plans every served Service and writes what changed; forgets the Services no longer served.

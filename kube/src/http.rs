@@ -10,12 +10,6 @@ use prometheus_client::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// What /metrics returns: a program's metrics in Prometheus' text format.
-pub trait Scrape: Send + Sync + 'static {
-    /// The metrics, encoded now.
-    fn scrape(&self) -> String;
-}
-
 /// Encodes `registry` in Prometheus' text format (empty if it cannot be encoded).
 pub fn encode(registry: &Registry) -> String {
     let mut out = String::new();
@@ -31,21 +25,25 @@ pub struct Health<M> {
     pub ready: AtomicBool,
     /// The metrics.
     pub metrics: M,
+    /// What /metrics returns: the metrics in Prometheus' text format, encoded now.
+    scrape: fn(&M) -> String,
     /// What /readyz says while not ready, e.g. "watches not synced yet".
     not_ready: &'static str,
 }
 
-impl<M: Scrape> Health<M> {
-    /// Not ready yet; `not_ready` is what /readyz says until it is.
-    pub fn new(metrics: M, not_ready: &'static str) -> Self {
-        Health { ready: AtomicBool::new(false), metrics, not_ready }
+impl<M> Health<M> {
+    /// Not ready yet; /metrics answers `scrape(&metrics)`, /readyz `not_ready` until ready.
+    pub fn new(metrics: M, scrape: fn(&M) -> String, not_ready: &'static str) -> Self {
+        Health { ready: AtomicBool::new(false), metrics, scrape, not_ready }
     }
 
     /// The response to a request line: status, content type, body.
     pub fn respond(&self, request_line: &str) -> (u16, &'static str, String) {
         let path = request_line.split_whitespace().nth(1).unwrap_or("/");
         match path {
-            "/metrics" => (200, "application/openmetrics-text; version=1.0.0; charset=utf-8", self.metrics.scrape()),
+            "/metrics" => {
+                (200, "application/openmetrics-text; version=1.0.0; charset=utf-8", (self.scrape)(&self.metrics))
+            }
             "/healthz" | "/livez" => (200, "text/plain", "ok\n".into()),
             "/readyz" if self.ready.load(Ordering::Relaxed) => (200, "text/plain", "ok\n".into()),
             "/readyz" => (503, "text/plain", format!("{}\n", self.not_ready)),
@@ -55,7 +53,7 @@ impl<M: Scrape> Health<M> {
 }
 
 /// Serves `health` on `addr` until the process ends.
-pub async fn serve<M: Scrape>(addr: SocketAddr, health: Arc<Health<M>>) -> std::io::Result<()> {
+pub async fn serve<M: Send + Sync + 'static>(addr: SocketAddr, health: Arc<Health<M>>) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
     loop {
@@ -84,16 +82,13 @@ pub async fn serve<M: Scrape>(addr: SocketAddr, health: Arc<Health<M>>) -> std::
 mod tests {
     use super::*;
 
-    struct Fixed;
-    impl Scrape for Fixed {
-        fn scrape(&self) -> String {
-            "ferrolb_up 1\n".into()
-        }
+    fn up(value: &u32) -> String {
+        format!("ferrolb_up {value}\n")
     }
 
     #[test]
     fn readiness_follows_the_flag() {
-        let h = Health::new(Fixed, "watches not synced yet");
+        let h = Health::new(1, up, "watches not synced yet");
         assert_eq!(h.respond("GET /readyz HTTP/1.1"), (503, "text/plain", "watches not synced yet\n".into()));
         h.ready.store(true, Ordering::Relaxed);
         assert_eq!(h.respond("GET /readyz HTTP/1.1").0, 200);
@@ -110,14 +105,17 @@ mod tests {
         let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        let health = Arc::new(Health::new(Fixed, "not yet"));
+        let health = Arc::new(Health::new(1, up, "not yet"));
         tokio::spawn(serve(addr, health));
-        let mut conn = loop {
-            match tokio::net::TcpStream::connect(addr).await {
-                Ok(c) => break c,
-                Err(_) => tokio::task::yield_now().await,
+        let connect = async {
+            loop {
+                match tokio::net::TcpStream::connect(addr).await {
+                    Ok(c) => break c,
+                    Err(_) => tokio::task::yield_now().await,
+                }
             }
         };
+        let mut conn = tokio::time::timeout(std::time::Duration::from_secs(10), connect).await.unwrap();
         conn.write_all(b"GET /readyz HTTP/1.1\r\n\r\n").await.unwrap();
         let mut response = String::new();
         conn.read_to_string(&mut response).await.unwrap();

@@ -6,6 +6,7 @@
 //! - [`triggers`]: watch streams merged into one stream of "look again".
 //! - [`debounce`]: a burst of changes gathered into one rebuild.
 //! - [`resync`]: the periodic resync, and the sooner retry after a failed write.
+//! - [`pace`]: the three together: what brings a program's loop back for another pass.
 //! - [`events`]: Kubernetes Events, created and forgotten.
 //! - [`http`]: /metrics, /healthz and /readyz.
 //! - [`logging`], [`shutdown`]: process set-up.
@@ -21,6 +22,7 @@ pub mod http;
 pub mod logging;
 pub mod names;
 pub mod object;
+pub mod pace;
 pub mod resync;
 pub mod shutdown;
 pub mod triggers;

@@ -1,8 +1,6 @@
 //! What the speaker serves on /metrics, /healthz and /readyz (ferrolb-kube's server): its
 //! metrics, and ready once the watches have listed everything.
 
-use ferrolb_kube::http::Scrape;
-
 use crate::layer2::counters::Layer2Counters;
 use crate::metrics::Metrics;
 
@@ -11,13 +9,7 @@ pub type Health = ferrolb_kube::http::Health<Metrics>;
 
 /// Not ready yet; Layer2 counts come from `layer2`.
 pub fn health(layer2: Layer2Counters) -> Health {
-    Health::new(Metrics::new(layer2), "watches not synced yet")
-}
-
-impl Scrape for Metrics {
-    fn scrape(&self) -> String {
-        self.encode()
-    }
+    Health::new(Metrics::new(layer2), Metrics::encode, "watches not synced yet")
 }
 
 #[cfg(test)]
