@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use futures::stream::{self, BoxStream, StreamExt};
 use tokio::time::Instant;
 
 /// How often a program resyncs by default.
@@ -53,6 +54,15 @@ impl Resync {
     }
 }
 
+/// The periodic ticks alone, as a stream, for a loop that merges its inputs into one stream.
+pub fn ticks(period: Duration) -> BoxStream<'static, ()> {
+    stream::unfold(Resync::new(period), |mut clock| async move {
+        clock.tick().await;
+        Some(((), clock))
+    })
+    .boxed()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +74,15 @@ mod tests {
         r.tick().await;
         assert_eq!(Instant::now(), t0 + PERIOD);
         r.tick().await;
+        assert_eq!(Instant::now(), t0 + PERIOD * 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_stream_ticks_every_period() {
+        let t0 = Instant::now();
+        let mut ticks = ticks(PERIOD);
+        ticks.next().await;
+        ticks.next().await;
         assert_eq!(Instant::now(), t0 + PERIOD * 2);
     }
 

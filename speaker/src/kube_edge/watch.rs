@@ -21,6 +21,7 @@ use ferrolb_core::announcer::{ClassPolicy, EndpointSliceView, ServiceKey, Servic
 use ferrolb_core::announcer::{endpoint_slice_view, service_view};
 use ferrolb_core::config::Kind;
 use ferrolb_kube::config_watch::{self, ConfigStores, Secrets};
+use ferrolb_kube::resync;
 use ferrolb_kube::triggers::{self, Triggers};
 use futures::{FutureExt, StreamExt, future};
 use k8s_openapi::api::core::v1::{Node, Secret, Service};
@@ -44,6 +45,8 @@ pub enum Source {
     Slices,
     /// A Node.
     Nodes,
+    /// The periodic resync: nothing changed, look again.
+    Resync,
 }
 
 impl fmt::Display for Source {
@@ -54,6 +57,7 @@ impl fmt::Display for Source {
             Source::Services => f.write_str("Service"),
             Source::Slices => f.write_str("EndpointSlice"),
             Source::Nodes => f.write_str("Node"),
+            Source::Resync => f.write_str("resync"),
         }
     }
 }
@@ -218,7 +222,8 @@ fn read_slice(slice: &EndpointSlice) -> Option<(SliceKey, Option<EndpointSliceVi
     Some((key, endpoint_slice_view(slice).ok().map(|(_, view)| view)))
 }
 
-/// Starts every watch; they progress while the returned [`Triggers`] are polled. Services are
+/// Starts every watch, and the resync clock (every [`resync::PERIOD`], a [`Source::Resync`]);
+/// they progress while the returned [`Triggers`] are polled. Services are
 /// read with `class`: those FerroLB does not serve never reach the announcer.
 pub fn start(client: &Client, namespace: &str, class: &ClassPolicy) -> (Stores, Triggers<Update>) {
     let mut triggers = Triggers::new();
@@ -244,6 +249,7 @@ pub fn start(client: &Client, namespace: &str, class: &ClassPolicy) -> (Stores, 
         Update::Slices,
         &mut triggers,
     );
+    triggers.push(resync::ticks(resync::PERIOD).map(|()| Update::Changed(Source::Resync)).boxed());
     let stores = Stores {
         secrets: config.secrets().clone(),
         config,
