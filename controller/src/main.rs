@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
         if args.leader_elect { Some(leader::join(client.clone(), &args.namespace, &me).await?) } else { None };
     let leading = election.as_ref().map_or_else(leader::alone, |e| e.leading.clone());
     let (configs, config) = watch::channel(Config::default());
-    tracing::info!(namespace = %args.namespace, identity = %me, leader_elect = args.leader_elect, class = %args.lb_class, "ferrolb-controller starting");
+    tracing::info!(namespace = %args.namespace, identity = %me, leader_elect = args.leader_elect, class = %args.lb_class, "{} starting", ferrolb_kube::names::CONTROLLER);
     let services = service_watch::Context {
         class: ClassPolicy { class: args.lb_class.clone(), require_class: args.only_lb_class },
         configs: config,

@@ -114,7 +114,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (status_tx, status_rx) = watch::channel(status::Wanted::new());
     let writer = tokio::spawn(status::run(client.clone(), args.node_name.clone(), status_rx).in_current_span());
 
-    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "ferrolb-speaker starting");
+    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "{} starting", ferrolb_kube::names::SPEAKER);
     let settings = state::Settings {
         node: args.node_name.clone(),
         namespace: args.namespace.clone(),
