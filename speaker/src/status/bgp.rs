@@ -21,7 +21,7 @@ use crate::announcer::{BgpDecision, BgpOutcome, ServiceKey};
 use crate::bgp::report::SessionReport;
 
 /// The field manager of everything the speaker applies.
-pub const FIELD_MANAGER: &str = "ferrolb-speaker";
+pub const FIELD_MANAGER: &str = ferrolb_kube::names::SPEAKER;
 use ferrolb_crds::shortened;
 pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, label_value};
 
