@@ -67,6 +67,12 @@ impl Publisher {
         Self { client, controller: controller.to_owned(), instance }
     }
 
+    /// A publisher reporting as `controller` from `instance` (e.g. the speaker names its node:
+    /// one speaker runs per node, and its Events say which).
+    pub fn with_instance(client: Client, controller: &str, instance: String) -> Self {
+        Self { client, controller: controller.to_owned(), instance }
+    }
+
     /// Publishes `event` about `regarding`. Cluster-scoped objects get their Events in
     /// `default`, as kubectl expects.
     pub async fn publish(&self, event: &Event, regarding: &ObjectReference) -> Result<(), kube::Error> {

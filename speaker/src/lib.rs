@@ -8,7 +8,6 @@
 pub use ferrolb_core::announcer;
 pub mod bgp;
 pub mod driver;
-pub mod events;
 pub mod http;
 pub mod kube_edge;
 pub mod layer2;

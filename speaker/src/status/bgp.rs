@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferrolb_crds::{BGPStatus, ServiceBGPStatus};
+use ferrolb_kube::resync::{self, Resync};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
@@ -81,7 +82,8 @@ pub fn desired_statuses(decision: &BgpDecision) -> Statuses {
 
 /// Writes this node's ServiceBGPStatus objects as decisions change, and the BGPPeer session
 /// conditions the sessions report, until the report channel closes. What failed (a list, a
-/// write, a delete, a condition) is tried again after [`RETRY`], without waiting for a change.
+/// write, a delete, a condition) is tried again after [`RETRY`], without waiting for a change;
+/// every [`resync::PERIOD`] the objects are listed again and what drifted is repaired.
 pub(crate) async fn run(
     client: Client,
     node: String,
@@ -93,6 +95,7 @@ pub(crate) async fn run(
     // The latest report per peer whose condition could not be written.
     let mut unwritten: BTreeMap<String, SessionReport> = BTreeMap::new();
     let mut decision_open = true;
+    let mut resync = Resync::new(resync::PERIOD);
     loop {
         let desired = desired_statuses(&decision.borrow_and_update());
         if written.is_none() {
@@ -125,6 +128,9 @@ pub(crate) async fn run(
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             () = tokio::time::sleep(RETRY), if behind => {}
+            // List this node's objects again: what vanished or was changed is rewritten, what
+            // it does not know is deleted.
+            () = resync.tick() => written = None,
         }
     }
 }

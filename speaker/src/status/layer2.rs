@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ferrolb_crds::{InterfaceInfo, L2Status, ServiceL2Status};
+use ferrolb_kube::resync::{self, Resync};
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
@@ -24,8 +25,8 @@ use tokio::sync::watch;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::announcer::ServiceKey;
-use crate::events::{self, SpeakerEvent};
 use crate::kube_edge::translate::AnnouncedService;
+use ferrolb_kube::events::Event;
 
 /// The field manager and Event reporter.
 pub const MANAGER: &str = ferrolb_kube::names::SPEAKER;
@@ -100,9 +101,27 @@ pub fn object(node: &str, service: &ServiceKey, announced: &AnnouncedService) ->
     })
 }
 
-/// Writes ServiceL2Status objects and Events until `wanted`'s sender is gone.
+/// Repairs what this writer believes against what the API holds (`listed`, as [`list`] reads
+/// it): an object that vanished or whose interfaces were changed by someone else is written again
+/// (without a new takeover: this node still announces the Service), and an object this writer
+/// does not know is adopted, so that the next plan deletes it or rewrites it.
+pub fn resynced(written: &mut Wanted, listed: Wanted) {
+    for (service, announced) in written.iter_mut() {
+        if listed.get(service).is_none_or(|l| l.interfaces != announced.interfaces) {
+            // Unknown addresses: the next plan rewrites it if still wanted.
+            announced.addresses = Default::default();
+        }
+    }
+    for (service, announced) in listed {
+        written.entry(service).or_insert(announced);
+    }
+}
+
+/// Writes ServiceL2Status objects and Events until `wanted`'s sender is gone. Every
+/// [`resync::PERIOD`] it lists this node's objects again and repairs what drifted.
 pub async fn run(client: Client, node: String, mut wanted: watch::Receiver<Wanted>) {
     let mut written = existing(&client, &node).await;
+    let mut resync = Resync::new(resync::PERIOD);
     loop {
         let target = wanted.borrow_and_update().clone();
         let mut failed = false;
@@ -122,43 +141,47 @@ pub async fn run(client: Client, node: String, mut wanted: watch::Receiver<Wante
                 }
             }
         }
-        if failed {
-            tokio::select! {
-                changed = wanted.changed() => if changed.is_err() { return },
-                () = tokio::time::sleep(RETRY) => {},
-            }
-        } else if wanted.changed().await.is_err() {
-            return;
+        tokio::select! {
+            changed = wanted.changed() => if changed.is_err() { return },
+            () = tokio::time::sleep(RETRY), if failed => {},
+            () = resync.tick() => match list(&client, &node).await {
+                Ok(listed) => resynced(&mut written, listed),
+                Err(error) => warn!(%error, %node, "listing this node's ServiceL2Status objects failed; resynced later"),
+            },
         }
     }
 }
 
 /// The objects this node wrote before (e.g. before a restart), so that stale ones are deleted.
 async fn existing(client: &Client, node: &str) -> Wanted {
-    let api: Api<ServiceL2Status> = Api::all(client.clone());
-    let params = ListParams::default().labels(&format!("{NODE_LABEL}={}", label_value(node)));
     for _ in 0..3 {
-        match api.list(&params).await {
-            Ok(list) => {
-                return list
-                    .items
-                    .iter()
-                    .filter_map(|o| {
-                        let status = o.status.as_ref()?;
-                        let key = ServiceKey::new(status.service_namespace.clone(), status.service_name.clone());
-                        let interfaces = status.interfaces.iter().map(|i| i.name.clone()).collect();
-                        // Unknown addresses: the first plan rewrites it if still wanted.
-                        Some((key, AnnouncedService { addresses: Default::default(), interfaces }))
-                    })
-                    .collect();
-            }
+        match list(client, node).await {
+            Ok(listed) => return listed,
             Err(error) => {
-                warn!(%error, "listing this node's ServiceL2Status objects failed");
+                warn!(%error, %node, "listing this node's ServiceL2Status objects failed");
                 tokio::time::sleep(RETRY).await;
             }
         }
     }
     Wanted::new()
+}
+
+/// This node's ServiceL2Status objects in the API, by Service, with unknown addresses (the object
+/// does not hold them).
+async fn list(client: &Client, node: &str) -> Result<Wanted, kube::Error> {
+    let api: Api<ServiceL2Status> = Api::all(client.clone());
+    let params = ListParams::default().labels(&format!("{NODE_LABEL}={}", label_value(node)));
+    let list = api.list(&params).await?;
+    Ok(list
+        .items
+        .iter()
+        .filter_map(|o| {
+            let status = o.status.as_ref()?;
+            let key = ServiceKey::new(status.service_namespace.clone(), status.service_name.clone());
+            let interfaces = status.interfaces.iter().map(|i| i.name.clone()).collect();
+            Some((key, AnnouncedService { addresses: Default::default(), interfaces }))
+        })
+        .collect())
 }
 
 async fn perform(client: &Client, node: &str, write: &Write) -> Result<(), kube::Error> {
@@ -229,8 +252,8 @@ async fn node_assigned(client: &Client, node: &str, service: &ServiceKey) -> Res
         ..ObjectReference::default()
     };
     let note = format!("announcing from node \"{node}\" with protocol \"layer2\"");
-    let event = SpeakerEvent { regarding, reason: "nodeAssigned", note, action: "Announce", warning: false };
-    events::publish(client, node, event).await
+    let event = Event { warning: false, reason: "nodeAssigned".into(), note, action: "Announce" };
+    super::publisher(client, node).publish(&event, &regarding).await
 }
 
 #[cfg(test)]
@@ -276,6 +299,48 @@ mod tests {
             ]
         );
         assert!(plan(&wanted, &wanted).is_empty());
+    }
+
+    #[test]
+    fn a_resync_rewrites_what_vanished_or_was_changed_and_adopts_what_it_did_not_know() {
+        let (kept, vanished, edited, stray) = (
+            ServiceKey::new("default", "kept"),
+            ServiceKey::new("default", "vanished"),
+            ServiceKey::new("default", "edited"),
+            ServiceKey::new("default", "stray"),
+        );
+        let mut written: Wanted = [
+            (kept.clone(), announced(&["198.51.100.200"], &["eth0"])),
+            (vanished.clone(), announced(&["198.51.100.201"], &["eth0"])),
+            (edited.clone(), announced(&["198.51.100.202"], &["eth0"])),
+        ]
+        .into();
+        let wanted = written.clone();
+        let listed: Wanted = [
+            (kept.clone(), announced(&[], &["eth0"])),
+            (edited.clone(), announced(&[], &["eth9"])),
+            (stray.clone(), announced(&[], &["eth0"])),
+        ]
+        .into();
+        resynced(&mut written, listed);
+        assert_eq!(
+            plan(&written, &wanted),
+            [
+                Write::Delete { service: stray },
+                Write::Apply {
+                    service: edited,
+                    announced: announced(&["198.51.100.202"], &["eth0"]),
+                    taken_over: false
+                },
+                Write::Apply {
+                    service: vanished,
+                    announced: announced(&["198.51.100.201"], &["eth0"]),
+                    taken_over: false
+                },
+            ]
+        );
+        resynced(&mut written, wanted.clone());
+        assert!(plan(&written, &wanted).iter().all(|w| !matches!(w, Write::Apply { service, .. } if *service == kept)));
     }
 
     #[test]

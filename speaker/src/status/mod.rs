@@ -13,3 +13,13 @@
 pub mod bgp;
 pub mod layer2;
 pub mod peers;
+
+use ferrolb_kube::events::Publisher;
+use ferrolb_kube::names::SPEAKER;
+use kube::Client;
+
+/// The speaker's Events publisher: reporting controller `ferrolb-speaker`, instance
+/// `ferrolb-speaker-<node>`.
+pub fn publisher(client: &Client, node: &str) -> Publisher {
+    Publisher::with_instance(client.clone(), SPEAKER, format!("{SPEAKER}-{node}"))
+}

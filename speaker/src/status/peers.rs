@@ -13,7 +13,7 @@ use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 
 use crate::bgp::report::SessionReport;
-use crate::events::{self, SpeakerEvent};
+use ferrolb_kube::events::Event;
 
 /// The condition type of `node`'s session on a BGPPeer.
 pub fn session_condition_type(node: &str) -> String {
@@ -106,14 +106,9 @@ pub(crate) struct Unwritten;
 /// Records a session coming up or going down on the BGPPeer.
 async fn session_event(client: &Client, node: &str, peer: &BGPPeer, report: &SessionReport) {
     let (reason, warning) = if report.established { ("SessionEstablished", false) } else { ("SessionDown", true) };
-    let event = SpeakerEvent {
-        regarding: peer.object_ref(&()),
-        reason,
-        note: format!("node {node}: {}", report.message),
-        action: "Peer",
-        warning,
-    };
-    if let Err(error) = events::publish(client, node, event).await {
+    let event =
+        Event { warning, reason: reason.into(), note: format!("node {node}: {}", report.message), action: "Peer" };
+    if let Err(error) = super::publisher(client, node).publish(&event, &peer.object_ref(&())).await {
         tracing::warn!(%error, peer = %report.peer, "recording the session Event failed");
     }
 }
