@@ -50,8 +50,7 @@ fn identity(args: &Args) -> String {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-// Several threads: planning and writes overlap (p50 create -> address 53-66 ms against 66-105 ms on
-// one thread, over 200 Services in the lab).
+// Several threads: planning and writes overlap (figures: docs/performance.md).
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();

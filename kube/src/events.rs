@@ -4,8 +4,8 @@
 //!
 //! kube's `Recorder` keeps every Event it published for six minutes so it can count repeats
 //! into a series. At start-up the controller publishes one Event per Service (IPAllocated), so at
-//! 10,000 Services that cache alone held tens of MiB. FerroLB only publishes on a change, so
-//! series buy little: each Event is created and forgotten.
+//! scale that cache alone was much of its memory (figures: docs/performance.md). FerroLB only
+//! publishes on a change, so series buy little: each Event is created and forgotten.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -249,7 +249,8 @@ impl Speaker {
     /// Feeds the announcer what changed in the cached kinds (everything on the first pass), and
     /// starts the member prober once it can.
     async fn refresh(&mut self, stores: &Stores, sources: &std::collections::BTreeSet<Source>) {
-        let all = self.phase == Phase::Starting;
+        // The first pass, and the periodic resync, read every cached kind again.
+        let all = self.phase == Phase::Starting || sources.contains(&Source::Resync);
         let changed = |s: fn(&Source) -> bool| all || sources.iter().any(s);
         if changed(|s| matches!(s, Source::Config(_) | Source::Secrets)) {
             let decoded = stores.config.decoded();

@@ -6,9 +6,8 @@
 //! Why two ways: a cluster has a handful of configuration objects and Nodes, but may have tens of
 //! thousands of Services and EndpointSlices. A full `Service` or `EndpointSlice` object costs
 //! kilobytes in memory; the view the announcer needs costs a few hundred bytes, and the announcer
-//! already keeps it. Caching the objects as well cost the speaker most of its memory at scale:
-//! at 10,000 Services its RSS went from 140 MiB to 67 MiB when the caches went (the rest of the
-//! way to under 40 MiB is in docs/bgp.md).
+//! already keeps it. Caching the objects as well cost the speaker most of its memory at scale
+//! (figures: docs/performance.md).
 //!
 //! I/O, thin: it decides nothing. Watch errors are logged and retried by the watcher's backoff;
 //! the stores and the announcer keep their last contents meanwhile, so the speaker goes on
