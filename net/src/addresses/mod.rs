@@ -252,14 +252,16 @@ pub(crate) fn from_bits(family: Family, bits: u128) -> IpAddr {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn ip(s: &str) -> IpAddr {
+    /// `s` as an address; the tests of every addresses module read addresses so.
+    pub(crate) fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
 
-    fn range(a: &str, b: &str) -> AddressRange {
+    /// The range `a..=b`.
+    pub(crate) fn range(a: &str, b: &str) -> AddressRange {
         AddressRange::new(ip(a), ip(b)).unwrap()
     }
 

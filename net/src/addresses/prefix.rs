@@ -90,10 +90,7 @@ impl fmt::Display for Prefix {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
+    use crate::addresses::tests::ip;
 
     #[test]
     fn new_clears_host_bits_and_refuses_lengths_past_the_family() {
