@@ -1,23 +1,17 @@
-//! What the Accepted condition of a configuration object should say, and whether that calls
-//! for an Event: a pure decision from the verdict and the condition the object already has.
+//! What the Accepted condition of a configuration object should say, whether that calls for an
+//! Event, and the patch that writes it: a pure decision from the verdict and the condition the
+//! object already has.
 
 use ferrolb_core::config::Problem;
 use ferrolb_crds::ACCEPTED;
+use ferrolb_kube::events::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use serde_json::json;
 
 /// Longest condition message written; longer ones are cut (the API allows 32 KiB, people read less).
 const MAX_MESSAGE: usize = 1024;
-
-/// An Event to record on the object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventSpec {
-    /// Warning (refused) or Normal (accepted again).
-    pub warning: bool,
-    /// CamelCase reason.
-    pub reason: String,
-    /// The message.
-    pub note: String,
-}
+/// The action of the Events about configuration objects.
+const ACTION: &str = "Validate";
 
 /// A status change to write: the new Accepted condition, and maybe an Event.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +19,18 @@ pub struct Update {
     /// The whole new Accepted condition.
     pub condition: Condition,
     /// The Event to record, if the change deserves one.
-    pub event: Option<EventSpec>,
+    pub event: Option<Event>,
+}
+
+impl Update {
+    /// The merge patch of the object's status: its conditions whole, ours replaced and the ones
+    /// others own kept (the speakers' per-node BGP session states), since a merge patch
+    /// replaces the whole list; guarded by the `resource_version` `existing` was read at.
+    pub fn patch(&self, existing: &[Condition], resource_version: Option<&str>) -> serde_json::Value {
+        let mut conditions: Vec<&Condition> = existing.iter().filter(|c| c.type_ != self.condition.type_).collect();
+        conditions.push(&self.condition);
+        json!({"metadata": {"resourceVersion": resource_version}, "status": {"conditions": conditions}})
+    }
 }
 
 /// The condition message for a verdict.
@@ -72,12 +77,13 @@ pub fn update(problems: &[Problem], generation: Option<i64>, existing: &[Conditi
     let changed_meaning = current.is_none_or(|c| c.status != status || c.message != message);
     let event = match (accepted, current) {
         (false, _) if changed_meaning => {
-            Some(EventSpec { warning: true, reason: reason.clone(), note: message.clone() })
+            Some(Event { warning: true, reason: reason.clone(), note: message.clone(), action: ACTION })
         }
-        (true, Some(c)) if c.status == "False" => Some(EventSpec {
+        (true, Some(c)) if c.status == "False" => Some(Event {
             warning: false,
             reason: ACCEPTED.into(),
             note: "the object is valid again and in use".into(),
+            action: ACTION,
         }),
         _ => None,
     };
@@ -154,6 +160,26 @@ mod tests {
         let e = fixed.event.expect("an event");
         assert!(!e.warning);
         assert_eq!(e.reason, "Accepted");
+    }
+
+    #[test]
+    fn the_patch_keeps_the_conditions_others_own_and_guards_the_version() {
+        let session = Condition {
+            type_: "BGPSessionEstablished/node1".into(),
+            status: "True".into(),
+            reason: "Established".into(),
+            message: String::new(),
+            observed_generation: None,
+            last_transition_time: at(1),
+        };
+        let old = update(&[], Some(1), &[], &at(1)).expect("an update").condition;
+        let u = update(&[overlap()], Some(2), &[session.clone(), old], &at(10)).expect("an update");
+        let patch = u.patch(&[session, u.condition.clone()], Some("42"));
+        assert_eq!(patch["metadata"]["resourceVersion"], "42");
+        let conditions = patch["status"]["conditions"].as_array().expect("a list");
+        assert_eq!(conditions.len(), 2);
+        assert_eq!(conditions[0]["type"], "BGPSessionEstablished/node1");
+        assert_eq!((&conditions[1]["type"], &conditions[1]["status"]), (&json!("Accepted"), &json!("False")));
     }
 
     #[test]

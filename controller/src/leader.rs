@@ -8,8 +8,8 @@ use kube_lease_manager::{LeaseManager, LeaseManagerBuilder};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// The Lease's name.
-pub const LEASE: &str = "ferrolb-controller";
+/// The Lease's name: the controller's.
+pub const LEASE: &str = ferrolb_kube::names::CONTROLLER;
 /// How long a lease lasts without renewal, in seconds.
 pub const DURATION_SECS: u64 = 2;
 /// How long before expiry the holder renews (and the clock skew tolerated), in seconds.

@@ -12,10 +12,7 @@
 pub mod allocator;
 pub mod config_status;
 pub mod config_watch;
-pub mod events;
-pub mod http;
 pub mod leader;
 pub mod metrics;
 pub mod service_watch;
 pub mod services;
-pub mod triggers;

@@ -3,18 +3,18 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
 use clap::Parser;
 use ferrolb_controller::services::spec::ClassPolicy;
-use ferrolb_controller::{config_watch, http, leader, metrics, service_watch};
+use ferrolb_controller::{config_watch, leader, metrics, service_watch};
 use ferrolb_core::config::Config;
+use ferrolb_kube::{logging, resync, shutdown};
 use tokio::sync::watch;
 
 /// FerroLB's controller.
 #[derive(Parser)]
-#[command(name = "ferrolb-controller", version, about)]
+#[command(name = ferrolb_kube::names::CONTROLLER, version, about)]
 struct Args {
     /// The namespace FerroLB runs in: its Lease, and where a passwordSecret without namespace is.
     #[arg(long, env = "POD_NAMESPACE", default_value = "ferrolb-system")]
@@ -55,49 +55,33 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
-    if args.log_json {
-        logs.json().init()
-    } else {
-        logs.init()
-    }
-
+    logging::init(args.log_json);
     let client =
         kube::Client::try_default().await.context("connecting to the Kubernetes API (KUBECONFIG or in-cluster)")?;
-    let health = Arc::new(http::Health { ready: AtomicBool::new(false), metrics: metrics::Metrics::default() });
-    let serving = tokio::spawn(http::serve(args.metrics_addr, health.clone()));
-
-    let (shutdown_tx, shutdown) = watch::channel(false);
-    tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                return;
-            }
-        };
-        tokio::select! {
-            _ = term.recv() => {},
-            _ = tokio::signal::ctrl_c() => {},
-        }
-        tracing::info!("shutting down");
-        let _ = shutdown_tx.send(true);
-    });
+    let health = Arc::new(metrics::health());
+    let serving = tokio::spawn(ferrolb_kube::http::serve(args.metrics_addr, health.clone()));
+    let shutdown = shutdown::on_signal();
 
     let me = identity(&args);
     let election =
         if args.leader_elect { Some(leader::join(client.clone(), &args.namespace, &me).await?) } else { None };
     let leading = election.as_ref().map_or_else(leader::alone, |e| e.leading.clone());
     let (configs, config) = watch::channel(Config::default());
-    tracing::info!(namespace = %args.namespace, identity = %me, leader_elect = args.leader_elect, class = %args.lb_class, "ferrolb-controller starting");
+    tracing::info!(namespace = %args.namespace, identity = %me, leader_elect = args.leader_elect, class = %args.lb_class, "{} starting", ferrolb_kube::names::CONTROLLER);
     let services = service_watch::Context {
         class: ClassPolicy { class: args.lb_class.clone(), require_class: args.only_lb_class },
         configs: config,
         leading: leading.clone(),
         health: health.clone(),
+        resync: resync::PERIOD,
     };
-    let ctx = config_watch::Context { own_namespace: args.namespace.clone(), configs, leading, health };
+    let ctx = config_watch::Context {
+        own_namespace: args.namespace.clone(),
+        configs,
+        leading,
+        health,
+        resync: resync::PERIOD,
+    };
     let result = tokio::select! {
         r = config_watch::run(client.clone(), ctx, shutdown.clone()) => r,
         r = service_watch::run(client, services, shutdown) => r,

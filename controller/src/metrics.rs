@@ -1,4 +1,5 @@
-//! The controller's Prometheus metrics (prometheus-client), registered once.
+//! The controller's Prometheus metrics (prometheus-client), registered once, and what its
+//! health endpoint (ferrolb-kube's) serves.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -6,6 +7,14 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+/// The controller's readiness flag and metrics.
+pub type Health = ferrolb_kube::http::Health<Metrics>;
+
+/// Not ready until the configuration watches have synced; no metrics recorded yet.
+pub fn health() -> Health {
+    Health::new(Metrics::default(), Metrics::encode, "configuration not synced yet")
+}
 
 /// Labels of per-pool address counts.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -80,17 +89,25 @@ impl Default for Metrics {
 impl Metrics {
     /// The metrics in Prometheus' text format.
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
+        ferrolb_kube::http::encode(&self.registry)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readiness_follows_the_flag_and_metrics_are_served() {
+        let h = health();
+        assert_eq!(h.respond("GET /readyz HTTP/1.1").0, 503);
+        assert_eq!(h.respond("GET /readyz HTTP/1.1").2, "configuration not synced yet\n");
+        h.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(h.respond("GET /readyz HTTP/1.1").0, 200);
+        assert_eq!(h.respond("GET /healthz HTTP/1.1").0, 200);
+        assert!(h.respond("GET /metrics HTTP/1.1").2.contains("ferrolb_controller_leader"));
+        assert_eq!(h.respond("GET /nope HTTP/1.1").0, 404);
+    }
 
     #[test]
     fn families_carry_their_names_and_labels() {

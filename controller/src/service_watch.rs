@@ -1,19 +1,28 @@
 //! The kube edge of address assignment: watches Services and Namespaces, takes each new
 //! Config from the configuration loop, asks the pure planner what every served Service should
 //! have, and (while leading) writes the difference: status, pool annotation, Events, and the
-//! pools' counters. It decides nothing itself.
+//! pools' counters. It decides nothing itself: `services::plan` decides, `services::status`
+//! words it.
+//!
+//! A Service's way: the watch ([`run`]) -> served or not (`services::spec`) -> the plan ->
+//! [`status::planned`] (the write it needs, or none) -> [`apply_write`] (one patch, then its
+//! Events). A write that fails is retried by the resync clock, on a backoff: the next pass
+//! finds the Service still showing the old status and plans the same write again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ferrolb_core::addresses::Family;
-use ferrolb_core::annotations::RequestSource;
 use ferrolb_core::config::Config;
 use ferrolb_crds::IPAddressPool;
+use ferrolb_kube::events::Publisher;
+use ferrolb_kube::names::CONTROLLER;
+use ferrolb_kube::pace::Pace;
+use ferrolb_kube::triggers::{self, Triggers};
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Service};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -23,17 +32,14 @@ use tokio::sync::watch;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::allocator::{Allocator, Labels};
-use crate::config_watch::MANAGER;
-use crate::events::{Event, Publisher};
-use crate::http::Health;
-use crate::metrics::{ErrorLabels, PoolLabels};
+use crate::metrics::{ErrorLabels, Health, PoolLabels};
 use crate::services::plan::{View, plan};
-use crate::services::spec::{ClassPolicy, Served, served, status_ips};
-use crate::services::status::{CONDITION, Current, POOL_ANNOTATION, desired, write};
-use crate::triggers::{self, Triggers};
+use crate::services::spec::{ClassPolicy, Served, served};
+use crate::services::status::{self, Current, forget_patch, has_our_marks, planned};
 
-const DEBOUNCE: Duration = Duration::from_millis(5);
-const MAX_DELAY: Duration = Duration::from_millis(25);
+/// How long to gather further changes before planning, and the most a burst may delay it.
+const QUIET: Duration = Duration::from_millis(5);
+const AT_MOST: Duration = Duration::from_millis(25);
 /// Service writes in flight at once.
 const WRITERS: usize = 32;
 
@@ -47,9 +53,24 @@ pub struct Context {
     pub leading: watch::Receiver<bool>,
     /// Readiness and metrics.
     pub health: Arc<Health>,
+    /// How often everything is looked at again (failed writes are retried sooner).
+    pub resync: Duration,
 }
 
-fn watch_all<K>(client: &Client, triggers: &mut Triggers, slim: fn(&mut K)) -> Store<K>
+/// What brings the Service loop back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Input {
+    /// A Service or Namespace changed.
+    Cluster,
+    /// The configuration loop published a new Config.
+    Config,
+    /// This replica started or stopped leading.
+    Leadership,
+    /// The resync clock.
+    Resync,
+}
+
+fn watch_all<K>(client: &Client, triggers: &mut Triggers<Option<Input>>, slim: fn(&mut K)) -> Store<K>
 where
     K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
@@ -63,7 +84,7 @@ where
             slim(obj);
         })
         .reflect(writer);
-    triggers::add(triggers, K::kind(&()).to_string(), stream);
+    triggers::add(triggers, K::kind(&()).to_string(), Some(Input::Cluster), stream);
     store
 }
 
@@ -91,15 +112,6 @@ type Written = HashMap<String, WrittenStatus>;
 /// The resourceVersion a write was based on, and what the Service shows once it lands.
 type WrittenStatus = (String, Current);
 
-/// What a Service shows, as far as FerroLB is concerned.
-fn shown(svc: &Service) -> Current {
-    Current {
-        ips: status_ips(svc),
-        pools: svc.annotations().get(POOL_ANNOTATION).cloned(),
-        condition: our_condition(svc),
-    }
-}
-
 /// What to take as a Service's state: what we wrote while that write is not visible yet (the
 /// cache may lag, e.g. while a watch relists), else the Service's own; and whether FerroLB
 /// wrote its addresses (its condition names each one).
@@ -111,7 +123,7 @@ fn effective(written: &mut Written, svc: &Service) -> (Current, bool) {
         }
         _ => {
             written.remove(uid);
-            let current = shown(svc);
+            let current = Current::of(svc);
             let ours = current.written_by_ferrolb();
             (current, ours)
         }
@@ -120,25 +132,21 @@ fn effective(written: &mut Written, svc: &Service) -> (Current, bool) {
 
 /// Assigns addresses until `shutdown` fires.
 pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let mut triggers = Triggers::new();
-    let services: Store<Service> = watch_all(&client, &mut triggers, slim_service);
-    let namespaces: Store<Namespace> = watch_all(&client, &mut triggers, |ns| {
+    let mut pace = Pace::new(QUIET, AT_MOST, ctx.resync, Input::Resync);
+    let services: Store<Service> = watch_all(&client, pace.triggers(), slim_service);
+    let namespaces: Store<Namespace> = watch_all(&client, pace.triggers(), |ns| {
         ns.spec = None;
         ns.status = None;
         ns.metadata.annotations = None;
     });
-    let recorder = Publisher::new(client.clone(), MANAGER);
+    pace.follow(ctx.configs.clone(), Input::Config);
+    pace.follow(ctx.leading.clone(), Input::Leadership);
+    let recorder = Publisher::new(client.clone(), CONTROLLER);
     let mut written = Written::new();
     let mut counted: BTreeMap<String, [Option<i64>; 4]> = BTreeMap::new();
     let mut have_config = false;
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => return Ok(()),
-            next = triggers.next() => if next.is_none() { return Ok(()) },
-            changed = ctx.configs.changed() => { if changed.is_err() { return Ok(()) } have_config = true; },
-            changed = ctx.leading.changed() => if changed.is_err() { return Ok(()) },
-        }
-        triggers::settle(&mut triggers, DEBOUNCE, MAX_DELAY).await;
+    while let Some(changed) = pace.next(&mut shutdown).await {
+        have_config |= changed.contains(&Input::Config);
         let listed = services.wait_until_ready().now_or_never().is_some()
             && namespaces.wait_until_ready().now_or_never().is_some();
         let leading = *ctx.leading.borrow_and_update();
@@ -146,16 +154,26 @@ pub async fn run(client: Client, mut ctx: Context, mut shutdown: watch::Receiver
             // A standby keeps nothing: on taking over it starts from what the statuses say.
             written.clear();
             counted.clear();
+            pace.succeeded();
             continue;
         }
         let config = ctx.configs.borrow_and_update().clone();
         let took = std::time::Instant::now();
-        let alloc = assign(&client, &recorder, &ctx, &config, &services, &namespaces, &mut written).await;
-        write_pool_counts(&client, &ctx, &config, &alloc, &mut counted).await;
+        let (alloc, mut failed) = assign(&client, &recorder, &ctx, &config, &services, &namespaces, &mut written).await;
+        failed += write_pool_counts(&client, &ctx, &config, &alloc, &mut counted).await;
+        if failed == 0 {
+            pace.succeeded();
+        } else {
+            warn!(failed, "some writes failed; retrying them shortly");
+            pace.failed();
+        }
         debug!(took = ?took.elapsed(), services = services.state().len(), "addresses reconciled");
     }
+    Ok(())
 }
 
+/// Plans every served Service and writes what changed; forgets the Services no longer served.
+/// Returns the allocator (for the pools' counters) and how many writes failed.
 async fn assign(
     client: &Client,
     recorder: &Publisher,
@@ -164,7 +182,7 @@ async fn assign(
     services: &Store<Service>,
     namespaces: &Store<Namespace>,
     written: &mut Written,
-) -> Allocator {
+) -> (Allocator, usize) {
     let labels: HashMap<String, Labels> = namespaces
         .state()
         .iter()
@@ -172,6 +190,7 @@ async fn assign(
         .collect();
     let no_labels = Labels::default();
     let labels_of = |ns: &str| labels.get(ns).unwrap_or(&no_labels);
+    let mut failed = 0;
     // One entry per served Service, in the same order as `views`: the planner's outcomes
     // point back here by index, so nothing is cloned into lookup maps.
     let mut records: Vec<(Arc<Service>, Current)> = Vec::new();
@@ -185,8 +204,8 @@ async fn assign(
                 records.push((svc, current));
             }
             Served::NotOurs(_) => {
-                if has_our_condition(&svc) {
-                    forget(client, &svc).await;
+                if has_our_marks(&svc) && forget(client, &svc).await.is_err() {
+                    failed += 1;
                 }
             }
         }
@@ -198,102 +217,95 @@ async fn assign(
     let changes = outcomes.into_iter().filter_map(|outcome| {
         let (svc, current) = records.get(outcome.index)?;
         let request = &views.get(outcome.index)?.spec.request;
-        let source = request.requested_from.map(|s| match s {
-            RequestSource::Annotation(key) => key,
-            RequestSource::LoadBalancerIp => "spec.loadBalancerIP",
-        });
-        let aliases: Vec<String> = request.aliases.iter().map(ToString::to_string).collect();
-        let want = desired(&outcome, source);
-        let not_kept: Vec<String> = outcome
-            .not_kept
-            .iter()
-            .map(|(ip, why)| format!("{ip}, which its status held, is not kept: {why}"))
-            .collect();
-        let change = write(&want, current, svc.metadata.generation, &aliases, &not_kept, &now)?;
-        Some((svc.clone(), change, want.pools.unwrap_or_default()))
+        let change = planned(&outcome, request, current, svc.metadata.generation, &now)?;
+        Some((svc.clone(), change))
     });
     // Writes go out concurrently: one round trip each, thousands at a start-up.
     let results: Vec<Option<(String, WrittenStatus)>> = futures::stream::iter(changes)
-        .map(|(svc, change, pools)| {
-            let span = info_span!("service", service = %format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any()), pool = %pools);
+        .map(|(svc, change)| {
+            let pools = change.shows.pools.clone().unwrap_or_default();
+            let span = info_span!("service", service = %key(&svc), pool = %pools);
             apply_write(client, recorder, ctx, svc, change).instrument(span)
         })
         .buffer_unordered(WRITERS)
         .collect()
         .await;
+    failed += results.iter().filter(|r| r.is_none()).count();
     written.extend(results.into_iter().flatten());
-    alloc
+    (alloc, failed)
 }
 
-fn our_condition(svc: &Service) -> Option<Condition> {
-    svc.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == CONDITION).cloned()
+/// `namespace/name`, for logs.
+fn key(svc: &Service) -> String {
+    format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any())
 }
 
-fn has_our_condition(svc: &Service) -> bool {
-    our_condition(svc).is_some() || svc.annotations().contains_key(POOL_ANNOTATION)
-}
-
-/// Writes one Service's change; returns (uid, (base resourceVersion, what it shows)) when it
-/// was written.
+/// Writes one Service's change, then records its Events; returns (uid, (base resourceVersion,
+/// what it shows)) when it was written.
 async fn apply_write(
     client: &Client,
     recorder: &Publisher,
     ctx: &Context,
     svc: Arc<Service>,
-    change: crate::services::status::Write,
+    change: status::Write,
 ) -> Option<(String, WrittenStatus)> {
-    let name = svc.name_any();
     let api: Api<Service> = Api::namespaced(client.clone(), &svc.namespace().unwrap_or_default());
-    let pp = PatchParams::apply(MANAGER).force();
-    let shows = &change.shows;
-    let ingress: Vec<_> = shows.ips.iter().map(|ip| json!({"ip": ip.to_string(), "ipMode": "VIP"})).collect();
-    // The status subresource takes metadata too: one request writes the annotation, the
-    // ingress and the condition. Leaving the annotation out removes it (we own it).
-    let annotations = shows.pools.as_ref().map_or_else(|| json!({}), |p| json!({POOL_ANNOTATION: p}));
-    let patch = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"annotations": annotations},
-        "status": {"loadBalancer": {"ingress": ingress}, "conditions": [&shows.condition]}});
-    match api.patch_status(&name, &pp, &Patch::Apply(&patch)).await {
-        Ok(_) => {
-            if let Some(c) = &shows.condition {
-                info!(addresses = ?shows.ips, reason = %c.reason, message = %c.message, "status written");
-            }
-        }
-        Err(error) => {
-            ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceStatusWrite".into() }).inc();
-            warn!(%error, "writing the Service status failed; retried on the next change");
-            return None;
-        }
+    let pp = PatchParams::apply(CONTROLLER).force();
+    if let Err(error) = api.patch_status(&svc.name_any(), &pp, &Patch::Apply(&change.patch())).await {
+        ctx.health.metrics.errors.get_or_create(&ErrorLabels { reason: "ServiceStatusWrite".into() }).inc();
+        warn!(%error, "writing the Service status failed; retrying");
+        return None;
     }
-    for e in change.events {
-        let event = Event { warning: e.warning, reason: e.reason, note: e.note, action: "Assign" };
-        if let Err(error) = recorder.publish(&event, &svc.object_ref(&())).await {
-            warn!(%error, "recording an Event failed");
+    if let Some(c) = &change.shows.condition {
+        info!(addresses = ?change.shows.ips, reason = %c.reason, message = %c.message, "status written");
+    }
+    for event in &change.events {
+        if let Err(error) = recorder.publish(event, &svc.object_ref(&())).await {
+            warn!(%error, reason = %event.reason, "recording an Event failed");
         }
     }
     let base = svc.metadata.resource_version.clone().unwrap_or_default();
     Some((svc.metadata.uid.clone().unwrap_or_default(), (base, change.shows)))
 }
 
-/// Takes FerroLB's marks off a Service it no longer serves (its class or type changed).
-async fn forget(client: &Client, svc: &Service) {
-    let api: Api<Service> = Api::namespaced(client.clone(), &svc.namespace().unwrap_or_default());
-    let pp = PatchParams::apply(MANAGER).force();
-    // Applying nothing under our field manager removes every field it owned.
-    let empty = json!({"apiVersion": "v1", "kind": "Service"});
-    let _ = api.patch_status(&svc.name_any(), &pp, &Patch::Apply(&empty)).await;
-    let _ = api.patch(&svc.name_any(), &pp, &Patch::Apply(&empty)).await;
-    info!(service = %format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any()), "no longer served: FerroLB's status and annotation removed");
+/// Takes FerroLB's marks off a Service it no longer serves (its class or type changed): its
+/// status (ingress, condition) and its pool annotation.
+async fn forget(client: &Client, svc: &Service) -> Result<(), kube::Error> {
+    let span = info_span!("service", service = %key(svc));
+    async {
+        let api: Api<Service> = Api::namespaced(client.clone(), &svc.namespace().unwrap_or_default());
+        let pp = PatchParams::apply(CONTROLLER).force();
+        let empty = forget_patch();
+        let result = match api.patch_status(&svc.name_any(), &pp, &Patch::Apply(&empty)).await {
+            Ok(_) => api.patch(&svc.name_any(), &pp, &Patch::Apply(&empty)).await.map_err(|e| ("pool annotation", e)),
+            Err(e) => Err(("status", e)),
+        };
+        match result {
+            Ok(_) => {
+                info!("no longer served: FerroLB's status and annotation removed");
+                Ok(())
+            }
+            Err((what, error)) => {
+                warn!(%error, "no longer served, but removing FerroLB's {what} failed; retrying");
+                Err(error)
+            }
+        }
+    }
+    .instrument(span)
+    .await
 }
 
-/// Writes each pool's assigned/available counters when they change, and the metrics.
+/// Writes each pool's assigned/available counters when they change, and the metrics. Returns
+/// how many writes failed.
 async fn write_pool_counts(
     client: &Client,
     ctx: &Context,
     config: &Config,
     alloc: &Allocator,
     counted: &mut BTreeMap<String, [Option<i64>; 4]>,
-) {
+) -> usize {
     let api: Api<IPAddressPool> = Api::all(client.clone());
+    let mut failed = 0;
     for name in config.pools.keys() {
         let Some(usage) = alloc.usage(name) else { continue };
         for (family, u) in [(Family::V4, usage.v4), (Family::V6, usage.v6)] {
@@ -312,7 +324,11 @@ async fn write_pool_counts(
             Ok(_) => {
                 counted.insert(name.clone(), counts);
             }
-            Err(error) => warn!(pool = %name, %error, "writing the pool's counters failed"),
+            Err(error) => {
+                failed += 1;
+                warn!(pool = %name, %error, "writing the pool's address counters failed; retrying");
+            }
         }
     }
+    failed
 }

@@ -1,21 +1,66 @@
-//! Decoding the configuration objects as the apiserver returns them. Each object is decoded on
-//! its own, so one that does not fit the types (written before a CRD upgrade, say) is refused
-//! by itself instead of stalling the whole configuration.
+//! Configuration objects as they are read, turned into what [`Config::from_objects`] takes. Each
+//! object is decoded on its own, so one that does not fit the types (written before a CRD
+//! upgrade, say) is refused by itself instead of stalling the whole configuration.
+//!
+//! The watches (ferrolb-kube) decode each object as it arrives and report the ones that do not
+//! fit with [`undecodable`]; `ferrolb explain` has JSON lists and uses [`Raw`] and [`decode`].
 
-use crate::config::{Kind, ObjectRef, Objects, Problem, Reason, SecretData};
+use std::fmt;
+
+use k8s_openapi::api::core::v1::Secret;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use crate::config::{Config, Kind, ObjectRef, Objects, Problem, Reason, SecretData, Verdicts};
 
 /// The objects that decoded, and a problem for each one that did not.
 #[derive(Debug, Default)]
 pub struct Decoded {
-    /// What [`crate::config::Config::from_objects`] takes.
+    /// What [`Config::from_objects`] takes.
     pub objects: Objects,
     /// Objects that could not be read, with why.
     pub undecodable: Vec<(ObjectRef, Problem)>,
 }
 
-/// Raw objects of every configuration kind, as JSON values.
+impl Decoded {
+    /// The validated configuration, and a verdict for every object: the undecodable ones are
+    /// refused with their problem.
+    pub fn validate(self) -> (Config, Verdicts) {
+        let (config, mut verdicts) = Config::from_objects(&self.objects);
+        for (object, problem) in self.undecodable {
+            verdicts.0.entry(object).or_default().push(problem);
+        }
+        (config, verdicts)
+    }
+}
+
+/// The problem of the object `kind`/`name` that does not fit its kind's type.
+pub fn undecodable(kind: Kind, name: &str, error: &dyn fmt::Display) -> (ObjectRef, Problem) {
+    let problem = Problem {
+        field: "spec".into(),
+        reason: Reason::InvalidField,
+        message: format!("cannot be read as a {kind}: {error}"),
+        other: None,
+    };
+    (ObjectRef::new(kind, name), problem)
+}
+
+/// A Secret reduced to what BGPPeer passwords need, or None when it has no name. Its data
+/// arrives decoded from base64 (k8s-openapi's `ByteString`); a password that is not UTF-8 is
+/// no password.
+pub fn secret_data(secret: &Secret) -> Option<SecretData> {
+    let password =
+        secret.data.as_ref().and_then(|d| d.get("password")).and_then(|b| String::from_utf8(b.0.clone()).ok());
+    Some(SecretData {
+        namespace: secret.metadata.namespace.clone()?,
+        name: secret.metadata.name.clone()?,
+        type_: secret.type_.clone().unwrap_or_else(|| "Opaque".to_owned()),
+        password,
+    })
+}
+
+/// Raw objects of every configuration kind, as JSON values (what `ferrolb explain` lists).
+/// Secrets are not among them: explain does not read them.
 #[derive(Debug, Default)]
 pub struct Raw {
     /// IPAddressPools.
@@ -30,66 +75,23 @@ pub struct Raw {
     pub bfd_profiles: Vec<Value>,
     /// Communities.
     pub communities: Vec<Value>,
-    /// Secrets of type kubernetes.io/basic-auth.
-    pub secrets: Vec<Value>,
 }
 
-fn decode_each<T: DeserializeOwned>(kind: Kind, raw: &[Value], undecodable: &mut Vec<(ObjectRef, Problem)>) -> Vec<T> {
+fn decode_each<T: DeserializeOwned>(kind: Kind, raw: &[Value], refused: &mut Vec<(ObjectRef, Problem)>) -> Vec<T> {
     let mut out = Vec::with_capacity(raw.len());
     for value in raw {
-        match serde_json::from_value::<T>(value.clone()) {
+        match T::deserialize(value) {
             Ok(obj) => out.push(obj),
             Err(e) => {
                 let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-                let problem = Problem {
-                    field: "spec".into(),
-                    reason: Reason::InvalidField,
-                    message: format!("cannot be read as a {kind}: {e}"),
-                    other: None,
-                };
-                undecodable.push((ObjectRef::new(kind, name), problem));
+                refused.push(undecodable(kind, name, &e));
             }
         }
     }
     out
 }
 
-/// A Secret reduced to what BGPPeer passwords need. Secret data is base64 in JSON.
-fn secret(value: &Value) -> Option<SecretData> {
-    let password = value.pointer("/data/password").and_then(Value::as_str).and_then(decode_base64);
-    Some(SecretData {
-        namespace: value.pointer("/metadata/namespace")?.as_str()?.to_owned(),
-        name: value.pointer("/metadata/name")?.as_str()?.to_owned(),
-        type_: value.get("type").and_then(Value::as_str).unwrap_or("Opaque").to_owned(),
-        password,
-    })
-}
-
-/// Standard base64 (what the apiserver uses for Secret data), as UTF-8 text.
-fn decode_base64(text: &str) -> Option<String> {
-    let mut bits: u32 = 0;
-    let mut nbits = 0;
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for c in text.bytes().filter(|c| *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        nbits += 6;
-        if nbits >= 8 {
-            nbits -= 8;
-            out.push(((bits >> nbits) & 0xff) as u8);
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Decodes every raw object.
+/// Decodes every raw object; the Secrets are left empty.
 pub fn decode(raw: &Raw, own_namespace: &str) -> Decoded {
     let mut undecodable = Vec::new();
     let objects = Objects {
@@ -99,7 +101,7 @@ pub fn decode(raw: &Raw, own_namespace: &str) -> Decoded {
         peers: decode_each(Kind::BGPPeer, &raw.peers, &mut undecodable),
         bfd_profiles: decode_each(Kind::BFDProfile, &raw.bfd_profiles, &mut undecodable),
         communities: decode_each(Kind::Community, &raw.communities, &mut undecodable),
-        secrets: raw.secrets.iter().filter_map(secret).collect(),
+        secrets: Vec::new(),
         own_namespace: own_namespace.to_owned(),
     };
     Decoded { objects, undecodable }
@@ -126,19 +128,27 @@ mod tests {
         assert_eq!(d.undecodable.len(), 1);
         assert_eq!(d.undecodable[0].0, ObjectRef::new(Kind::IPAddressPool, "bad"));
         assert!(d.undecodable[0].1.message.contains("cannot be read as a IPAddressPool"));
+        let (config, verdicts) = d.validate();
+        assert_eq!(config.pools.len(), 1);
+        assert_eq!(verdicts.problems(&ObjectRef::new(Kind::IPAddressPool, "bad")).len(), 1);
+    }
+
+    /// A Secret as the apiserver sends it: data in base64, decoded by k8s-openapi on arrival.
+    fn secret(data: Value) -> serde_json::Result<Secret> {
+        serde_json::from_value(json!({"metadata": {"name": "s", "namespace": "ns"}, "type": "kubernetes.io/basic-auth",
+                                      "data": data}))
     }
 
     #[test]
     fn secrets_keep_type_and_decoded_password() {
-        let raw = Raw {
-            secrets: vec![json!({"metadata": {"name": "s", "namespace": "ns"}, "type": "kubernetes.io/basic-auth",
-                                 "data": {"password": "czNjcjN0"}})],
-            ..Raw::default()
-        };
-        let s = &decode(&raw, "x").objects.secrets[0];
+        let s = secret_data(&secret(json!({"password": "czNjcjN0"})).unwrap()).unwrap();
         assert_eq!((s.namespace.as_str(), s.name.as_str(), s.type_.as_str()), ("ns", "s", "kubernetes.io/basic-auth"));
         assert_eq!(s.password.as_deref(), Some("s3cr3t"));
-        assert_eq!(decode_base64("YQ=="), Some("a".into()));
-        assert_eq!(decode_base64("!!"), None);
+        let a = secret_data(&secret(json!({"password": "YQ=="})).unwrap()).unwrap();
+        assert_eq!(a.password, Some("a".into()));
+        assert!(secret(json!({"password": "!!"})).is_err(), "not base64: the Secret does not arrive");
+        let not_utf8 = secret_data(&secret(json!({"password": "/w=="})).unwrap()).unwrap();
+        assert_eq!(not_utf8.password, None);
+        assert_eq!(secret_data(&Secret::default()), None);
     }
 }

@@ -12,7 +12,7 @@
 //! - [`service`]: a Kubernetes Service as FerroLB reads it, in one place: whether it is ours, its
 //!   key, requested and held addresses, families, ports, traffic policy.
 //! - [`annotations`]: a Service's FerroLB annotations (and MetalLB's aliases), read into a request.
-//! - [`config_objects`]: configuration objects as the apiserver returns them (JSON), decoded one by one.
+//! - [`config_objects`]: configuration objects as they are read, each decoded on its own; Secrets reduced.
 //! - [`names`]: Kubernetes name, label key and label value syntax.
 
 // Tests may unwrap: a panic there is a failed test. Library code may not (workspace lint).

@@ -3,25 +3,25 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
 use ferrolb_core::config::Config;
+use ferrolb_kube::{logging, shutdown};
 use ferrolb_speaker::announcer::{BgpDecision, ClassPolicy, from_k8s::DEFAULT_CLASS};
 use ferrolb_speaker::bgp::runtime::{self, BgpRuntime};
 use ferrolb_speaker::driver;
 use ferrolb_speaker::layer2::responder::Layer2Responder;
 use ferrolb_speaker::members::DEFAULT_PORT;
 use ferrolb_speaker::status::layer2 as l2_status;
-use ferrolb_speaker::{http, metrics, netif};
+use ferrolb_speaker::{http, netif};
 use tokio::sync::watch;
 use tracing::{Instrument, info, info_span, warn};
 
 /// FerroLB's speaker.
 #[derive(Parser)]
-#[command(name = "ferrolb-speaker", version, about)]
+#[command(name = ferrolb_kube::names::SPEAKER, version, about)]
 struct Args {
     /// This node's name (the Node object), e.g. from the Pod's spec.nodeName.
     #[arg(long, env = "FERROLB_NODE_NAME")]
@@ -60,13 +60,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
-    if args.log_json {
-        logs.json().init()
-    } else {
-        logs.init()
-    }
+    logging::init(args.log_json);
     let span = info_span!("speaker", node = %args.node_name);
     run(args).instrument(span).await
 }
@@ -74,28 +68,12 @@ async fn main() -> anyhow::Result<()> {
 async fn run(args: Args) -> anyhow::Result<()> {
     let client =
         kube::Client::try_default().await.context("connecting to the Kubernetes API (KUBECONFIG or in-cluster)")?;
-    let (shutdown_tx, shutdown) = watch::channel(false);
-    tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                warn!(error = %e, "cannot listen for SIGTERM");
-                return;
-            }
-        };
-        tokio::select! {
-            _ = term.recv() => {},
-            _ = tokio::signal::ctrl_c() => {},
-        }
-        info!("shutting down");
-        let _ = shutdown_tx.send(true);
-    });
+    let shutdown = shutdown::on_signal();
 
     // Layer2: the responder follows the interfaces netif reports.
     let responder = Layer2Responder::new();
     let layer2 = responder.handle();
-    let health =
-        Arc::new(http::Health { ready: AtomicBool::new(false), metrics: metrics::Metrics::new(responder.counters()) });
+    let health = Arc::new(http::health(responder.counters()));
     let (interfaces_tx, interfaces) = watch::channel(Vec::new());
     tokio::spawn(async move {
         if let Err(error) = netif::watch_interfaces(interfaces_tx).await {
@@ -103,7 +81,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
     });
     tokio::spawn(responder.run(interfaces.clone()).in_current_span());
-    tokio::spawn(http::serve(args.metrics_addr, health.clone()).in_current_span());
+    tokio::spawn(ferrolb_kube::http::serve(args.metrics_addr, health.clone()).in_current_span());
 
     // BGP: starts once this node's addresses are known (its router ID and next hop).
     let (bgp_config, bgp_config_rx) = watch::channel(Arc::new(Config::default()));
@@ -137,7 +115,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (status_tx, status_rx) = watch::channel(l2_status::Wanted::new());
     let writer = tokio::spawn(l2_status::run(client.clone(), args.node_name.clone(), status_rx).in_current_span());
 
-    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "ferrolb-speaker starting");
+    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "{} starting", ferrolb_kube::names::SPEAKER);
     let settings = driver::Settings {
         node: args.node_name.clone(),
         namespace: args.namespace.clone(),

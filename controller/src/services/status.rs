@@ -1,13 +1,22 @@
 //! What FerroLB writes on a Service it serves: status.loadBalancer.ingress, the pool
 //! annotation, a condition saying how the address was chosen or precisely why there is none,
-//! and Events when that changes.
+//! and Events when that changes. Every text FerroLB shows on a Service is composed here, and
+//! the patches that write it.
 
 use std::net::IpAddr;
 
+use ferrolb_core::annotations::ServiceRequest;
+use ferrolb_kube::events::Event;
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::ResourceExt;
+use serde_json::{Value, json};
 
 use super::plan::Outcome;
-use crate::config_status::EventSpec;
+use super::spec::status_ips;
+
+/// The action of the Events about Services.
+const ACTION: &str = "Assign";
 
 /// The Service condition type FerroLB owns.
 pub const CONDITION: &str = "ferrolb.io/AddressAssigned";
@@ -41,6 +50,15 @@ pub struct Current {
 }
 
 impl Current {
+    /// What `svc` shows now, as far as FerroLB is concerned.
+    pub fn of(svc: &Service) -> Current {
+        Current {
+            ips: status_ips(svc),
+            pools: svc.annotations().get(POOL_ANNOTATION).cloned(),
+            condition: our_condition(svc),
+        }
+    }
+
     /// Whether FerroLB put these addresses there: its condition is True and names each one.
     /// An address written into a status by hand does not pass, and loses a dispute.
     pub fn written_by_ferrolb(&self) -> bool {
@@ -59,7 +77,54 @@ pub struct Write {
     /// What the Service shows once the write lands: ingress, pool annotation, condition.
     pub shows: Current,
     /// Events to record.
-    pub events: Vec<EventSpec>,
+    pub events: Vec<Event>,
+}
+
+impl Write {
+    /// The server-side apply of the status subresource that writes it. The status subresource
+    /// takes metadata too: one request writes the annotation, the ingress and the condition.
+    /// Leaving the annotation out removes it (FerroLB owns it).
+    pub fn patch(&self) -> Value {
+        let shows = &self.shows;
+        let ingress: Vec<_> = shows.ips.iter().map(|ip| json!({"ip": ip.to_string(), "ipMode": "VIP"})).collect();
+        let annotations = shows.pools.as_ref().map_or_else(|| json!({}), |p| json!({POOL_ANNOTATION: p}));
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"annotations": annotations},
+            "status": {"loadBalancer": {"ingress": ingress}, "conditions": [&shows.condition]}})
+    }
+}
+
+/// FerroLB's condition on `svc`, if it has one.
+fn our_condition(svc: &Service) -> Option<Condition> {
+    svc.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == CONDITION).cloned()
+}
+
+/// Whether `svc` carries FerroLB's marks: its condition or its pool annotation.
+pub fn has_our_marks(svc: &Service) -> bool {
+    our_condition(svc).is_some() || svc.annotations().contains_key(POOL_ANNOTATION)
+}
+
+/// The server-side apply that takes FerroLB's marks off a Service it no longer serves, sent to
+/// the object and to its status: applying nothing under our field manager removes every field
+/// it owned.
+pub fn forget_patch() -> Value {
+    json!({"apiVersion": "v1", "kind": "Service"})
+}
+
+/// The write a planned Service needs, or None when it already shows its outcome: the outcome
+/// read with the Service's `request` (where requested addresses came from, which MetalLB
+/// spellings were read) into its condition and Events.
+pub fn planned(
+    outcome: &Outcome,
+    request: &ServiceRequest,
+    current: &Current,
+    generation: Option<i64>,
+    now: &Time,
+) -> Option<Write> {
+    let source = request.requested_from.map(|s| s.to_string());
+    let aliases: Vec<String> = request.aliases.iter().map(ToString::to_string).collect();
+    let not_kept: Vec<String> =
+        outcome.not_kept.iter().map(|(ip, why)| format!("{ip}, which its status held, is not kept: {why}")).collect();
+    write(&desired(outcome, source.as_deref()), current, generation, &aliases, &not_kept, now)
 }
 
 /// What an outcome means for the Service. `source` names the annotation (or field) the
@@ -125,20 +190,22 @@ pub fn write(
         observed_generation: generation,
         last_transition_time: transition,
     };
-    let mut events: Vec<EventSpec> = not_kept
+    let mut events: Vec<Event> = not_kept
         .iter()
-        .map(|n| EventSpec { warning: true, reason: "AddressNotKept".into(), note: n.clone() })
+        .map(|n| Event { warning: true, reason: "AddressNotKept".into(), note: n.clone(), action: ACTION })
         .collect();
     if !same_verdict {
-        events.push(EventSpec {
+        events.push(Event {
             warning: !desired.assigned,
             reason: desired.reason.into(),
             note: desired.message.clone(),
+            action: ACTION,
         });
-        events.extend(aliases.iter().map(|a| EventSpec {
+        events.extend(aliases.iter().map(|a| Event {
             warning: false,
             reason: "AnnotationAlias".into(),
             note: a.clone(),
+            action: ACTION,
         }));
     }
     let shows = Current { ips: desired.ips.clone(), pools: desired.pools.clone(), condition: Some(condition) };
@@ -255,5 +322,56 @@ mod tests {
         assert_eq!(c.observed_generation, Some(2));
         assert_eq!(c.last_transition_time, at(1));
         assert!(second.events.is_empty());
+    }
+
+    #[test]
+    fn a_planned_service_is_told_where_its_request_came_from_and_what_was_not_kept() {
+        use ferrolb_core::annotations::{AliasUse, RequestSource};
+        let mut o = assigned(&[("203.0.113.5", "lab")], Why::Requested);
+        o.not_kept.push(("203.0.113.9".parse().expect("ip"), Refused::FamilyUnavailable { family: Family::V4 }));
+        let request = ServiceRequest {
+            requested_from: Some(RequestSource::LoadBalancerIp),
+            aliases: vec![AliasUse { alias: "metallb.universe.tf/address-pool", canonical: "ferrolb.io/address-pool" }],
+            ..ServiceRequest::default()
+        };
+        let w = planned(&o, &request, &Current::default(), Some(1), &at(1)).expect("a write");
+        let c = w.shows.condition.clone().expect("a condition");
+        assert!(c.message.ends_with(": requested by spec.loadBalancerIP"), "{}", c.message);
+        let reasons: Vec<&str> = w.events.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(reasons, ["AddressNotKept", "IPAllocated", "AnnotationAlias"]);
+        assert!(
+            w.events[0].note.starts_with("203.0.113.9, which its status held, is not kept: "),
+            "{}",
+            w.events[0].note
+        );
+        assert_eq!(w.events[2].note, "metallb.universe.tf/address-pool is read as ferrolb.io/address-pool");
+        assert!(w.events.iter().all(|e| e.action == "Assign"));
+    }
+
+    #[test]
+    fn the_patch_writes_ingress_annotation_and_condition_at_once() {
+        let d = desired(&assigned(&[("203.0.113.5", "lab")], Why::AutoAssign), None);
+        let w = write(&d, &Current::default(), Some(1), &[], &[], &at(1)).expect("a write");
+        let patch = w.patch();
+        assert_eq!(patch["metadata"]["annotations"][POOL_ANNOTATION], "lab");
+        assert_eq!(patch["status"]["loadBalancer"]["ingress"], json!([{"ip": "203.0.113.5", "ipMode": "VIP"}]));
+        assert_eq!(patch["status"]["conditions"][0]["type"], CONDITION);
+        let refused = Write { shows: Current::default(), events: vec![] }.patch();
+        assert_eq!(refused["metadata"]["annotations"], json!({}), "leaving it out removes it");
+        assert_eq!(forget_patch(), json!({"apiVersion": "v1", "kind": "Service"}));
+    }
+
+    #[test]
+    fn what_a_service_shows_is_read_back_with_its_marks() {
+        let d = desired(&assigned(&[("203.0.113.5", "lab")], Why::AutoAssign), None);
+        let w = write(&d, &Current::default(), Some(1), &[], &[], &at(1)).expect("a write");
+        let svc: Service = serde_json::from_value(json!({
+            "metadata": {"name": "web", "namespace": "ns", "annotations": {POOL_ANNOTATION: "lab"}},
+            "status": w.patch()["status"].clone(),
+        }))
+        .expect("a Service");
+        assert_eq!(Current::of(&svc), w.shows);
+        assert!(has_our_marks(&svc));
+        assert!(!has_our_marks(&Service::default()));
     }
 }

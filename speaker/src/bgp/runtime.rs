@@ -21,8 +21,8 @@ use super::metrics::BgpMetrics;
 use super::report::SessionReport;
 use super::session::{SessionContext, SessionHandle};
 use super::settings::{PeerSettings, SettingsError};
-use super::status;
 use crate::announcer::BgpDecision;
+use crate::status::bgp as status;
 
 /// Everything BGP mode needs from the rest of the speaker.
 pub struct BgpRuntime {

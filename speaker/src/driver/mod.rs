@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ferrolb_core::config::Config;
-use ferrolb_core::config_objects::decode;
+use ferrolb_kube::debounce::Debouncer;
 use kube::{Client, ResourceExt};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -28,7 +28,7 @@ use crate::http::Health;
 use crate::kube_edge::translate::{
     announced_services, internal_ips, link_up, member_bind, member_keys, members, owned_addresses,
 };
-use crate::kube_edge::watch::{self as watches, Delta, Pending, Source, Stores, Update};
+use crate::kube_edge::watch::{self as watches, Delta, Source, Stores, Update};
 use crate::layer2::owned::OwnedAddresses;
 use crate::layer2::responder::Layer2Handle;
 use crate::members::{BootId, KeyRing, MemberView, Prober, ProberConfig};
@@ -138,7 +138,7 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         owned: OwnedAddresses::new(),
         decide_cost: Duration::ZERO,
     };
-    let mut pending = Pending::default();
+    let mut pending = Debouncer::default();
     loop {
         let due = pending.due();
         let deadline = speaker.phase.deadline().map(Instant::from_std);
@@ -252,7 +252,7 @@ impl Speaker {
         let all = self.phase == Phase::Starting;
         let changed = |s: fn(&Source) -> bool| all || sources.iter().any(s);
         if changed(|s| matches!(s, Source::Config(_) | Source::Secrets)) {
-            let decoded = decode(&stores.raw_config(), &self.settings.namespace);
+            let decoded = stores.config.decoded();
             let (config, verdicts) = Config::from_objects(&decoded.objects);
             let problems: usize = verdicts.0.values().map(Vec::len).sum::<usize>() + decoded.undecodable.len();
             debug!(problems, "configuration rebuilt");

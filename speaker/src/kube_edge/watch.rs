@@ -1,7 +1,7 @@
-//! The speaker's watches: the six configuration kinds, the Secrets of FerroLB's namespace (BGP
-//! passwords and the member keys) and Nodes, each cached in a reflector store; and Services and
-//! EndpointSlices, read into the announcer's small views as they arrive and not kept. All are
-//! merged into one stream of [`Update`]s.
+//! The speaker's watches: the six configuration kinds and the Secrets of FerroLB's namespace (BGP
+//! passwords and the member keys), through ferrolb-kube's configuration watch, and Nodes, each
+//! cached in a reflector store; and Services and EndpointSlices, read into the announcer's small
+//! views as they arrive and not kept. All are merged into one stream of [`Update`]s.
 //!
 //! Why two ways: a cluster has a handful of configuration objects and Nodes, but may have tens of
 //! thousands of Services and EndpointSlices. A full `Service` or `EndpointSlice` object costs
@@ -15,25 +15,21 @@
 //! deciding from the last known state while the API server is away. A relist (after a watch
 //! expired) arrives as one [`Delta::Relisted`], so the announcer never sees a half-listed state.
 
-use std::collections::BTreeSet;
 use std::fmt;
-use std::time::Duration;
 
 use ferrolb_core::announcer::{ClassPolicy, EndpointSliceView, ServiceKey, ServiceView, SliceKey};
 use ferrolb_core::announcer::{endpoint_slice_view, service_view};
 use ferrolb_core::config::Kind;
-use ferrolb_core::config_objects::Raw;
-use ferrolb_crds::{BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement};
-use futures::stream::{BoxStream, SelectAll};
-use futures::{FutureExt, Stream, StreamExt, future};
+use ferrolb_kube::config_watch::{self, ConfigStores, Secrets};
+use ferrolb_kube::resync;
+use ferrolb_kube::triggers::{self, Triggers};
+use futures::{FutureExt, StreamExt, future};
 use k8s_openapi::api::core::v1::{Node, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::api::{Api, ApiResource, DynamicObject};
-use kube::runtime::reflector::store::Writer;
+use kube::api::Api;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
-use serde_json::Value;
 use tracing::warn;
 
 /// What changed.
@@ -49,6 +45,8 @@ pub enum Source {
     Slices,
     /// A Node.
     Nodes,
+    /// The periodic resync: nothing changed, look again.
+    Resync,
 }
 
 impl fmt::Display for Source {
@@ -59,6 +57,7 @@ impl fmt::Display for Source {
             Source::Services => f.write_str("Service"),
             Source::Slices => f.write_str("EndpointSlice"),
             Source::Nodes => f.write_str("Node"),
+            Source::Resync => f.write_str("resync"),
         }
     }
 }
@@ -97,14 +96,12 @@ impl Update {
     }
 }
 
-/// Every watch, merged.
-pub type Triggers = SelectAll<BoxStream<'static, Update>>;
-
 /// The caches the watches fill.
 pub struct Stores {
-    /// The configuration kinds, as dynamic objects (core decodes them).
-    pub config: Vec<(Kind, Store<DynamicObject>)>,
-    /// Secrets of FerroLB's namespace.
+    /// The configuration kinds and the Secrets of FerroLB's namespace, decoded one by one.
+    pub config: ConfigStores,
+    /// Secrets of FerroLB's namespace (the member keys are among them): the configuration
+    /// watch's store.
     pub secrets: Store<Secret>,
     /// Nodes.
     pub nodes: Store<Node>,
@@ -113,60 +110,11 @@ pub struct Stores {
 impl Stores {
     /// Whether every cached watch has listed once.
     pub fn ready(&self) -> bool {
-        let config = self.config.iter().all(|(_, s)| s.wait_until_ready().now_or_never().is_some());
-        config
-            && self.secrets.wait_until_ready().now_or_never().is_some()
-            && self.nodes.wait_until_ready().now_or_never().is_some()
-    }
-
-    /// The configuration objects as JSON values, for core's decoder; only basic-auth Secrets can
-    /// hold a BGP password.
-    pub fn raw_config(&self) -> Raw {
-        let by_kind = |k: Kind| {
-            self.config
-                .iter()
-                .find(|(kind, _)| *kind == k)
-                .map(|(_, store)| values(store.state().iter().map(|o| o.as_ref())))
-                .unwrap_or_default()
-        };
-        let secrets = self.secrets.state();
-        let basic_auth = secrets.iter().filter(|s| s.type_.as_deref() == Some("kubernetes.io/basic-auth"));
-        Raw {
-            pools: by_kind(Kind::IPAddressPool),
-            l2_advertisements: by_kind(Kind::L2Advertisement),
-            bgp_advertisements: by_kind(Kind::BGPAdvertisement),
-            peers: by_kind(Kind::BGPPeer),
-            bfd_profiles: by_kind(Kind::BFDProfile),
-            communities: by_kind(Kind::Community),
-            secrets: values(basic_auth.map(|s| s.as_ref())),
-        }
+        self.config.ready() && self.nodes.wait_until_ready().now_or_never().is_some()
     }
 }
 
-fn values<'a, T: serde::Serialize + 'a>(objects: impl Iterator<Item = &'a T>) -> Vec<Value> {
-    objects.filter_map(|o| serde_json::to_value(o).ok()).collect()
-}
-
-fn add<S, T, E>(triggers: &mut Triggers, source: Source, stream: S)
-where
-    S: Stream<Item = Result<T, E>> + Send + 'static,
-    E: fmt::Display,
-{
-    let stream = stream
-        .filter_map(move |event| {
-            future::ready(match event {
-                Ok(_) => Some(Update::Changed(source)),
-                Err(error) => {
-                    warn!(kind = %source, %error, "watch failed; retrying");
-                    None
-                }
-            })
-        })
-        .boxed();
-    triggers.push(stream);
-}
-
-fn watch_typed<K>(api: Api<K>, config: watcher::Config, source: Source, triggers: &mut Triggers) -> Store<K>
+fn watch_typed<K>(api: Api<K>, config: watcher::Config, source: Source, triggers: &mut Triggers<Update>) -> Store<K>
 where
     K: Resource<DynamicType = ()> + Clone + fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
@@ -181,7 +129,7 @@ where
             }
         })
         .reflect(writer);
-    add(triggers, source, stream);
+    triggers::add(triggers, source, Update::Changed(source), stream);
     store
 }
 
@@ -194,7 +142,7 @@ fn watch_views<K, Key, V>(
     source: Source,
     read: impl Fn(&K) -> Option<(Key, Option<V>)> + Send + 'static,
     wrap: fn(Delta<Key, V>) -> Update,
-    triggers: &mut Triggers,
+    triggers: &mut Triggers<Update>,
 ) where
     K: Resource<DynamicType = ()> + Clone + fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
     Key: Send + 'static,
@@ -274,33 +222,15 @@ fn read_slice(slice: &EndpointSlice) -> Option<(SliceKey, Option<EndpointSliceVi
     Some((key, endpoint_slice_view(slice).ok().map(|(_, view)| view)))
 }
 
-fn watch_config(client: &Client, kind: Kind, resource: ApiResource, triggers: &mut Triggers) -> Store<DynamicObject> {
-    let api = Api::<DynamicObject>::all_with(client.clone(), &resource);
-    let writer = Writer::new(resource);
-    let store = writer.as_reader();
-    let stream = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .modify(|obj| obj.managed_fields_mut().clear())
-        .reflect(writer);
-    add(triggers, Source::Config(kind), stream);
-    store
-}
-
-/// Starts every watch; they progress while the returned [`Triggers`] are polled. Services are
+/// Starts every watch, and the resync clock (every [`resync::PERIOD`], a [`Source::Resync`]);
+/// they progress while the returned [`Triggers`] are polled. Services are
 /// read with `class`: those FerroLB does not serve never reach the announcer.
-pub fn start(client: &Client, namespace: &str, class: &ClassPolicy) -> (Stores, Triggers) {
+pub fn start(client: &Client, namespace: &str, class: &ClassPolicy) -> (Stores, Triggers<Update>) {
     let mut triggers = Triggers::new();
-    let config = vec![
-        (Kind::IPAddressPool, ApiResource::erase::<IPAddressPool>(&())),
-        (Kind::L2Advertisement, ApiResource::erase::<L2Advertisement>(&())),
-        (Kind::BGPAdvertisement, ApiResource::erase::<BGPAdvertisement>(&())),
-        (Kind::BGPPeer, ApiResource::erase::<BGPPeer>(&())),
-        (Kind::BFDProfile, ApiResource::erase::<BFDProfile>(&())),
-        (Kind::Community, ApiResource::erase::<Community>(&())),
-    ]
-    .into_iter()
-    .map(|(kind, resource)| (kind, watch_config(client, kind, resource, &mut triggers)))
-    .collect();
+    let config =
+        config_watch::start(client, Secrets::Namespace(namespace.to_owned()), namespace, &mut triggers, |kind| {
+            Update::Changed(if kind == Kind::Secret { Source::Secrets } else { Source::Config(kind) })
+        });
     let all = watcher::Config::default().any_semantic();
     let class = class.clone();
     watch_views(
@@ -319,48 +249,13 @@ pub fn start(client: &Client, namespace: &str, class: &ClassPolicy) -> (Stores, 
         Update::Slices,
         &mut triggers,
     );
+    triggers.push(resync::ticks(resync::PERIOD).map(|()| Update::Changed(Source::Resync)).boxed());
     let stores = Stores {
+        secrets: config.secrets().clone(),
         config,
-        secrets: watch_typed(
-            Api::<Secret>::namespaced(client.clone(), namespace),
-            watcher::Config::default(),
-            Source::Secrets,
-            &mut triggers,
-        ),
         nodes: watch_typed(Api::<Node>::all(client.clone()), all, Source::Nodes, &mut triggers),
     };
     (stores, triggers)
-}
-
-/// Changes gathered since the last rebuild, and when the rebuild is due.
-#[derive(Debug, Default)]
-pub struct Pending {
-    /// The sources that changed.
-    pub sources: BTreeSet<Source>,
-    first: Option<tokio::time::Instant>,
-    due: Option<tokio::time::Instant>,
-}
-
-impl Pending {
-    /// Records a change at `now`: the rebuild waits `quiet` for more, but no longer than `at_most`
-    /// after the first.
-    pub fn add(&mut self, source: Source, now: tokio::time::Instant, quiet: Duration, at_most: Duration) {
-        self.sources.insert(source);
-        let first = *self.first.get_or_insert(now);
-        self.due = Some((now + quiet).min(first + at_most));
-    }
-
-    /// When the rebuild is due, if anything changed.
-    pub fn due(&self) -> Option<tokio::time::Instant> {
-        self.due
-    }
-
-    /// Takes the gathered sources and starts over.
-    pub fn take(&mut self) -> BTreeSet<Source> {
-        self.first = None;
-        self.due = None;
-        std::mem::take(&mut self.sources)
-    }
 }
 
 #[cfg(test)]
@@ -386,22 +281,5 @@ mod tests {
         // A relist starts from nothing.
         assert_eq!(d.on(Init), None);
         assert_eq!(d.on(InitDone), Some(Delta::Relisted(vec![])));
-    }
-
-    #[test]
-    fn a_burst_is_gathered_but_never_delayed_past_the_bound() {
-        let t0 = tokio::time::Instant::now();
-        let (quiet, at_most) = (Duration::from_millis(5), Duration::from_millis(25));
-        let mut p = Pending::default();
-        assert_eq!(p.due(), None);
-        p.add(Source::Services, t0, quiet, at_most);
-        assert_eq!(p.due(), Some(t0 + quiet));
-        p.add(Source::Nodes, t0 + Duration::from_millis(4), quiet, at_most);
-        assert_eq!(p.due(), Some(t0 + Duration::from_millis(9)));
-        p.add(Source::Services, t0 + Duration::from_millis(23), quiet, at_most);
-        assert_eq!(p.due(), Some(t0 + at_most));
-        assert_eq!(p.take(), [Source::Services, Source::Nodes].into());
-        assert_eq!(p.due(), None);
-        assert!(p.take().is_empty());
     }
 }

@@ -28,7 +28,7 @@ use crate::events::{self, SpeakerEvent};
 use crate::kube_edge::translate::AnnouncedService;
 
 /// The field manager and Event reporter.
-pub const MANAGER: &str = "ferrolb-speaker";
+pub const MANAGER: &str = ferrolb_kube::names::SPEAKER;
 use ferrolb_crds::shortened;
 pub use ferrolb_crds::{NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, label_value};
 /// How long to wait before retrying failed writes.

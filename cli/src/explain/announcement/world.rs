@@ -248,7 +248,6 @@ fn configuration(pools: &[IPAddressPool], announcing: &Announcing) -> (Config, V
         peers,
         bfd_profiles: listed(&announcing.bfd_profiles),
         communities: listed(&announcing.communities),
-        secrets: Vec::new(),
     };
     let mut decoded = decode(&raw, OWN_NAMESPACE);
     decoded.objects.secrets = secrets;

@@ -1,0 +1,104 @@
+//! Gathering changes before acting on them: a burst of watch events becomes one rebuild.
+//!
+//! After a first change, the [`Debouncer`] waits while more keep coming less than `quiet` apart,
+//! but never longer than `at_most` after the first: a steady stream of changes still gets
+//! decisions. Each caller picks its window (the controller a fixed one; the speaker widens it
+//! with the cost of its last decision).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Changes gathered since the last action, and when the action is due.
+#[derive(Debug)]
+pub struct Debouncer<S> {
+    /// What changed.
+    pub sources: BTreeSet<S>,
+    first: Option<Instant>,
+    due: Option<Instant>,
+}
+
+impl<S> Default for Debouncer<S> {
+    fn default() -> Self {
+        Debouncer { sources: BTreeSet::new(), first: None, due: None }
+    }
+}
+
+impl<S: Ord> Debouncer<S> {
+    /// Records a change of `source` at `now`: the action waits `quiet` for more, but no longer
+    /// than `at_most` after the first change.
+    pub fn add(&mut self, source: S, now: Instant, quiet: Duration, at_most: Duration) {
+        self.sources.insert(source);
+        let first = *self.first.get_or_insert(now);
+        self.due = Some((now + quiet).min(first + at_most));
+    }
+
+    /// When the action is due, if anything changed.
+    pub fn due(&self) -> Option<Instant> {
+        self.due
+    }
+
+    /// Waits until the action is due; forever when nothing changed.
+    pub async fn settled(&self) {
+        match self.due {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Takes what changed and starts over.
+    pub fn take(&mut self) -> BTreeSet<S> {
+        self.first = None;
+        self.due = None;
+        std::mem::take(&mut self.sources)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUIET: Duration = Duration::from_millis(5);
+    const AT_MOST: Duration = Duration::from_millis(25);
+
+    #[test]
+    fn a_burst_is_gathered_but_never_delayed_past_the_bound() {
+        let t0 = Instant::now();
+        let mut p = Debouncer::default();
+        assert_eq!(p.due(), None);
+        p.add("services", t0, QUIET, AT_MOST);
+        assert_eq!(p.due(), Some(t0 + QUIET));
+        p.add("nodes", t0 + Duration::from_millis(4), QUIET, AT_MOST);
+        assert_eq!(p.due(), Some(t0 + Duration::from_millis(9)));
+        p.add("services", t0 + Duration::from_millis(23), QUIET, AT_MOST);
+        assert_eq!(p.due(), Some(t0 + AT_MOST));
+        assert_eq!(p.take(), ["nodes", "services"].into());
+        assert_eq!(p.due(), None);
+        assert!(p.take().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn settles_after_the_quiet_time_or_the_bound() {
+        let mut p = Debouncer::default();
+        let t0 = Instant::now();
+        p.add((), t0, QUIET, AT_MOST);
+        p.settled().await;
+        assert_eq!(Instant::now(), t0 + QUIET);
+        p.take();
+        // Changes every 4 ms keep it waiting, up to the bound.
+        let t1 = Instant::now();
+        for i in 0..10 {
+            p.add((), t1 + Duration::from_millis(4 * i), QUIET, AT_MOST);
+        }
+        p.settled().await;
+        assert_eq!(Instant::now(), t1 + AT_MOST);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_gathered_never_settles() {
+        let p: Debouncer<()> = Debouncer::default();
+        let waited = tokio::time::timeout(Duration::from_secs(3600), p.settled()).await;
+        assert!(waited.is_err());
+    }
+}
