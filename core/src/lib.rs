@@ -4,7 +4,8 @@
 //! values and returns values, so the controller, the speaker and the CLI agree by construction
 //! and every decision here is a millisecond unit test.
 //!
-//! - [`addresses`]: address ranges, MetalLB pool entries, interval sets for allocation.
+//! - [`addresses`]: address ranges, MetalLB pool entries, interval sets for allocation, prefixes
+//!   (re-exported from `ferrolb-net`, which `ferrolb-bgp` shares).
 //! - [`announcer`]: which node announces a Service's address, in Layer2 and BGP, and why (the
 //!   speaker acts on it; `ferrolb explain` shows it).
 //! - [`selectors`]: Kubernetes label selector semantics and validation.
@@ -17,7 +18,7 @@
 // Tests may unwrap: a panic there is a failed test. Library code may not (workspace lint).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod addresses;
+pub use ferrolb_net::addresses;
 pub mod annotations;
 pub mod announcer;
 pub mod config;

@@ -409,7 +409,7 @@ fn peer(my_asn: u32, peer_asn: u32) -> Peer {
 
 fn prefix(s: &str) -> Prefix {
     let (addr, len) = s.split_once('/').unwrap();
-    Prefix { network: addr.parse().unwrap(), length: len.parse().unwrap() }
+    Prefix::new(addr.parse().unwrap(), len.parse().unwrap()).unwrap()
 }
 
 fn attrs(local_pref: Option<u32>, communities: &[CommunityValue]) -> RouteAttributes {
@@ -620,7 +620,7 @@ fn bench_ten_thousand_prefixes_into_frr() {
     let routes: BTreeMap<Prefix, RouteAttributes> = (0..10_000u32)
         .map(|i| {
             let addr = IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + i));
-            (Prefix { network: addr, length: 32 }, attrs(None, &[CommunityValue::Standard(64600, 1)]))
+            (Prefix::host(addr), attrs(None, &[CommunityValue::Standard(64600, 1)]))
         })
         .collect();
     let start = Instant::now();

@@ -6,7 +6,7 @@
 use super::attributes::RouteAttributes;
 use super::error::EncodeError;
 use super::header::{HEADER_LEN, MAX_MESSAGE_LEN};
-use super::prefix::{Family, Prefix};
+use super::prefix::{self, Family, Prefix};
 use super::update::{self, Update, encode_parts, mp_reach_fixed_len};
 
 /// Octets after the header that every UPDATE has: the two 2-octet length fields.
@@ -123,8 +123,8 @@ fn chunks(prefixes: &[Prefix], budget: usize) -> impl Iterator<Item = &[Prefix]>
         }
         let mut used = 0;
         let mut count = 0;
-        for prefix in rest {
-            let len = prefix.nlri_len();
+        for p in rest {
+            let len = prefix::nlri_len(p);
             if used + len > budget && count > 0 {
                 break;
             }

@@ -1,37 +1,12 @@
-//! IP prefixes and their NLRI encoding (RFC 4271 section 4.3: length in bits, then the fewest octets that
-//! hold it), and the address family identifiers (AFI/SAFI, RFC 4760).
+//! The NLRI encoding of prefixes (RFC 4271 section 4.3: length in bits, then the fewest octets that
+//! hold it), and the address family identifiers (AFI/SAFI, RFC 4760). The prefix and the family
+//! themselves are `ferrolb-net`'s, shared with the announcer and the configuration.
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+pub use ferrolb_net::addresses::{Family, Prefix, PrefixLengthError};
+
 use super::reader::Reader;
-
-/// IPv4 or IPv6: which NLRI field or MP attribute a prefix travels in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Family {
-    /// IPv4: 32-bit addresses, in the UPDATE's own NLRI fields.
-    V4,
-    /// IPv6: 128-bit addresses, in MP_REACH_NLRI and MP_UNREACH_NLRI.
-    V6,
-}
-
-impl Family {
-    /// The family of `ip`.
-    pub fn of(ip: IpAddr) -> Self {
-        match ip {
-            IpAddr::V4(_) => Family::V4,
-            IpAddr::V6(_) => Family::V6,
-        }
-    }
-
-    /// How many bits an address of this family has: 32 or 128.
-    pub fn bits(self) -> u8 {
-        match self {
-            Family::V4 => 32,
-            Family::V6 => 128,
-        }
-    }
-}
 
 /// AFI for IPv4.
 pub const AFI_IPV4: u16 = 1;
@@ -73,85 +48,19 @@ impl AfiSafi {
     }
 }
 
-/// An IPv4 or IPv6 prefix whose host bits are zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Prefix {
-    addr: IpAddr,
-    len: u8,
+/// Octets `prefix` takes in an NLRI field.
+pub(crate) fn nlri_len(prefix: &Prefix) -> usize {
+    1 + usize::from(prefix.prefix_len()).div_ceil(8)
 }
 
-/// A prefix length longer than the address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("prefix length {len} is longer than {max} bits")]
-pub struct PrefixLengthError {
-    /// The length asked for.
-    pub len: u8,
-    /// The address's bits.
-    pub max: u8,
-}
-
-impl Prefix {
-    /// `addr/len` with the host bits cleared; an error when `len` exceeds the address's bits.
-    pub fn new(addr: IpAddr, len: u8) -> Result<Self, PrefixLengthError> {
-        let max = Family::of(addr).bits();
-        if len > max {
-            return Err(PrefixLengthError { len, max });
-        }
-        let addr = match addr {
-            IpAddr::V4(v4) => IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask32(len))),
-            IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask128(len))),
-        };
-        Ok(Self { addr, len })
+/// Appends the NLRI encoding of `prefix`: its length in bits, then the fewest octets that hold it.
+pub(crate) fn encode(prefix: &Prefix, out: &mut Vec<u8>) {
+    let octets = usize::from(prefix.prefix_len()).div_ceil(8);
+    out.push(prefix.prefix_len());
+    match prefix.addr() {
+        IpAddr::V4(v4) => out.extend(v4.octets().iter().take(octets)),
+        IpAddr::V6(v6) => out.extend(v6.octets().iter().take(octets)),
     }
-
-    /// The host prefix of `addr` (/32 or /128).
-    pub fn host(addr: IpAddr) -> Self {
-        Self { addr, len: Family::of(addr).bits() }
-    }
-
-    /// The network address.
-    pub fn addr(&self) -> IpAddr {
-        self.addr
-    }
-
-    /// The prefix length in bits.
-    pub fn prefix_len(&self) -> u8 {
-        self.len
-    }
-
-    /// IPv4 or IPv6.
-    pub fn family(&self) -> Family {
-        Family::of(self.addr)
-    }
-
-    /// Octets this prefix takes in an NLRI field.
-    pub(crate) fn nlri_len(&self) -> usize {
-        1 + usize::from(self.len).div_ceil(8)
-    }
-
-    /// Appends the NLRI encoding.
-    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
-        let octets = usize::from(self.len).div_ceil(8);
-        out.push(self.len);
-        match self.addr {
-            IpAddr::V4(v4) => out.extend(v4.octets().iter().take(octets)),
-            IpAddr::V6(v6) => out.extend(v6.octets().iter().take(octets)),
-        }
-    }
-}
-
-impl fmt::Display for Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.len)
-    }
-}
-
-fn mask32(len: u8) -> u32 {
-    u32::MAX.checked_shl(32 - u32::from(len.min(32))).unwrap_or(0)
-}
-
-fn mask128(len: u8) -> u128 {
-    u128::MAX.checked_shl(128 - u32::from(len.min(128))).unwrap_or(0)
 }
 
 /// Reads an NLRI field of `family` to the end, pushing each prefix; `None` when one is malformed (length

@@ -7,7 +7,7 @@
 use super::attributes::{RouteAttributes, flags, header_len, put_header, type_code};
 use super::error::EncodeError;
 use super::header::{self, MAX_MESSAGE_LEN, MessageType};
-use super::prefix::{AFI_IPV6, Family, Prefix, SAFI_UNICAST};
+use super::prefix::{self, AFI_IPV6, Family, Prefix, SAFI_UNICAST};
 
 /// An UPDATE: withdrawn prefixes, and announced prefixes with their attributes.
 ///
@@ -43,8 +43,8 @@ impl<'a> Split<'a> {
         let (mut v4_len, mut v6_len) = (0, 0);
         for p in prefixes {
             match p.family() {
-                Family::V4 => v4_len += p.nlri_len(),
-                Family::V6 => v6_len += p.nlri_len(),
+                Family::V4 => v4_len += prefix::nlri_len(p),
+                Family::V6 => v6_len += prefix::nlri_len(p),
             }
         }
         Self { prefixes, v4_len, v6_len }
@@ -56,7 +56,7 @@ impl<'a> Split<'a> {
 
     fn encode(&self, family: Family, out: &mut Vec<u8>) {
         for p in self.prefixes.iter().filter(|p| p.family() == family) {
-            p.encode(out);
+            prefix::encode(p, out);
         }
     }
 }

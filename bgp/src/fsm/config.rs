@@ -6,6 +6,9 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+// One definition, shared with the configuration that names it in a BGPPeer.
+pub use ferrolb_net::PeerAsn;
+
 /// Settings of one BGP session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionConfig {
@@ -32,17 +35,6 @@ pub struct SessionConfig {
     pub ipv6_unicast: bool,
     /// Offer route refresh.
     pub route_refresh: bool,
-}
-
-/// Which AS the peer must have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PeerAsn {
-    /// This AS number.
-    Fixed(u32),
-    /// Whatever the peer says, if the session is iBGP (the peer's AS is ours).
-    DynamicInternal,
-    /// Whatever the peer says, if the session is eBGP (the peer's AS is not ours).
-    DynamicExternal,
 }
 
 /// Hold time proposed when the peer's settings name none.

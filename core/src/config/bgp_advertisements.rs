@@ -131,37 +131,12 @@ fn check_aggregation(pool: &Pool, v4: u8, v6: u8, problems: &mut Problems) {
 /// with that prefix length.
 pub(super) fn most_specific_block(range: &AddressRange) -> Option<(AddressRange, u8)> {
     let mut most: Option<(AddressRange, u8)> = None;
-    for (block, prefix_len) in cidr_blocks(range) {
+    for (block, prefix_len) in range.cidr_blocks() {
         if most.is_none_or(|(_, longest)| prefix_len > longest) {
             most = Some((block, prefix_len));
         }
     }
     most
-}
-
-/// The fewest CIDR blocks covering `range` exactly, in address order, with their prefix lengths.
-pub(super) fn cidr_blocks(range: &AddressRange) -> Vec<(AddressRange, u8)> {
-    let family = range.family();
-    let bits = u32::from(family.bits());
-    let (first, last) = range.bounds();
-    // host_bits 128 spans the whole IPv6 space, which `1 << 128` cannot express.
-    let span = |host_bits: u32| u128::MAX.checked_shr(128 - host_bits).unwrap_or(0);
-    let mut blocks = Vec::new();
-    let mut start = first;
-    loop {
-        // The largest block aligned at `start` that ends at or before `last`.
-        let mut host_bits = if start == 0 { bits } else { start.trailing_zeros().min(bits) };
-        while host_bits > 0 && span(host_bits) > last - start {
-            host_bits -= 1;
-        }
-        let end = start + span(host_bits);
-        // bits - host_bits is at most 128.
-        blocks.push((AddressRange::from_bounds(family, start, end), (bits - host_bits) as u8));
-        if end >= last {
-            return blocks;
-        }
-        start = end + 1;
-    }
 }
 
 /// The communities of `texts`, literal or by alias, sorted and deduplicated.
@@ -217,29 +192,8 @@ mod tests {
 
     use super::*;
 
-    fn blocks(text: &str) -> Vec<String> {
-        cidr_blocks(&text.parse().unwrap()).into_iter().map(|(block, len)| format!("{block}|{len}")).collect()
-    }
-
     #[test]
-    fn ranges_split_into_the_fewest_blocks() {
-        assert_eq!(blocks("203.0.113.0/24"), ["203.0.113.0/24|24"]);
-        assert_eq!(
-            blocks("198.51.100.200-198.51.100.250"),
-            [
-                "198.51.100.200/29|29",
-                "198.51.100.208/28|28",
-                "198.51.100.224/28|28",
-                "198.51.100.240/29|29",
-                "198.51.100.248/31|31",
-                "198.51.100.250/32|32"
-            ]
-        );
-        assert_eq!(blocks("0.0.0.0/0"), ["0.0.0.0/0|0"]);
-        assert_eq!(blocks("::/0"), ["::/0|0"]);
-        assert_eq!(blocks("255.255.255.254-255.255.255.255"), ["255.255.255.254/31|31"]);
-        assert_eq!(blocks("::1-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff").len(), 128);
-        assert_eq!(blocks("2001:db8:1::200-2001:db8:1::2ff"), ["2001:db8:1::200/120|120"]);
+    fn the_most_specific_block_is_the_longest_prefix() {
         let most = most_specific_block(&"198.51.100.200-198.51.100.250".parse().unwrap());
         assert_eq!(most.map(|(b, l)| (b.to_string(), l)), Some(("198.51.100.250/32".to_owned(), 32)));
     }

@@ -34,6 +34,8 @@ mod validate;
 
 pub use communities::{CommunityError, CommunityProblem, parse_community};
 pub use duration::{DurationError, DurationProblem, parse_go_duration};
+// One definition, shared with the BGP state machine, which checks the peer's OPEN against it.
+pub use ferrolb_net::PeerAsn;
 
 /// The kinds of configuration object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -240,17 +242,6 @@ pub struct BgpAdvertisement {
     pub node_selectors: Vec<LabelSelector>,
     /// Services covered (empty: all).
     pub service_selectors: Vec<LabelSelector>,
-}
-
-/// How the peer's AS number is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerAsn {
-    /// A fixed number.
-    Fixed(u32),
-    /// Whatever the peer says, if the session is iBGP.
-    DynamicInternal,
-    /// Whatever the peer says, if the session is eBGP.
-    DynamicExternal,
 }
 
 /// Validated BFD settings (milliseconds and counts).

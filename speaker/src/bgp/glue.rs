@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use ferrolb_bgp::adj_out::{self, CommunityValue, PathContext, Routes};
-use ferrolb_bgp::codec::{self, AfiSafi, Community, DecodeError, LargeCommunity, Message, Open};
+use ferrolb_bgp::codec::{AfiSafi, Community, DecodeError, LargeCommunity, Message, Open};
 use ferrolb_bgp::fsm::{Event, Negotiated, OpenParams};
 use ferrolb_bgp::notification::ErrorCode;
 use ferrolb_bgp::wire::BGP_VERSION;
@@ -20,16 +20,10 @@ use crate::announcer;
 /// The capability code of route refresh (RFC 2918).
 const CAP_ROUTE_REFRESH: u8 = 2;
 
-/// The announcer's routes for one peer as the Adj-RIB-Out takes them. A prefix longer than its
-/// address (which the announcer never makes) cannot go out and is left out.
+/// The announcer's routes for one peer as the Adj-RIB-Out takes them: the prefixes as they are
+/// (one `Prefix` type for both), the attributes in BGP's terms.
 pub fn routes(desired: &BTreeMap<announcer::Prefix, announcer::RouteAttributes>) -> Routes {
-    desired
-        .iter()
-        .filter_map(|(prefix, attributes)| {
-            let prefix = codec::Prefix::new(prefix.network, prefix.length).ok()?;
-            Some((prefix, route_attributes(attributes)))
-        })
-        .collect()
+    desired.iter().map(|(prefix, attributes)| (*prefix, route_attributes(attributes))).collect()
 }
 
 fn route_attributes(attributes: &announcer::RouteAttributes) -> adj_out::RouteAttributes {
@@ -139,7 +133,7 @@ fn global_v6(v6: &Ipv6Addr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferrolb_bgp::codec::{Capability, Treatment, decode};
+    use ferrolb_bgp::codec::{self, Capability, Treatment, decode};
     use ferrolb_bgp::notification::Notification;
     use std::time::Duration;
 
@@ -219,7 +213,7 @@ mod tests {
 
     #[test]
     fn announcer_routes_in_adj_out_terms() {
-        let prefix = |network: &str, length| announcer::Prefix { network: network.parse().unwrap(), length };
+        let prefix = |network: &str, length| announcer::Prefix::new(network.parse().unwrap(), length).unwrap();
         let tagged = announcer::RouteAttributes {
             local_pref: Some(150),
             communities: [ConfiguredCommunity::Large(64600, 1, 2), ConfiguredCommunity::Standard(64600, 7)].into(),
@@ -227,8 +221,9 @@ mod tests {
         let desired = BTreeMap::from([
             (prefix("203.0.113.0", 24), tagged),
             (prefix("2001:db8::1", 128), announcer::RouteAttributes::default()),
-            (prefix("203.0.113.9", 33), announcer::RouteAttributes::default()),
         ]);
+        // A /33 cannot go out because it cannot be built: the announcer's prefix is the codec's.
+        assert!(announcer::Prefix::new("203.0.113.9".parse().unwrap(), 33).is_err());
         let got = routes(&desired);
         let large = LargeCommunity { global_admin: 64600, local_data1: 1, local_data2: 2 };
         let expected = Routes::from([
@@ -242,7 +237,7 @@ mod tests {
             ),
             (codec::Prefix::host("2001:db8::1".parse().unwrap()), adj_out::RouteAttributes::default()),
         ]);
-        assert_eq!(got, expected, "the /33 cannot go out");
+        assert_eq!(got, expected);
         let order: Vec<_> = got.values().next().unwrap().communities.iter().copied().collect();
         assert_eq!(order, [CommunityValue::Standard(Community::new(64600, 7)), CommunityValue::Large(large)]);
     }

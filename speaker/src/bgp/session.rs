@@ -428,10 +428,7 @@ mod tests {
     }
 
     fn decision(prefixes: &[&str]) -> Arc<BgpDecision> {
-        let routes = prefixes
-            .iter()
-            .map(|p| (Prefix { network: p.parse().unwrap(), length: 32 }, RouteAttributes::default()))
-            .collect();
+        let routes = prefixes.iter().map(|p| (Prefix::host(p.parse().unwrap()), RouteAttributes::default())).collect();
         Arc::new(BgpDecision { desired: [("fake".to_string(), routes)].into(), ..Default::default() })
     }
 

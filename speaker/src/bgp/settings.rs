@@ -62,7 +62,7 @@ impl PeerSettings {
             .or_else(|| peer.source_address.as_ref().and_then(v4))
             .or(local_v4)
             .ok_or(SettingsError::NoRouterId)?;
-        let mut session = SessionConfig::new(peer.my_asn, session_peer_asn(peer.peer_asn), router_id);
+        let mut session = SessionConfig::new(peer.my_asn, peer.peer_asn, router_id);
         session.hold_time = peer.hold_time.unwrap_or(DEFAULT_HOLD_TIME);
         session.keepalive = peer.keepalive_time;
         if let Some(connect) = peer.connect_time {
@@ -82,15 +82,6 @@ impl PeerSettings {
             password: peer.password.clone().filter(|p| !p.is_empty()),
             graceful_restart: peer.graceful_restart.then_some(GRACEFUL_RESTART_TIME),
         })
-    }
-}
-
-/// The configured peer AS as the state machine checks it.
-fn session_peer_asn(asn: PeerAsn) -> fsm::PeerAsn {
-    match asn {
-        PeerAsn::Fixed(asn) => fsm::PeerAsn::Fixed(asn),
-        PeerAsn::DynamicInternal => fsm::PeerAsn::DynamicInternal,
-        PeerAsn::DynamicExternal => fsm::PeerAsn::DynamicExternal,
     }
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ferrolb_core::addresses::{AddressRange, IntervalSet};
+use ferrolb_net::addresses::{AddressRange, IntervalSet};
 use proptest::prelude::*;
 
 /// Offsets within the window under test.

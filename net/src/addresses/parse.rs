@@ -177,14 +177,7 @@ fn parse_range(start: &str, end: &str) -> Result<PoolEntry, PoolEntryProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    fn range(a: &str, b: &str) -> AddressRange {
-        AddressRange::new(ip(a), ip(b)).unwrap()
-    }
+    use crate::addresses::tests::{ip, range};
 
     #[test]
     fn accepts_what_metallb_accepts() {

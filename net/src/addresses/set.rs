@@ -225,10 +225,7 @@ fn size(start: u128, end: u128) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
+    use crate::addresses::tests::ip;
 
     fn r(s: &str) -> AddressRange {
         s.parse().unwrap()

@@ -1,5 +1,6 @@
 //! An IP prefix: a network address with its host bits cleared, and a length. What BGP
-//! advertises; one type for the announcer (which prefix carries an address) and the BGP codec.
+//! advertises; one type for the announcer (which prefix carries an address) and the BGP codec
+//! (which writes and reads it as NLRI).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -10,14 +11,13 @@ use super::{AddressRange, Family, from_bits, host_mask, to_bits};
 ///
 /// Ordered by network address (IPv4 before IPv6), then length; displayed `network/length`.
 /// Build one with [`Prefix::new`], [`Prefix::covering`] or [`Prefix::host`], which clear the
-/// host bits. The fields are public while the speaker's BGP code still builds prefixes by
-/// field; a value built so must keep the host bits zero and the length within the family.
+/// host bits; the fields are private so that no prefix is longer than its address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Prefix {
     /// The network address (host bits zero).
-    pub network: IpAddr,
+    network: IpAddr,
     /// The prefix length (at most 32 for IPv4, 128 for IPv6).
-    pub length: u8,
+    length: u8,
 }
 
 /// A prefix length longer than the address.
@@ -90,10 +90,7 @@ impl fmt::Display for Prefix {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
+    use crate::addresses::tests::ip;
 
     #[test]
     fn new_clears_host_bits_and_refuses_lengths_past_the_family() {

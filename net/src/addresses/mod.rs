@@ -169,6 +169,32 @@ impl AddressRange {
         aligned.then(|| (self.first, self.family().bits() - host_bits))
     }
 
+    /// The fewest CIDR blocks covering the range exactly, in address order, with their prefix
+    /// lengths.
+    pub fn cidr_blocks(&self) -> Vec<(AddressRange, u8)> {
+        let family = self.family();
+        let bits = u32::from(family.bits());
+        let (first, last) = self.bounds();
+        // host_bits 128 spans the whole IPv6 space, which `1 << 128` cannot express.
+        let span = |host_bits: u32| u128::MAX.checked_shr(128 - host_bits).unwrap_or(0);
+        let mut blocks = Vec::new();
+        let mut start = first;
+        loop {
+            // The largest block aligned at `start` that ends at or before `last`.
+            let mut host_bits = if start == 0 { bits } else { start.trailing_zeros().min(bits) };
+            while host_bits > 0 && span(host_bits) > last - start {
+                host_bits -= 1;
+            }
+            let end = start + span(host_bits);
+            // bits - host_bits is at most 128.
+            blocks.push((AddressRange::from_bounds(family, start, end), (bits - host_bits) as u8));
+            if end >= last {
+                return blocks;
+            }
+            start = end + 1;
+        }
+    }
+
     pub(crate) fn bounds(&self) -> (u128, u128) {
         (to_bits(self.first), to_bits(self.last))
     }
@@ -226,14 +252,16 @@ pub(crate) fn from_bits(family: Family, bits: u128) -> IpAddr {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn ip(s: &str) -> IpAddr {
+    /// `s` as an address; the tests of every addresses module read addresses so.
+    pub(crate) fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
 
-    fn range(a: &str, b: &str) -> AddressRange {
+    /// The range `a..=b`.
+    pub(crate) fn range(a: &str, b: &str) -> AddressRange {
         AddressRange::new(ip(a), ip(b)).unwrap()
     }
 
@@ -314,5 +342,35 @@ mod tests {
         let r: AddressRange = "198.51.100.200 - 198.51.100.250".parse().unwrap();
         assert_eq!(r, range("198.51.100.200", "198.51.100.250"));
         assert!("nonsense".parse::<AddressRange>().is_err());
+    }
+
+    fn blocks(text: &str) -> Vec<String> {
+        text.parse::<AddressRange>()
+            .unwrap()
+            .cidr_blocks()
+            .into_iter()
+            .map(|(block, len)| format!("{block}|{len}"))
+            .collect()
+    }
+
+    #[test]
+    fn ranges_split_into_the_fewest_blocks() {
+        assert_eq!(blocks("203.0.113.0/24"), ["203.0.113.0/24|24"]);
+        assert_eq!(
+            blocks("198.51.100.200-198.51.100.250"),
+            [
+                "198.51.100.200/29|29",
+                "198.51.100.208/28|28",
+                "198.51.100.224/28|28",
+                "198.51.100.240/29|29",
+                "198.51.100.248/31|31",
+                "198.51.100.250/32|32"
+            ]
+        );
+        assert_eq!(blocks("0.0.0.0/0"), ["0.0.0.0/0|0"]);
+        assert_eq!(blocks("::/0"), ["::/0|0"]);
+        assert_eq!(blocks("255.255.255.254-255.255.255.255"), ["255.255.255.254/31|31"]);
+        assert_eq!(blocks("::1-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff").len(), 128);
+        assert_eq!(blocks("2001:db8:1::200-2001:db8:1::2ff"), ["2001:db8:1::200/120|120"]);
     }
 }
