@@ -388,22 +388,9 @@ fn decision_with(routes: BTreeMap<Prefix, RouteAttributes>) -> BgpDecision {
 
 fn peer(my_asn: u32, peer_asn: u32) -> Peer {
     Peer {
-        name: PEER.into(),
-        my_asn,
-        peer_asn: PeerAsn::Fixed(peer_asn),
-        address: ROUTER4.parse().unwrap(),
-        source_address: None,
-        port: 179,
         hold_time: Some(Duration::from_secs(3)),
-        keepalive_time: None,
         connect_time: Some(Duration::from_secs(1)),
-        router_id: None,
-        node_selectors: vec![],
-        password: None,
-        bfd: None,
-        ebgp_multi_hop: false,
-        graceful_restart: false,
-        vrf: None,
+        ..Peer::new(PEER, my_asn, PeerAsn::Fixed(peer_asn), ROUTER4.parse().unwrap())
     }
 }
 

@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 
 use ferrolb_core::annotations::ServiceRequest;
+use ferrolb_core::service::ServiceReader;
 use ferrolb_kube::events::Event;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
@@ -18,10 +19,10 @@ use super::spec::status_ips;
 /// The action of the Events about Services.
 const ACTION: &str = "Assign";
 
-/// The Service condition type FerroLB owns.
-pub const CONDITION: &str = "ferrolb.io/AddressAssigned";
 /// The annotation naming the pool(s) a Service's addresses come from (the speakers read it).
 pub use ferrolb_core::announcer::from_k8s::POOL_ANNOTATION;
+/// The Service condition type FerroLB owns.
+pub use ferrolb_core::service::ASSIGNED_CONDITION as CONDITION;
 
 /// What a Service should show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +96,7 @@ impl Write {
 
 /// FerroLB's condition on `svc`, if it has one.
 fn our_condition(svc: &Service) -> Option<Condition> {
-    svc.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == CONDITION).cloned()
+    ServiceReader::new(svc).assigned_condition().cloned()
 }
 
 /// Whether `svc` carries FerroLB's marks: its condition or its pool annotation.

@@ -302,6 +302,31 @@ pub struct Peer {
     pub vrf: Option<String>,
 }
 
+impl Peer {
+    /// A peer `name` at `address` (port 179) for local AS `my_asn`, with every optional setting
+    /// absent: what a BGPPeer with only the required fields reads as.
+    pub fn new(name: impl Into<String>, my_asn: u32, peer_asn: PeerAsn, address: IpAddr) -> Self {
+        Peer {
+            name: name.into(),
+            my_asn,
+            peer_asn,
+            address,
+            source_address: None,
+            port: 179,
+            hold_time: None,
+            keepalive_time: None,
+            connect_time: None,
+            router_id: None,
+            node_selectors: Vec::new(),
+            password: None,
+            bfd: None,
+            ebgp_multi_hop: false,
+            graceful_restart: false,
+            vrf: None,
+        }
+    }
+}
+
 /// The validated configuration: only accepted objects, references resolved.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {

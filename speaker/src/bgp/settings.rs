@@ -100,24 +100,7 @@ pub(crate) mod tests {
     /// A configured peer: the lab's router (192.0.2.1:179, AS 64512) for our AS 64600, every
     /// optional setting absent. Other tests change what they need.
     pub(crate) fn peer() -> Peer {
-        Peer {
-            name: "router".into(),
-            my_asn: 64600,
-            peer_asn: PeerAsn::Fixed(64512),
-            address: "192.0.2.1".parse().unwrap(),
-            source_address: None,
-            port: 179,
-            hold_time: None,
-            keepalive_time: None,
-            connect_time: None,
-            router_id: None,
-            node_selectors: vec![],
-            password: None,
-            bfd: None,
-            ebgp_multi_hop: false,
-            graceful_restart: false,
-            vrf: None,
-        }
+        Peer::new("router", 64600, PeerAsn::Fixed(64512), "192.0.2.1".parse().unwrap())
     }
 
     fn node() -> Vec<IpAddr> {

@@ -64,24 +64,7 @@ pub(super) fn bgp_adv(name: &str, pools: &[&str]) -> BgpAdvertisement {
 }
 
 pub(super) fn peer(name: &str) -> Peer {
-    Peer {
-        name: name.into(),
-        my_asn: 64600,
-        peer_asn: PeerAsn::Fixed(64512),
-        address: ip("198.51.100.1"),
-        source_address: None,
-        port: 179,
-        hold_time: None,
-        keepalive_time: None,
-        connect_time: None,
-        router_id: None,
-        node_selectors: vec![],
-        password: None,
-        bfd: None,
-        ebgp_multi_hop: false,
-        graceful_restart: false,
-        vrf: None,
-    }
+    Peer::new(name, 64600, PeerAsn::Fixed(64512), ip("198.51.100.1"))
 }
 
 pub(super) fn community(a: u16, b: u16) -> CommunityValue {
