@@ -9,6 +9,7 @@
 //! - [`pace`]: the three together: what brings a program's loop back for another pass.
 //! - [`events`]: Kubernetes Events, created and forgotten.
 //! - [`http`]: /metrics, /healthz and /readyz.
+//! - [`list`]: listing many objects page by page.
 //! - [`logging`], [`shutdown`]: process set-up.
 //! - [`names`]: the field manager and Event reporter names.
 
@@ -19,6 +20,7 @@ pub mod config_watch;
 pub mod debounce;
 pub mod events;
 pub mod http;
+pub mod list;
 pub mod logging;
 pub mod names;
 pub mod object;

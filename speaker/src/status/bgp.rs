@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferrolb_crds::{BGPStatus, ServiceBGPStatus};
+use ferrolb_kube::list::each_page;
 use ferrolb_kube::resync::{self, Resync};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
@@ -142,24 +143,26 @@ pub(crate) async fn run(
 async fn existing(client: &Client, node: &str) -> Option<Statuses> {
     let api: Api<ServiceBGPStatus> = Api::all(client.clone());
     let params = ListParams::default().labels(&format!("{NODE_LABEL}={}", label_value(node)));
-    let list = match api.list(&params).await {
-        Ok(list) => list,
-        Err(error) => {
-            tracing::warn!(%error, %node, "listing this node's ServiceBGPStatus objects failed; retrying");
-            return None;
-        }
-    };
     let mut out = Statuses::new();
-    for object in list.items {
-        let Some(status) = object.status.as_ref().filter(|s| s.node == node) else { continue };
+    let mut misnamed = Vec::new();
+    let listed = each_page(&api, &params, |object| {
+        let Some(status) = object.status.as_ref().filter(|s| s.node == node) else { return };
         let service = ServiceKey::new(status.service_namespace.clone(), status.service_name.clone());
         let (name, labels, wanted) = status_object(node, &service, &status.peers);
         if object.name_any() != name || object.namespace().as_deref() != Some(&*service.namespace) {
-            delete(client, &object.namespace().unwrap_or_default(), &object.name_any()).await;
-            continue;
+            misnamed.push((object.namespace().unwrap_or_default(), object.name_any()));
+            return;
         }
         let exact = object.labels() == &labels && *status == wanted;
         out.insert(service, if exact { status.peers.clone() } else { Vec::new() });
+    })
+    .await;
+    if let Err(error) = listed {
+        tracing::warn!(%error, %node, "listing this node's ServiceBGPStatus objects failed; retrying");
+        return None;
+    }
+    for (namespace, name) in misnamed {
+        delete(client, &namespace, &name).await;
     }
     Some(out)
 }

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ferrolb_crds::{InterfaceInfo, L2Status, ServiceL2Status};
+use ferrolb_kube::list::each_page;
 use ferrolb_kube::resync::{self, Resync};
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
@@ -171,17 +172,15 @@ async fn existing(client: &Client, node: &str) -> Wanted {
 async fn list(client: &Client, node: &str) -> Result<Wanted, kube::Error> {
     let api: Api<ServiceL2Status> = Api::all(client.clone());
     let params = ListParams::default().labels(&format!("{NODE_LABEL}={}", label_value(node)));
-    let list = api.list(&params).await?;
-    Ok(list
-        .items
-        .iter()
-        .filter_map(|o| {
-            let status = o.status.as_ref()?;
-            let key = ServiceKey::new(status.service_namespace.clone(), status.service_name.clone());
-            let interfaces = status.interfaces.iter().map(|i| i.name.clone()).collect();
-            Some((key, AnnouncedService { addresses: Default::default(), interfaces }))
-        })
-        .collect())
+    let mut listed = Wanted::new();
+    each_page(&api, &params, |object| {
+        let Some(status) = object.status else { return };
+        let key = ServiceKey::new(status.service_namespace, status.service_name);
+        let interfaces = status.interfaces.into_iter().map(|i| i.name).collect();
+        listed.insert(key, AnnouncedService { addresses: Default::default(), interfaces });
+    })
+    .await?;
+    Ok(listed)
 }
 
 async fn perform(client: &Client, node: &str, write: &Write) -> Result<(), kube::Error> {
