@@ -3,7 +3,7 @@
 //!
 //! The deciding part is pure ([`suitable_interfaces`] over plain [`LinkFacts`] and [`AddressFacts`]): an
 //! interface is suitable when it is up, is Ethernet with a nonzero MAC, is not loopback, does ARP, and is not
-//! enslaved to a bond or bridge (those answer through their master). [`watch`] is the thin rtnetlink edge
+//! enslaved to a bond or bridge (those answer through their master). `watch` is the thin rtnetlink edge
 //! that gathers the facts and delivers fresh snapshots. Which of the suitable interfaces an address is
 //! answered on is the announcer's business (L2Advertisement `interfaces`), not this module's.
 
