@@ -5,12 +5,16 @@
 //! and [`validate`] finds what the apiserver would refuse in a selector. Custom resources get no
 //! such check from the apiserver, so configuration validation calls [`validate`] itself.
 
+mod overlap;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
 use crate::names::{NameProblem, check_label_value, check_qualified_name};
+
+pub use overlap::{can_select_together, lists_can_select_together};
 
 /// The operator of a `matchExpressions` requirement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
