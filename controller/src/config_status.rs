@@ -1,6 +1,11 @@
 //! What the Accepted condition of a configuration object should say, whether that calls for an
 //! Event, and the patch that writes it: a pure decision from the verdict and the condition the
 //! object already has.
+//!
+//! A refused object reads `Accepted=False` with the first problem's reason. An object accepted
+//! with warnings (what MetalLB accepts and FerroLB thinks the user should know) reads
+//! `Accepted=True` with the first warning's reason and the warnings as the message, and gets a
+//! Warning Event when they change.
 
 use ferrolb_core::config::Problem;
 use ferrolb_crds::ACCEPTED;
@@ -33,11 +38,26 @@ impl Update {
     }
 }
 
+/// What validation said of one object.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Verdict<'a> {
+    /// What refuses it (none: accepted).
+    pub problems: &'a [Problem],
+    /// What it is accepted despite.
+    pub warnings: &'a [Problem],
+}
+
 /// The condition message for a verdict.
-pub fn message(problems: &[Problem]) -> String {
-    if problems.is_empty() {
-        return "valid and in use".into();
+pub fn message(verdict: &Verdict<'_>) -> String {
+    match (verdict.problems, verdict.warnings) {
+        ([], []) => "valid and in use".into(),
+        ([], warnings) => format!("valid and in use, with warnings: {}", listed(warnings)),
+        (problems, _) => listed(problems),
     }
+}
+
+/// The problems, each naming its other object once, joined and cut to [`MAX_MESSAGE`].
+fn listed(problems: &[Problem]) -> String {
     let mut text = problems
         .iter()
         .map(|p| match &p.other {
@@ -54,13 +74,18 @@ pub fn message(problems: &[Problem]) -> String {
     text
 }
 
-/// The update an object needs so that its Accepted condition tells `problems`, or None when it
+/// The update an object needs so that its Accepted condition tells `verdict`, or None when it
 /// already does. `existing` are the object's current conditions.
-pub fn update(problems: &[Problem], generation: Option<i64>, existing: &[Condition], now: &Time) -> Option<Update> {
-    let accepted = problems.is_empty();
+pub fn update(verdict: &Verdict<'_>, generation: Option<i64>, existing: &[Condition], now: &Time) -> Option<Update> {
+    let accepted = verdict.problems.is_empty();
     let status = if accepted { "True" } else { "False" };
-    let reason = problems.first().map_or_else(|| ACCEPTED.to_owned(), |p| p.reason.to_string());
-    let message = message(problems);
+    let reason = verdict
+        .problems
+        .first()
+        .or(verdict.warnings.first())
+        .map_or_else(|| ACCEPTED.to_owned(), |p| p.reason.to_string());
+    let warned = accepted && !verdict.warnings.is_empty();
+    let message = message(verdict);
     let current = existing.iter().find(|c| c.type_ == ACCEPTED);
     if let Some(c) = current
         && c.status == status
@@ -77,6 +102,9 @@ pub fn update(problems: &[Problem], generation: Option<i64>, existing: &[Conditi
     let changed_meaning = current.is_none_or(|c| c.status != status || c.message != message);
     let event = match (accepted, current) {
         (false, _) if changed_meaning => {
+            Some(Event { warning: true, reason: reason.clone(), note: message.clone(), action: ACTION })
+        }
+        (true, _) if warned && changed_meaning => {
             Some(Event { warning: true, reason: reason.clone(), note: message.clone(), action: ACTION })
         }
         (true, Some(c)) if c.status == "False" => Some(Event {
@@ -109,6 +137,10 @@ mod tests {
         Time(k8s_openapi::jiff::Timestamp::from_second(secs).expect("valid time"))
     }
 
+    fn refused(problems: &[Problem]) -> Verdict<'_> {
+        Verdict { problems, warnings: &[] }
+    }
+
     fn overlap() -> Problem {
         Problem {
             field: "spec.addresses[0]".into(),
@@ -120,7 +152,7 @@ mod tests {
 
     #[test]
     fn a_new_valid_object_is_accepted_quietly() {
-        let u = update(&[], Some(1), &[], &at(10)).expect("an update");
+        let u = update(&Verdict::default(), Some(1), &[], &at(10)).expect("an update");
         assert_eq!((u.condition.status.as_str(), u.condition.reason.as_str()), ("True", "Accepted"));
         assert_eq!(u.condition.observed_generation, Some(1));
         assert_eq!(u.event, None);
@@ -128,7 +160,7 @@ mod tests {
 
     #[test]
     fn a_refused_object_says_why_and_gets_a_warning() {
-        let u = update(&[overlap()], Some(2), &[], &at(10)).expect("an update");
+        let u = update(&refused(&[overlap()]), Some(2), &[], &at(10)).expect("an update");
         assert_eq!(u.condition.status, "False");
         assert_eq!(u.condition.reason, "AddressesOverlap");
         assert!(u.condition.message.starts_with("spec.addresses[0]: 203.0.113.0/25 overlaps"));
@@ -138,23 +170,43 @@ mod tests {
     }
 
     #[test]
+    fn an_object_accepted_with_a_warning_says_so_and_gets_a_warning_event_once() {
+        let beyond = Problem {
+            field: "spec.aggregationLength".into(),
+            reason: Reason::AggregationBeyondPool,
+            message: "26 is shorter than /31".into(),
+            other: None,
+        };
+        let warned = Verdict { problems: &[], warnings: std::slice::from_ref(&beyond) };
+        let u = update(&warned, Some(1), &[], &at(10)).expect("an update");
+        assert_eq!((u.condition.status.as_str(), u.condition.reason.as_str()), ("True", "AggregationBeyondPool"));
+        assert!(u.condition.message.starts_with("valid and in use, with warnings: spec.aggregationLength: 26"));
+        let e = u.event.expect("an event");
+        assert!(e.warning);
+        assert_eq!(e.reason, "AggregationBeyondPool");
+        assert_eq!(update(&warned, Some(1), std::slice::from_ref(&u.condition), &at(20)), None, "said once");
+        let clean = update(&Verdict::default(), Some(2), &[u.condition], &at(30)).expect("an update");
+        assert_eq!((clean.condition.reason.as_str(), clean.event), ("Accepted", None));
+    }
+
+    #[test]
     fn nothing_to_write_when_the_condition_already_says_it() {
-        let first = update(&[overlap()], Some(2), &[], &at(10)).expect("an update");
-        assert_eq!(update(&[overlap()], Some(2), std::slice::from_ref(&first.condition), &at(20)), None);
+        let first = update(&refused(&[overlap()]), Some(2), &[], &at(10)).expect("an update");
+        assert_eq!(update(&refused(&[overlap()]), Some(2), std::slice::from_ref(&first.condition), &at(20)), None);
     }
 
     #[test]
     fn a_new_generation_with_the_same_verdict_keeps_the_transition_time_and_stays_quiet() {
-        let first = update(&[overlap()], Some(2), &[], &at(10)).expect("an update");
-        let again = update(&[overlap()], Some(3), &[first.condition], &at(20)).expect("an update");
+        let first = update(&refused(&[overlap()]), Some(2), &[], &at(10)).expect("an update");
+        let again = update(&refused(&[overlap()]), Some(3), &[first.condition], &at(20)).expect("an update");
         assert_eq!(again.condition.last_transition_time, at(10));
         assert_eq!(again.event, None);
     }
 
     #[test]
     fn a_fixed_object_flips_back_with_a_normal_event() {
-        let refused = update(&[overlap()], Some(2), &[], &at(10)).expect("an update");
-        let fixed = update(&[], Some(3), &[refused.condition], &at(20)).expect("an update");
+        let refused = update(&refused(&[overlap()]), Some(2), &[], &at(10)).expect("an update");
+        let fixed = update(&Verdict::default(), Some(3), &[refused.condition], &at(20)).expect("an update");
         assert_eq!(fixed.condition.status, "True");
         assert_eq!(fixed.condition.last_transition_time, at(20));
         let e = fixed.event.expect("an event");
@@ -172,8 +224,8 @@ mod tests {
             observed_generation: None,
             last_transition_time: at(1),
         };
-        let old = update(&[], Some(1), &[], &at(1)).expect("an update").condition;
-        let u = update(&[overlap()], Some(2), &[session.clone(), old], &at(10)).expect("an update");
+        let old = update(&Verdict::default(), Some(1), &[], &at(1)).expect("an update").condition;
+        let u = update(&refused(&[overlap()]), Some(2), &[session.clone(), old], &at(10)).expect("an update");
         let patch = u.patch(&[session, u.condition.clone()], Some("42"));
         assert_eq!(patch["metadata"]["resourceVersion"], "42");
         let conditions = patch["status"]["conditions"].as_array().expect("a list");
@@ -185,15 +237,15 @@ mod tests {
     #[test]
     fn the_other_object_is_named_once() {
         let mut p = overlap();
-        assert!(!message(std::slice::from_ref(&p)).contains("(IPAddressPool a)"), "already in the message");
+        assert!(!message(&refused(std::slice::from_ref(&p))).contains("(IPAddressPool a)"), "already in the message");
         p.message = "overlaps another pool".into();
-        assert!(message(&[p]).ends_with("(IPAddressPool a)"));
+        assert!(message(&refused(&[p])).ends_with("(IPAddressPool a)"));
     }
 
     #[test]
     fn long_messages_are_cut() {
         let many: Vec<Problem> = (0..100).map(|_| overlap()).collect();
-        let m = message(&many);
+        let m = message(&refused(&many));
         assert!(m.len() <= MAX_MESSAGE + 4 && m.ends_with(" ..."));
     }
 }

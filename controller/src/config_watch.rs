@@ -19,7 +19,7 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use tokio::sync::watch;
 use tracing::{Instrument, debug, info, info_span, warn};
 
-use crate::config_status::{Update, update};
+use crate::config_status::{Update, Verdict, update};
 use crate::metrics::{ErrorLabels, Health, ObjectLabels};
 
 /// How long to gather further changes before rebuilding, and the most a burst may delay it.
@@ -94,8 +94,9 @@ async fn reconcile(
         }
         let api = Api::<DynamicObject>::all_with(client.clone(), &listing.resource);
         for object in &listing.objects {
-            let problems = verdicts.problems(&ObjectRef::new(listing.kind, object.name.clone()));
-            let Some(change) = update(problems, object.generation, &object.conditions, &now) else { continue };
+            let reference = ObjectRef::new(listing.kind, object.name.clone());
+            let verdict = Verdict { problems: verdicts.problems(&reference), warnings: verdicts.warnings(&reference) };
+            let Some(change) = update(&verdict, object.generation, &object.conditions, &now) else { continue };
             let span = info_span!("config_status", kind = %listing.kind, object = %object.name);
             if write(&api, recorder, ctx, object, change).instrument(span).await.is_err() {
                 failed += 1;

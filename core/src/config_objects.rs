@@ -28,7 +28,7 @@ impl Decoded {
     pub fn validate(self) -> (Config, Verdicts) {
         let (config, mut verdicts) = Config::from_objects(&self.objects);
         for (object, problem) in self.undecodable {
-            verdicts.0.entry(object).or_default().push(problem);
+            verdicts.problems.entry(object).or_default().push(problem);
         }
         (config, verdicts)
     }
@@ -103,6 +103,8 @@ pub fn decode(raw: &Raw, own_namespace: &str) -> Decoded {
         communities: decode_each(Kind::Community, &raw.communities, &mut undecodable),
         secrets: Vec::new(),
         own_namespace: own_namespace.to_owned(),
+        // Files hold no Nodes: collisions are judged as on a cluster with none yet.
+        nodes: Vec::new(),
     };
     Decoded { objects, undecodable }
 }

@@ -108,7 +108,8 @@ fn the_older_object_wins_whatever_the_input_order() {
     ];
     let (config, verdicts) = build(&objects);
     // c (oldest) takes 203.0.113.128/25, so a overlaps it; b, created after a was refused, is free.
-    let accepted: Vec<String> = verdicts.0.iter().filter(|(_, p)| p.is_empty()).map(|(o, _)| o.to_string()).collect();
+    let accepted: Vec<String> =
+        verdicts.problems.iter().filter(|(_, p)| p.is_empty()).map(|(o, _)| o.to_string()).collect();
     assert_eq!(
         accepted,
         ["IPAddressPool b", "IPAddressPool c", "BGPAdvertisement l2", "BGPPeer p2", "Community y"],
@@ -234,7 +235,7 @@ fn bgp_advertisements_resolve_communities_and_peers() {
         peer("z-router", 64512, "198.51.100.1"),
         peer("a-router", 64512, "198.51.100.2"),
         community("names", &[("no-export", "65535:65281"), ("big", "large:64512:1:2")]),
-        community("more", &[("no-export", "65535:65281"), ("blackhole", "65535:666")]),
+        community("more", &[("blackhole", "65535:666")]),
         bgp("b", &["p"]).with(|s| {
             s.communities = strings(&["no-export", "65535:65281", "big", "blackhole", "1:2", "large:1:2:3"]);
             s.peers = strings(&["z-router", "a-router"]);
@@ -281,7 +282,7 @@ fn peers_resolve_password_bfd_and_timers() {
             s.bfd_profile = Some("fast".into());
             s.hold_time = Some("1m30s".into());
             s.keepalive_time = Some("30s".into());
-            s.connect_time = Some("1.5s".into());
+            s.connect_time = Some("2s".into());
             s.router_id = Some("10.0.0.1".into());
             s.source_address = Some("198.51.100.11".into());
             s.ebgp_multi_hop = true;
@@ -317,7 +318,7 @@ fn peers_resolve_password_bfd_and_timers() {
     assert_eq!(peer.bfd.as_ref(), config.bfd_profiles.get("fast"));
     assert_eq!(peer.hold_time, Some(Duration::from_secs(90)));
     assert_eq!(peer.keepalive_time, Some(Duration::from_secs(30)));
-    assert_eq!(peer.connect_time, Some(Duration::from_millis(1500)));
+    assert_eq!(peer.connect_time, Some(Duration::from_secs(2)));
     assert_eq!(peer.router_id, Some("10.0.0.1".parse().unwrap()));
     assert_eq!((peer.address, peer.source_address, peer.port), (ip("198.51.100.1"), Some(ip("198.51.100.11")), 1179));
     assert_eq!((peer.my_asn, peer.peer_asn), (64600, PeerAsn::Fixed(64512)));
@@ -373,12 +374,15 @@ fn messages_read_as_sentences() {
         (bgp_ref("comm"), vec!["names community blackhole, which no Community defines"]),
         (
             community_ref("new"),
-            vec!["defines tag as 1:2, but Community old, which was created first, defines it as 1:1"],
+            vec![
+                "defines tag as 1:2, but Community old, which was created first, already defines it (as 1:1); a name \
+                 may be defined once",
+            ],
         ),
         (
             peer_ref("r"),
             vec![
-                "2s is neither 0s (no keepalives) nor at least 3s",
+                "2s is neither under 1s (0: no keepalives) nor at least 3s",
                 "Secret ferrolb-system/md5 is of type Opaque; it must be of type kubernetes.io/basic-auth",
             ],
         ),

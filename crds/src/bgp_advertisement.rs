@@ -34,17 +34,25 @@ fn len128() -> i32 {
     printcolumn = r#"{"name":"Accepted","type":"string","jsonPath":".status.conditions[?(@.type==\"Accepted\")].status"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
+#[x_kube(
+    validation = kube::core::Rule::new("!has(self.serviceSelectors) || size(self.serviceSelectors) == 0 || (self.aggregationLength == 32 && self.aggregationLengthV6 == 128)")
+        .message("serviceSelectors and aggregation are mutually exclusive: with serviceSelectors, leave aggregationLength at 32 and aggregationLengthV6 at 128"),
+)]
 #[serde(rename_all = "camelCase")]
 pub struct BGPAdvertisementSpec {
-    /// Prefix length of the IPv4 routes advertised (0-32): 32 advertises each address; shorter
+    /// Prefix length of the IPv4 routes advertised (1-32): 32 advertises each address; shorter
     /// lengths aggregate addresses into one route. May not be shorter than a pool's own prefix.
     #[serde(default = "len32")]
-    #[schemars(range(min = 0, max = 32))]
+    #[schemars(range(min = 1, max = 32))]
     pub aggregation_length: i32,
     /// Prefix length of the IPv6 routes advertised (0-128).
     #[serde(default = "len128", rename = "aggregationLengthV6")]
     #[schemars(range(min = 0, max = 128))]
     pub aggregation_length_v6: i32,
+    /// Not supported yet, and refused: MetalLB supports it with its frr-k8s backend only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("false").message("is not supported by FerroLB yet (MetalLB supports it with its frr-k8s backend only): remove it"))]
+    pub as_path_prepend: Option<i32>,
     /// LOCAL_PREF attribute of the routes; sent to iBGP peers only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 4294967295u32))]

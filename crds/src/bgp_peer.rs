@@ -43,7 +43,7 @@ fn port179() -> u16 {
     validation = Rule::new("!has(self.sourceAddress) || !isIP(self.sourceAddress) || !isIP(self.peerAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()")
         .message("sourceAddress and peerAddress must be of the same address family")
         .field_path(".sourceAddress"),
-    validation = Rule::new("!self.ebgpMultiHop || ((!has(self.peerASN) || self.peerASN != self.myASN) && (!has(self.dynamicASN) || self.dynamicASN != 'internal'))")
+    validation = Rule::new("!self.ebgpMultiHop || !has(self.peerASN) || self.peerASN != self.myASN")
         .message("ebgpMultiHop applies to eBGP only, and this peer is iBGP (its ASN is myASN)")
         .field_path(".ebgpMultiHop"),
 )]
@@ -74,10 +74,11 @@ pub struct BGPPeerSpec {
     #[serde(default = "port179")]
     #[schemars(range(min = 1, max = 65535))]
     pub peer_port: u16,
-    /// The hold time proposed to the peer (e.g. 90s): 0 for no keepalives, else at least 3s.
+    /// Hold time to propose: 0s (no keepalives) or at least 3s, e.g. 90s.
+    /// Read in whole seconds (under 1s is 0s); without it, three times keepaliveTime, or 90s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::duration")]
-    #[x_kube(validation = Rule::new("duration(self) == duration('0s') || duration(self) >= duration('3s')").message("must be 0s (no keepalives) or at least 3s"))]
+    #[x_kube(validation = Rule::new("duration(self) < duration('1s') || duration(self) >= duration('3s')").message("must be under 1s (0: no keepalives) or at least 3s"))]
     pub hold_time: Option<String>,
     /// Interval between keepalives (e.g. 30s); by default a third of the negotiated hold time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,6 +88,7 @@ pub struct BGPPeerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::duration")]
     #[x_kube(validation = Rule::new("duration(self) >= duration('1s') && duration(self) <= duration('65535s')").message("must be between 1s and 65535s"))]
+    #[x_kube(validation = Rule::new("duration(self).getMilliseconds() % 1000 == 0").message("must be a whole number of seconds"))]
     pub connect_time: Option<String>,
     /// BGP router ID (an IPv4 address); by default the node's IPv4 address.
     #[serde(default, rename = "routerID", skip_serializing_if = "Option::is_none")]

@@ -33,8 +33,9 @@ pub struct CommunitySpec {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CommunityAlias {
-    /// The name, used in BGPAdvertisement.spec.communities.
-    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-zA-Z][-a-zA-Z0-9_.]*$"))]
+    /// The name, used in BGPAdvertisement.spec.communities (any text; one defined in two places
+    /// is refused; one that is itself a community value takes that value's place).
+    #[schemars(length(min = 1, max = 64))]
     pub name: String,
     /// The community it stands for.
     #[schemars(schema_with = "schema::community_value")]

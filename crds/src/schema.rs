@@ -70,25 +70,16 @@ pub fn selectors(generator: &mut SchemaGenerator) -> Schema {
     })
 }
 
-/// The rule for one BGP community: `a:b` with 16-bit halves, `large:a:b:c` with 32-bit parts,
-/// or the name of an alias defined in a Community object.
-pub fn community_rule(allow_alias: bool) -> Value {
+/// The rule for one BGP community value: `a:b` with 16-bit halves, or `large:a:b:c` with
+/// 32-bit parts.
+pub fn community_rule() -> Value {
     let standard = "(self.matches('^[0-9]{1,5}:[0-9]{1,5}$') && int(self.split(':')[0]) <= 65535 && \
                     int(self.split(':')[1]) <= 65535)";
     let large = "(self.matches('^large:[0-9]{1,10}:[0-9]{1,10}:[0-9]{1,10}$') && \
                  int(self.split(':')[1]) <= 4294967295 && int(self.split(':')[2]) <= 4294967295 && \
                  int(self.split(':')[3]) <= 4294967295)";
-    let (rule, message) = if allow_alias {
-        (
-            format!(
-                "{standard} || {large} || (self.matches('^[a-zA-Z][-a-zA-Z0-9_.]*$') && !self.startsWith('large'))"
-            ),
-            "must be a community (65535:65282), a large community (large:64512:1:2) or the name of a Community alias",
-        )
-    } else {
-        (format!("{standard} || {large}"), "must be a community (65535:65282) or a large community (large:64512:1:2)")
-    };
-    json!([{"rule": rule, "message": message}])
+    let message = "must be a community (65535:65282) or a large community (large:64512:1:2)";
+    json!([{"rule": format!("{standard} || {large}"), "message": message}])
 }
 
 /// `BGPAdvertisement.spec.communities`: literal communities or alias names.
@@ -96,7 +87,9 @@ pub fn communities(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "array",
         "maxItems": MAX_ITEMS,
-        "items": {"type": "string", "maxLength": 64, "x-kubernetes-validations": community_rule(true)},
+        // Any text may name an alias (as in MetalLB), so only FerroLB's validation can tell a
+        // malformed community from the name of an alias that does not exist.
+        "items": {"type": "string", "minLength": 1, "maxLength": 64},
     })
 }
 
@@ -106,7 +99,7 @@ pub fn community_value(_: &mut SchemaGenerator) -> Schema {
         "type": "string",
         "maxLength": 64,
         "description": "The community: 65535:65282 (two 16-bit numbers) or large:64512:1:2 (three 32-bit numbers).",
-        "x-kubernetes-validations": community_rule(false),
+        "x-kubernetes-validations": community_rule(),
     })
 }
 
@@ -119,12 +112,13 @@ pub fn duration(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
-/// A network interface name: at most 15 characters, no '/', no whitespace.
+/// Network interface names: any text (checked by FerroLB's validation, which warns).
 pub fn interfaces(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "array",
         "maxItems": MAX_ITEMS,
-        "items": {"type": "string", "minLength": 1, "maxLength": 15, "pattern": "^[^/\\s:]+$"},
+        // Any text, as in MetalLB; a name no Linux interface can have gets a warning.
+        "items": {"type": "string", "maxLength": 253},
     })
 }
 

@@ -101,8 +101,12 @@ const REFUSED: &[(&str, &[&str])] = &[
         &["spec.aggregationLength", "less than or equal to 32"],
     ),
     (
-        "kind: BGPAdvertisement\nmetadata: {name: a}\nspec: {communities: ['70000:1']}",
-        &["spec.communities[0]", "must be a community"],
+        "kind: BGPAdvertisement\nmetadata: {name: a}\nspec: {aggregationLength: 24, serviceSelectors: [{matchLabels: {app: web}}]}",
+        &["serviceSelectors and aggregation are mutually exclusive"],
+    ),
+    (
+        "kind: BGPPeer\nmetadata: {name: b}\nspec: {myASN: 64600, peerASN: 64512, peerAddress: 198.51.100.1, connectTime: 1500ms}",
+        &["spec.connectTime", "whole number of seconds"],
     ),
     (
         "kind: Community\nmetadata: {name: c}\nspec: {communities: [{name: a, value: '1:2'}, {name: a, value: '1:3'}]}",
@@ -117,8 +121,8 @@ const REFUSED: &[(&str, &[&str])] = &[
         &["spec.preferredNodeSelectors[0].weight", "less than or equal to 100"],
     ),
     (
-        "kind: L2Advertisement\nmetadata: {name: l}\nspec: {interfaces: [a-very-long-interface-name]}",
-        &["spec.interfaces[0]", "Too long"],
+        "kind: Community\nmetadata: {name: c}\nspec: {communities: [{name: a, value: 'no-export'}]}",
+        &["spec.communities[0].value", "must be a community"],
     ),
 ];
 

@@ -3,9 +3,19 @@
 
 use std::time::Duration;
 
+use ferrolb_core::config::{Kind, ObjectRef, Objects, Reason};
 use ferrolb_crds::{BGPPeer, IPAddressPool, L2Advertisement};
 use ferrolb_e2e::wait_accepted;
 use ferrolb_lab::{Lab, LabOptions};
+use serde_json::Value;
+
+// MetalLB's refusals, as core's tests state them (`core/tests/metallb_parity/cases.rs`).
+#[allow(dead_code)]
+#[path = "../../core/tests/metallb_parity/cases.rs"]
+mod cases;
+#[allow(clippy::unwrap_used)]
+#[path = "../../core/tests/config_builders/mod.rs"]
+mod config_builders;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -214,5 +224,118 @@ async fn every_mistake_between_objects_is_flagged_on_the_right_object_and_cleare
         lab.kubectl(&["delete", "--ignore-not-found", "-n", "ferrolb-system", "secret", "--all"])?;
     }
     eprintln!("slowest verdict: {slowest:?}");
+    Ok(())
+}
+
+/// Each object of `objects` as the apiserver takes it, oldest first (as the case orders them),
+/// `judged` last; each with its reference. Secrets become basic-auth (or other) Secrets in
+/// FerroLB's namespace.
+fn manifests(objects: &Objects, judged: &ObjectRef) -> Vec<(ObjectRef, Value)> {
+    let mut out: Vec<(Option<String>, ObjectRef, Value)> = Vec::new();
+    // Secrets sort first (an empty timestamp): they exist before the peers naming them.
+    let mut add = |kind: Kind, value: Value| {
+        let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let created = match kind {
+            Kind::Secret => Some(String::new()),
+            _ => value.pointer("/metadata/creationTimestamp").and_then(Value::as_str).map(str::to_owned),
+        };
+        let mut value = value;
+        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("creationTimestamp");
+        }
+        out.push((created, ObjectRef::new(kind, name), value));
+    };
+    for o in &objects.pools {
+        add(Kind::IPAddressPool, json(o));
+    }
+    for o in &objects.l2_advertisements {
+        add(Kind::L2Advertisement, json(o));
+    }
+    for o in &objects.bgp_advertisements {
+        add(Kind::BGPAdvertisement, json(o));
+    }
+    for o in &objects.peers {
+        add(Kind::BGPPeer, json(o));
+    }
+    for o in &objects.bfd_profiles {
+        add(Kind::BFDProfile, json(o));
+    }
+    for o in &objects.communities {
+        add(Kind::Community, json(o));
+    }
+    for s in &objects.secrets {
+        // A basic-auth Secret needs a username or a password to be stored.
+        let mut data = serde_json::Map::from_iter([("username".to_owned(), Value::String("ferrolb".into()))]);
+        if let Some(password) = &s.password {
+            data.insert("password".into(), Value::String(password.clone()));
+        }
+        let secret = serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": s.name, "namespace": s.namespace}, "type": s.type_, "stringData": data});
+        add(Kind::Secret, secret);
+    }
+    // Oldest first; no timestamp (never stored) after every one; the judged object last.
+    out.sort_by(|a, b| ((&a.1 == judged), a.0.is_none(), &a.0).cmp(&((&b.1 == judged), b.0.is_none(), &b.0)));
+    out.into_iter().map(|(_, reference, value)| (reference, value)).collect()
+}
+
+/// A configuration object as JSON, with its apiVersion and kind.
+fn json<T: k8s_openapi::serde::Serialize + kube::Resource<DynamicType = ()>>(object: &T) -> Value {
+    let mut value = serde_json::to_value(object).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("apiVersion".into(), T::api_version(&()).into());
+        map.insert("kind".into(), T::kind(&()).into());
+    }
+    value
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_metallb_refuses_is_refused_on_the_right_object_within_2s() -> Result {
+    let mut lab = lab_with_controller().await?;
+    let default_nodes = config_builders::objects(vec![]).nodes;
+    let (mut at_apply, mut by_condition, mut slowest) = (0, 0, Duration::ZERO);
+    for case in cases::cases() {
+        // Cases about other Nodes than the lab's node1 are for the pure tests.
+        if case.metallb != cases::MetalLb::Refuses || case.objects.nodes != default_nodes {
+            continue;
+        }
+        let cases::Ferro::Refused(field, reason) = &case.ferro else { continue };
+        let judged = &case.judged;
+        for (reference, manifest) in manifests(&case.objects, judged) {
+            match lab.apply(&manifest.to_string()) {
+                Ok(_) => {}
+                Err(error) if &reference == judged => {
+                    // Refused at apply by the schema: kubectl names the object and the field.
+                    let said = error.to_string();
+                    let leaf = field.rsplit('.').next().unwrap_or(field);
+                    let leaf = leaf.split('[').next().unwrap_or(leaf);
+                    assert!(said.contains(&judged.name) && said.contains(leaf), "{}: {said}", case.name);
+                    at_apply += 1;
+                }
+                Err(error) => return Err(format!("{}: {reference} was refused at apply: {error}", case.name).into()),
+            }
+        }
+        if lab.kubectl(&["get", &judged.kind.to_string().to_lowercase(), &judged.name]).is_ok() {
+            let (c, took) =
+                ferrolb_e2e::wait_accepted_kind(&mut lab, &judged.kind.to_string(), &judged.name, "False", WITHIN)
+                    .await
+                    .map_err(|e| format!("{}: {e}", case.name))?;
+            slowest = slowest.max(took);
+            // The controller reads only basic-auth Secrets (all it needs), so a Secret of another
+            // type reads as missing as one: refused all the same, with the type named.
+            let secret_of_another_type =
+                *reason == Reason::SecretInvalid && c.message.contains("does not exist as a Secret of type");
+            if !secret_of_another_type {
+                assert_eq!(c.reason, reason.to_string(), "{}: {}", case.name, c.message);
+            }
+            assert!(c.message.contains(field), "{}: the message lacks {field}: {}", case.name, c.message);
+            by_condition += 1;
+        }
+        lab.kubectl(&["delete", "--wait", "ferrolb", "--all"])?;
+        lab.kubectl(&["delete", "--ignore-not-found", "-n", "ferrolb-system", "secret", "--all"])?;
+    }
+    eprintln!(
+        "MetalLB's refusals: {at_apply} refused at apply, {by_condition} by the Accepted condition; slowest {slowest:?}"
+    );
+    assert!(at_apply + by_condition >= 40, "most refused cases ran");
     Ok(())
 }

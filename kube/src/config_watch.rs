@@ -1,6 +1,8 @@
 //! The configuration watch both programs run: the six configuration kinds (IPAddressPool,
-//! L2Advertisement, BGPAdvertisement, BGPPeer, BFDProfile, Community) and the Secrets that can
-//! hold BGP passwords, each kept in a reflector store.
+//! L2Advertisement, BGPAdvertisement, BGPPeer, BFDProfile, Community), the Secrets that can
+//! hold BGP passwords, and the Nodes' labels (two peers or advertisements collide only on a
+//! Node both select), each kept in a reflector store. A Node wakes the watch only when its
+//! labels change, appear or go, not on every status update.
 //!
 //! Each object is decoded on its own as it arrives ([`Object`]), so one that does not fit the
 //! types is refused alone, with the problem ferrolb-core words, instead of failing the watch.
@@ -8,13 +10,15 @@
 //! passwordSecrets in any namespace; the speaker reads its own namespace, where its member key
 //! lives too.
 
-use ferrolb_core::config::{Kind, ObjectRef, Objects, Problem};
+use std::collections::HashMap;
+
+use ferrolb_core::config::{Kind, NodeLabels, ObjectRef, Objects, Problem};
 use ferrolb_core::config_objects::{Decoded, secret_data, undecodable};
 use ferrolb_crds::{BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement};
-use futures::FutureExt;
-use k8s_openapi::api::core::v1::{ObjectReference, Secret};
+use futures::{FutureExt, StreamExt, future};
+use k8s_openapi::api::core::v1::{Node, ObjectReference, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::api::{Api, ApiResource};
+use kube::api::{Api, ApiResource, PartialObjectMeta};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
@@ -45,6 +49,7 @@ pub struct ConfigStores {
     bfd_profiles: Store<Object<BFDProfile>>,
     communities: Store<Object<Community>>,
     secrets: Store<Secret>,
+    nodes: Store<PartialObjectMeta<Node>>,
     own_namespace: String,
 }
 
@@ -102,6 +107,7 @@ pub fn start<T: Clone + Send + 'static>(
         })
         .reflect(writer);
     triggers::add(triggers, Kind::Secret, item(Kind::Secret), stream);
+    let nodes = watch_node_labels(client, triggers, item(Kind::Node));
     ConfigStores {
         pools: watch_kind(client, Kind::IPAddressPool, triggers, &item),
         l2_advertisements: watch_kind(client, Kind::L2Advertisement, triggers, &item),
@@ -110,8 +116,46 @@ pub fn start<T: Clone + Send + 'static>(
         bfd_profiles: watch_kind(client, Kind::BFDProfile, triggers, &item),
         communities: watch_kind(client, Kind::Community, triggers, &item),
         secrets,
+        nodes,
         own_namespace: own_namespace.to_owned(),
     }
+}
+
+/// Watches the Nodes' metadata; only a change of some Node's labels (or the Node appearing or
+/// going) wakes `triggers`.
+fn watch_node_labels<T: Clone + Send + 'static>(
+    client: &Client,
+    triggers: &mut Triggers<T>,
+    item: T,
+) -> Store<PartialObjectMeta<Node>> {
+    let (store, writer) = reflector::store();
+    let mut seen: HashMap<String, Option<std::collections::BTreeMap<String, String>>> = HashMap::new();
+    let stream = watcher(Api::<PartialObjectMeta<Node>>::all(client.clone()), watcher::Config::default())
+        .default_backoff()
+        .modify(|node| node.managed_fields_mut().clear())
+        .reflect(writer)
+        .filter(move |event| {
+            future::ready(match event {
+                Ok(watcher::Event::Apply(node)) => {
+                    seen.insert(node.name_any(), node.metadata.labels.clone()).as_ref() != Some(&node.metadata.labels)
+                }
+                Ok(watcher::Event::Delete(node)) => {
+                    seen.remove(&node.name_any());
+                    true
+                }
+                Ok(watcher::Event::InitApply(node)) => {
+                    seen.insert(node.name_any(), node.metadata.labels.clone());
+                    false
+                }
+                Ok(watcher::Event::Init) => {
+                    seen.clear();
+                    false
+                }
+                Ok(watcher::Event::InitDone) | Err(_) => true,
+            })
+        });
+    triggers::add(triggers, Kind::Node, item, stream);
+    store
 }
 
 fn watch_kind<K, T>(
@@ -182,6 +226,7 @@ impl ConfigStores {
             && listed(&self.bfd_profiles)
             && listed(&self.communities)
             && listed(&self.secrets)
+            && listed(&self.nodes)
     }
 
     /// Every object as read now, for `Config::from_objects`; basic-auth Secrets only.
@@ -201,6 +246,15 @@ impl ConfigStores {
                 .filter_map(|s| secret_data(s))
                 .collect(),
             own_namespace: self.own_namespace.clone(),
+            nodes: self
+                .nodes
+                .state()
+                .iter()
+                .map(|node| NodeLabels {
+                    name: node.name_any(),
+                    labels: node.metadata.labels.clone().unwrap_or_default(),
+                })
+                .collect(),
         };
         Decoded { objects, undecodable: refused }
     }
@@ -251,6 +305,7 @@ mod tests {
             bfd_profiles: filled(vec![]),
             communities: filled(vec![]),
             secrets: filled(secrets),
+            nodes: filled(vec![]),
             own_namespace: "ferrolb-system".into(),
         }
     }

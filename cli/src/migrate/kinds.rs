@@ -133,6 +133,9 @@ pub fn why_dropped(kind: &str, field: &str) -> String {
             "FerroLB does not peer over an interface's link-local address (BGP unnumbered); give the peer's \
              address in spec.peerAddress",
         ),
+        ("BGPAdvertisement", "asPathPrepend") => {
+            Some("FerroLB does not prepend AS numbers yet (MetalLB does with its frr-k8s backend only)")
+        }
         ("BGPPeer", "enableLimitedUnnumbered") => {
             Some("FerroLB does not peer over an interface's link-local address (BGP unnumbered)")
         }

@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::fields::{check_interface, no_repeats, selector, selector_list};
 use super::validate::{Accepted, Object, Problems, record};
-use super::{Layer2Advertisement, Pool, Verdicts};
+use super::{Layer2Advertisement, Pool, Reason, Verdicts};
 use crate::selectors::matches;
 
 /// Weights a preferred node selector may have.
@@ -61,12 +61,14 @@ pub(super) fn validate(
         let covered = covered_pools(&spec.ip_address_pools, &spec.ip_address_pool_selectors, pools, &mut problems);
         selector_list(&mut problems, "spec.nodeSelectors", &spec.node_selectors);
         selector_list(&mut problems, "spec.serviceSelectors", &spec.service_selectors);
+        // MetalLB takes any interface name, and a name given twice once; so does FerroLB, but
+        // says when a name cannot be a Linux interface's (nothing is announced on it then).
         for (i, interface) in spec.interfaces.iter().enumerate() {
             if let Err(message) = check_interface(interface) {
-                problems.invalid(format!("spec.interfaces[{i}]"), message);
+                let message = format!("{message}: no interface can match it, so nothing is announced through it");
+                problems.warn(format!("spec.interfaces[{i}]"), Reason::InvalidField, message, None);
             }
         }
-        no_repeats(&mut problems, "spec.interfaces", &spec.interfaces, "interface");
         for (i, preferred) in spec.preferred_node_selectors.iter().enumerate() {
             let field = format!("spec.preferredNodeSelectors[{i}]");
             if !WEIGHTS.contains(&preferred.weight) {
@@ -82,7 +84,7 @@ pub(super) fn validate(
                 name: advertisement.name().to_owned(),
                 pools: covered,
                 node_selectors: spec.node_selectors.clone(),
-                interfaces: spec.interfaces.clone(),
+                interfaces: spec.interfaces.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
                 service_selectors: spec.service_selectors.clone(),
                 preferred: spec.preferred_node_selectors.iter().map(|p| (p.weight, p.preference.clone())).collect(),
             });

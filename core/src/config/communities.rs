@@ -1,9 +1,11 @@
 //! BGP community values, and the Community objects that give them names.
 //!
 //! A value is written `a:b` (RFC 1997, two 16-bit numbers) or `large:a:b:c` (RFC 8092, three
-//! 32-bit numbers), as MetalLB writes them. Names are defined by Community objects; two objects
-//! may define one name with one value, but a newer object giving an existing name another value
-//! is refused, so that an advertisement's communities never change under it.
+//! 32-bit numbers), as MetalLB writes them. Names are defined by Community objects, each name
+//! once in the whole cluster (MetalLB's rule): a newer object defining a name again is refused,
+//! so that an advertisement's communities never change under it. A name may be any text, as in
+//! MetalLB; one that is itself a community value shadows that value in advertisements, which is
+//! accepted with a warning.
 
 use std::collections::BTreeMap;
 
@@ -12,8 +14,8 @@ use ferrolb_crds::Community;
 use super::validate::{Object, Problems, oldest_first, record};
 use super::{CommunityValue, ObjectRef, Problem, Reason, Verdicts};
 
-/// Longest alias name.
-const MAX_ALIAS: usize = 63;
+/// Longest alias name (the longest text an advertisement's `communities` entry may hold).
+const MAX_ALIAS: usize = 64;
 
 /// A text that is not a community value, with the text as written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,13 +87,10 @@ impl std::fmt::Display for CommunityValue {
     }
 }
 
-/// Whether `name` is a valid alias name: 1 to 63 characters, a letter and then letters, digits,
-/// '-', '_' or '.'.
+/// Whether `name` is a valid alias name: 1 to 64 characters.
 pub(super) fn check_alias_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-        Err(format!("community name {name:?} must start with a letter and hold only letters, digits, '-', '_' or '.'"))
+    if name.is_empty() {
+        Err("a community name must not be empty".to_owned())
     } else if name.len() > MAX_ALIAS {
         Err(format!("community name {name:?} is {} characters long; at most {MAX_ALIAS} are allowed", name.len()))
     } else {
@@ -111,6 +110,11 @@ impl Aliases {
     /// Every defined name with its value.
     pub(super) fn values(&self) -> BTreeMap<String, CommunityValue> {
         self.defined.iter().map(|(name, (value, _))| (name.clone(), *value)).collect()
+    }
+
+    /// The value of the alias `name`, if one is defined.
+    pub(super) fn get(&self, name: &str) -> Option<CommunityValue> {
+        self.defined.get(name).map(|(value, _)| *value)
     }
 
     /// The value of the alias `name`, or the problem of `field` using it.
@@ -152,17 +156,27 @@ pub(super) fn validate(communities: &[Community], verdicts: &mut Verdicts) -> Al
                 continue;
             }
             mine.insert(&alias.name, (i, value));
-            if let Some((existing, owner)) = aliases.defined.get(&alias.name)
-                && *existing != value
-            {
+            if let Some((existing, owner)) = aliases.defined.get(&alias.name) {
                 problems.add_with(
                     at("name"),
                     Reason::Duplicate,
                     format!(
-                        "defines {} as {value}, but {owner}, which was created first, defines it as {existing}",
+                        "defines {} as {value}, but {owner}, which was created first, already defines it (as \
+                         {existing}); a name may be defined once",
                         alias.name
                     ),
                     owner.clone(),
+                );
+            }
+            if let Ok(literal) = parse_community(&alias.name) {
+                problems.warn(
+                    at("name"),
+                    Reason::AliasShadowsValue,
+                    format!(
+                        "{} is itself a community value: advertisements writing {literal} get {value} instead",
+                        alias.name
+                    ),
+                    None,
                 );
             }
         }
@@ -221,10 +235,10 @@ mod tests {
 
     #[test]
     fn alias_names() {
-        for ok in ["no-export", "a", "A.b_c-9"] {
+        for ok in ["no-export", "a", "A.b_c-9", "1a", "a b", "a:b", &"a".repeat(64)] {
             assert_eq!(check_alias_name(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "1a", "-a", "a b", "a:b", &"a".repeat(64)] {
+        for bad in ["", &"a".repeat(65)] {
             assert!(check_alias_name(bad).is_err(), "{bad:?}");
         }
     }

@@ -15,12 +15,47 @@ const MAX_INTERFACE: usize = 15;
 const MAX_NAMESPACE: usize = 63;
 
 /// Adds a problem for everything the apiserver would refuse in the selector list at `field`
-/// (e.g. `spec.nodeSelectors`), each at its own path such as `spec.nodeSelectors[1].matchLabels`.
+/// (e.g. `spec.nodeSelectors`), each at its own path such as `spec.nodeSelectors[1].matchLabels`,
+/// and for what MetalLB refuses as a duplicate: a value repeated in one requirement, a
+/// requirement repeated in one selector, a selector repeated in the list (values compared as
+/// sets, requirements in order).
 pub(super) fn selector_list(problems: &mut Problems, field: &str, selectors: &[LabelSelector]) {
     for error in validate_all(selectors) {
         let error = error.under(field);
         problems.invalid(error.path, error.problem.to_string());
     }
+    let canonical: Vec<_> = selectors.iter().map(canonical_selector).collect();
+    for (i, selector) in selectors.iter().enumerate() {
+        let requirements = selector.match_expressions.as_deref().unwrap_or_default();
+        for (j, requirement) in requirements.iter().enumerate() {
+            let at = format!("{field}[{i}].matchExpressions[{j}]");
+            no_repeats(problems, &format!("{at}.values"), requirement.values.as_deref().unwrap_or_default(), "value");
+            if let Some(first) = canonical[i].1[..j].iter().position(|earlier| *earlier == canonical[i].1[j]) {
+                problems.invalid(at, format!("repeats requirement [{first}] of the same selector"));
+            }
+        }
+        if let Some(first) = canonical[..i].iter().position(|earlier| *earlier == canonical[i]) {
+            problems.invalid(format!("{field}[{i}]"), format!("repeats selector [{first}] of the same list"));
+        }
+    }
+}
+
+/// A selector's labels and its requirements (key, operator, values sorted), for comparing two.
+type Canonical<'a> = (Vec<(&'a str, &'a str)>, Vec<(&'a str, &'a str, Vec<&'a str>)>);
+
+fn canonical_selector(selector: &LabelSelector) -> Canonical<'_> {
+    let labels = selector.match_labels.iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let requirements = selector
+        .match_expressions
+        .iter()
+        .flatten()
+        .map(|r| {
+            let mut values: Vec<&str> = r.values.iter().flatten().map(String::as_str).collect();
+            values.sort_unstable();
+            (r.key.as_str(), r.operator.as_str(), values)
+        })
+        .collect();
+    (labels, requirements)
 }
 
 /// Adds a problem for everything the apiserver would refuse in the one selector at `field`.

@@ -28,6 +28,7 @@ mod bgp_advertisements;
 mod communities;
 mod duration;
 mod fields;
+mod node_overlap;
 mod peers;
 mod pools;
 mod validate;
@@ -54,6 +55,8 @@ pub enum Kind {
     Community,
     /// A Secret (only ever the *other* object of a problem).
     Secret,
+    /// A Node (only ever the *other* object of a problem).
+    Node,
 }
 
 impl fmt::Display for Kind {
@@ -102,6 +105,15 @@ pub enum Reason {
     Conflict,
     /// An aggregation length shorter than a selected pool's own prefix.
     AggregationTooShort,
+    /// A warning, not a refusal: an aggregated route also covers addresses outside the pool
+    /// (MetalLB accepts this; so does FerroLB, and says so).
+    AggregationBeyondPool,
+    /// A warning, not a refusal: two objects that would conflict on a node no Node is today;
+    /// when such a Node appears, the newer object is refused.
+    ConflictOnFutureNode,
+    /// A warning, not a refusal: a Community name that is also a literal community value, so
+    /// advertisements writing that value get the alias's value instead (as in MetalLB).
+    AliasShadowsValue,
 }
 
 impl fmt::Display for Reason {
@@ -163,6 +175,18 @@ pub struct Objects {
     pub secrets: Vec<SecretData>,
     /// The namespace FerroLB runs in: where a passwordSecret without namespace is looked up.
     pub own_namespace: String,
+    /// The cluster's Nodes, by their labels: two peers or advertisements conflict only when a
+    /// Node is selected by both (as MetalLB decides).
+    pub nodes: Vec<NodeLabels>,
+}
+
+/// A Node, reduced to what validation needs: its name and labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeLabels {
+    /// Its name.
+    pub name: String,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A validated pool.
@@ -344,19 +368,30 @@ pub struct Config {
     pub communities: BTreeMap<String, CommunityValue>,
 }
 
-/// The outcome for every object given: accepted, or refused with its problems.
+/// The outcome for every object given: accepted, or refused with its problems; and, for an
+/// accepted object, what it is accepted despite (warnings).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Verdicts(pub BTreeMap<ObjectRef, Vec<Problem>>);
+pub struct Verdicts {
+    /// Every object judged, with the problems that refuse it (none: accepted).
+    pub problems: BTreeMap<ObjectRef, Vec<Problem>>,
+    /// Warnings on objects: accepted as MetalLB accepts them, with something the user should know.
+    pub warnings: BTreeMap<ObjectRef, Vec<Problem>>,
+}
 
 impl Verdicts {
     /// The problems of one object; empty when it is accepted (or unknown).
     pub fn problems(&self, object: &ObjectRef) -> &[Problem] {
-        self.0.get(object).map(Vec::as_slice).unwrap_or_default()
+        self.problems.get(object).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The warnings on one object.
+    pub fn warnings(&self, object: &ObjectRef) -> &[Problem] {
+        self.warnings.get(object).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// Whether the object is accepted.
     pub fn accepted(&self, object: &ObjectRef) -> bool {
-        self.0.contains_key(object) && self.problems(object).is_empty()
+        self.problems.contains_key(object) && self.problems(object).is_empty()
     }
 }
 

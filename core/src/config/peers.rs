@@ -1,5 +1,6 @@
 //! BGPPeers: each checked alone, its BFDProfile and password Secret resolved, and no two peers
-//! for one session (same address, port and VRF).
+//! for one session (same address, port and VRF) on one Node. Two peers with one address whose
+//! node selectors select no common Node are two sessions from different Nodes, as in MetalLB.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -9,14 +10,16 @@ use ferrolb_crds::{BGPPeer, BGPPeerSpec, DynamicAsn, SecretReference};
 
 use super::duration::parse_go_duration;
 use super::fields::{check_interface, selector_list};
+use super::node_overlap::{NodeOverlap, node_overlap};
 use super::validate::{Accepted, Object, Problems, oldest_first, record};
-use super::{Bfd, Kind, ObjectRef, Peer, PeerAsn, Reason, SecretData, Verdicts};
+use super::{Bfd, Kind, NodeLabels, ObjectRef, Peer, PeerAsn, Reason, SecretData, Verdicts};
 
 /// The Secret type a password Secret must have.
 const BASIC_AUTH: &str = "kubernetes.io/basic-auth";
 /// Longest TCP MD5 key Linux accepts.
 const MAX_PASSWORD: usize = 80;
-/// Shortest non-zero hold time (RFC 4271).
+/// Shortest non-zero hold time (RFC 4271). The OPEN message carries whole seconds, so a hold
+/// time under 1 s is 0 (no keepalives), as MetalLB reads it.
 const MIN_HOLD: Duration = Duration::from_secs(3);
 /// Connect retry intervals allowed.
 const MIN_CONNECT: Duration = Duration::from_secs(1);
@@ -73,32 +76,61 @@ pub(super) fn validate(
     peers: &[BGPPeer],
     bfd_profiles: &Accepted<Bfd>,
     secrets: &Secrets<'_>,
+    nodes: &[NodeLabels],
     verdicts: &mut Verdicts,
 ) -> Accepted<Peer> {
-    let mut accepted = Accepted::new(peers);
-    let mut sessions: BTreeMap<SessionKey, String> = BTreeMap::new();
+    let mut accepted: Accepted<Peer> = Accepted::new(peers);
+    // The accepted peers of each session, oldest first.
+    let mut sessions: BTreeMap<SessionKey, Vec<String>> = BTreeMap::new();
     for peer in oldest_first(peers) {
         let mut problems = Problems::default();
         let resolved = resolve(peer, bfd_profiles, secrets, &mut problems);
         let session = resolved.as_ref().map(|p| (p.address, p.port, p.vrf.clone().unwrap_or_default()));
-        if let Some(((address, port, vrf), first)) = session.as_ref().and_then(|key| Some((key, sessions.get(key)?))) {
-            let vrf = if vrf.is_empty() { String::new() } else { format!(" in VRF {vrf}") };
-            problems.add_with(
-                "spec.peerAddress",
-                Reason::Duplicate,
-                format!("BGPPeer {first}, which was created first, already peers with {address} port {port}{vrf}"),
-                ObjectRef::new(Kind::BGPPeer, first.clone()),
-            );
+        if let (Some(resolved), Some(key)) = (&resolved, &session) {
+            for first in sessions.get(key).into_iter().flatten() {
+                let Some(earlier) = accepted.accepted.get(first) else { continue };
+                same_session(resolved, earlier, key, nodes, &mut problems);
+            }
         }
         if let (Some(resolved), Some(session)) = (resolved, session)
             && problems.is_empty()
         {
-            sessions.insert(session, resolved.name.clone());
+            sessions.entry(session).or_default().push(resolved.name.clone());
             accepted.accepted.insert(resolved.name.clone(), resolved);
         }
         record(verdicts, peer.object_ref(), problems);
     }
     accepted
+}
+
+/// The problem (or warning) of `peer` when `earlier`, accepted, is a peer of the same session
+/// `key`: one Node cannot hold both sessions.
+fn same_session(peer: &Peer, earlier: &Peer, key: &SessionKey, nodes: &[NodeLabels], problems: &mut Problems) {
+    let (address, port, vrf) = key;
+    let vrf = if vrf.is_empty() { String::new() } else { format!(" in VRF {vrf}") };
+    let other = ObjectRef::new(Kind::BGPPeer, earlier.name.clone());
+    let first = &earlier.name;
+    match node_overlap(nodes, &peer.node_selectors, &earlier.node_selectors) {
+        NodeOverlap::Never => {}
+        NodeOverlap::OnNode(node) => problems.add_with(
+            "spec.peerAddress",
+            Reason::Duplicate,
+            format!(
+                "BGPPeer {first}, which was created first, already peers with {address} port {port}{vrf} from Node \
+                 {node}, which both select"
+            ),
+            other,
+        ),
+        NodeOverlap::Possible => problems.warn(
+            "spec.nodeSelectors",
+            Reason::ConflictOnFutureNode,
+            format!(
+                "BGPPeer {first} also peers with {address} port {port}{vrf}; no Node is selected by both today, \
+                 but if one is, this peer (the newer) will be refused"
+            ),
+            Some(other),
+        ),
+    }
 }
 
 /// The peer as far as it can be read, references resolved; None when its ASN or address
@@ -146,11 +178,9 @@ fn resolve(
     if let Some(Err(message)) = vrf.as_deref().map(check_interface) {
         problems.invalid("spec.vrf", message);
     }
-    let internal = match peer_asn {
-        Some(PeerAsn::Fixed(asn)) => asn == spec.my_asn,
-        Some(PeerAsn::DynamicInternal) => true,
-        _ => false,
-    };
+    // As MetalLB: a fixed peerASN equal to myASN; with dynamicASN the kind of session is only
+    // known once the peer's OPEN arrives (and an iBGP session is multihop anyway).
+    let internal = matches!(peer_asn, Some(PeerAsn::Fixed(asn)) if asn == spec.my_asn);
     if spec.ebgp_multi_hop && internal {
         problems
             .invalid("spec.ebgpMultiHop", "applies to eBGP only, and this session is iBGP (the peer's ASN is myASN)");
@@ -229,14 +259,27 @@ fn timers(spec: &BGPPeerSpec, problems: &mut Problems) -> (Option<Duration>, Opt
     let keepalive = duration("spec.keepaliveTime", &spec.keepalive_time);
     let connect = duration("spec.connectTime", &spec.connect_time);
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    if let Some(hold) = hold
+    // As MetalLB: a keepalive time alone asks for a hold time three times as long.
+    let (hold, hold_field) = match (hold, keepalive) {
+        (None, Some(keepalive)) => (Some(keepalive * 3), "spec.keepaliveTime"),
+        _ => (hold, "spec.holdTime"),
+    };
+    let whole_seconds = hold.map(|hold| Duration::from_secs(hold.as_secs()));
+    if let Some(hold) = whole_seconds
         && !hold.is_zero()
         && hold < MIN_HOLD
     {
-        problems.invalid(
-            "spec.holdTime",
-            format!("{} is neither 0s (no keepalives) nor at least 3s", text(&spec.hold_time)),
-        );
+        let message = if spec.hold_time.is_some() {
+            format!("{} is neither under 1s (0: no keepalives) nor at least 3s", text(&spec.hold_time))
+        } else {
+            format!(
+                "{} without holdTime asks for a hold time of three times as much, {}s, which is neither under 1s \
+                 (0: no keepalives) nor at least 3s",
+                text(&spec.keepalive_time),
+                hold.as_secs()
+            )
+        };
+        problems.invalid(hold_field, message);
     }
     if let (Some(hold), Some(keepalive)) = (hold, keepalive)
         && keepalive > hold
@@ -248,6 +291,10 @@ fn timers(spec: &BGPPeerSpec, problems: &mut Problems) -> (Option<Duration>, Opt
         && !(MIN_CONNECT..=MAX_CONNECT).contains(&connect)
     {
         problems.invalid("spec.connectTime", format!("{} is not between 1s and 65535s", text(&spec.connect_time)));
+    } else if let Some(connect) = connect
+        && connect.subsec_nanos() != 0
+    {
+        problems.invalid("spec.connectTime", format!("{} is not a whole number of seconds", text(&spec.connect_time)));
     }
-    (hold, keepalive, connect)
+    (whole_seconds, keepalive, connect)
 }

@@ -22,10 +22,11 @@ pub(super) fn build(objects: &Objects) -> (Config, Verdicts) {
     let bfd_profiles = bfd::validate(&objects.bfd_profiles, &mut verdicts);
     let secrets = peers::Secrets::index(&objects.secrets, &objects.own_namespace);
     let pools = pools::validate(&objects.pools, &mut verdicts);
-    let peers = peers::validate(&objects.peers, &bfd_profiles, &secrets, &mut verdicts);
+    let peers = peers::validate(&objects.peers, &bfd_profiles, &secrets, &objects.nodes, &mut verdicts);
     let l2_advertisements = advertisements::validate(&objects.l2_advertisements, &pools, &mut verdicts);
-    let bgp_advertisements =
-        bgp_advertisements::validate(&objects.bgp_advertisements, &pools, &peers, &aliases, &mut verdicts);
+    let context =
+        bgp_advertisements::Context { pools: &pools, peers: &peers, aliases: &aliases, nodes: &objects.nodes };
+    let bgp_advertisements = bgp_advertisements::validate(&objects.bgp_advertisements, &context, &mut verdicts);
     let config = Config {
         pools: pools.accepted,
         l2_advertisements,
@@ -91,12 +92,15 @@ pub(super) fn oldest_first<T: Object>(objects: &[T]) -> Vec<&T> {
 
 /// Records the verdict on `object`: accepted when `problems` is empty.
 pub(super) fn record(verdicts: &mut Verdicts, object: ObjectRef, problems: Problems) {
-    verdicts.0.entry(object).or_default().extend(problems.0);
+    if !problems.1.is_empty() {
+        verdicts.warnings.entry(object.clone()).or_default().extend(problems.1);
+    }
+    verdicts.problems.entry(object).or_default().extend(problems.0);
 }
 
-/// The problems found in one object, in the order found.
+/// The problems found in one object, in the order found (`.0`), and its warnings (`.1`).
 #[derive(Debug, Default)]
-pub(super) struct Problems(pub(super) Vec<Problem>);
+pub(super) struct Problems(pub(super) Vec<Problem>, pub(super) Vec<Problem>);
 
 impl Problems {
     /// Whether none was found.
@@ -123,6 +127,17 @@ impl Problems {
         other: ObjectRef,
     ) {
         self.0.push(Problem { field: field.into(), reason, message: message.into(), other: Some(other) });
+    }
+
+    /// Adds a warning: the object is accepted (as MetalLB accepts it), but the user should know.
+    pub(super) fn warn(
+        &mut self,
+        field: impl Into<String>,
+        reason: Reason,
+        message: impl Into<String>,
+        other: Option<ObjectRef>,
+    ) {
+        self.1.push(Problem { field: field.into(), reason, message: message.into(), other });
     }
 
     /// Adds an invalid field: what the apiserver's schema would have refused.

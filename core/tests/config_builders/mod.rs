@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use ferrolb_core::config::{Config, Kind, ObjectRef, Objects, Reason, SecretData, Verdicts};
+use ferrolb_core::config::{Config, Kind, NodeLabels, ObjectRef, Objects, Reason, SecretData, Verdicts};
 use ferrolb_crds::{
     BFDProfile, BFDProfileSpec, BGPAdvertisement, BGPAdvertisementSpec, BGPPeer, BGPPeerSpec, Community,
     CommunityAlias, CommunitySpec, DynamicAsn, IPAddressPool, IPAddressPoolSpec, L2Advertisement, L2AdvertisementSpec,
@@ -92,6 +92,7 @@ pub fn bgp(name: &str, pools: &[&str]) -> BGPAdvertisement {
         BGPAdvertisementSpec {
             aggregation_length: 32,
             aggregation_length_v6: 128,
+            as_path_prepend: None,
             local_pref: None,
             communities: vec![],
             ip_address_pools: strings(pools),
@@ -209,6 +210,7 @@ pub enum Any {
     Bfd(BFDProfile),
     Community(Community),
     Secret(SecretData),
+    Node(NodeLabels),
 }
 
 macro_rules! any {
@@ -228,12 +230,22 @@ any!(BGPPeer, Peer);
 any!(BFDProfile, Bfd);
 any!(Community, Community);
 any!(SecretData, Secret);
+any!(NodeLabels, Node);
 
-/// The objects given, in order, with FerroLB running in [`OWN_NAMESPACE`].
+/// A Node with its hostname label and these labels.
+pub fn node(name: &str, labels: &[(&str, &str)]) -> NodeLabels {
+    let mut all: BTreeMap<String, String> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    all.insert("kubernetes.io/hostname".into(), name.into());
+    NodeLabels { name: name.into(), labels: all }
+}
+
+/// The objects given, in order, with FerroLB running in [`OWN_NAMESPACE`], on a cluster of the
+/// Nodes given, or of one Node `node1` when none is.
 pub fn objects(items: Vec<Any>) -> Objects {
     let mut objects = Objects { own_namespace: OWN_NAMESPACE.to_owned(), ..Default::default() };
     for item in items {
         match item {
+            Any::Node(o) => objects.nodes.push(o),
             Any::Pool(o) => objects.pools.push(o),
             Any::L2(o) => objects.l2_advertisements.push(o),
             Any::Bgp(o) => objects.bgp_advertisements.push(o),
@@ -242,6 +254,9 @@ pub fn objects(items: Vec<Any>) -> Objects {
             Any::Community(o) => objects.communities.push(o),
             Any::Secret(o) => objects.secrets.push(o),
         }
+    }
+    if objects.nodes.is_empty() {
+        objects.nodes.push(node("node1", &[]));
     }
     objects
 }
@@ -295,7 +310,7 @@ pub fn build(objects: &Objects) -> (Config, Verdicts) {
     let (config, verdicts) = Config::from_objects(objects);
     let mut given = all_refs(objects);
     given.sort();
-    let judged: Vec<ObjectRef> = verdicts.0.keys().cloned().collect();
+    let judged: Vec<ObjectRef> = verdicts.problems.keys().cloned().collect();
     assert_eq!(judged, given, "every object given, and only those, gets a verdict");
     (config, verdicts)
 }

@@ -255,7 +255,7 @@ impl Speaker {
         if changed(|s| matches!(s, Source::Config(_) | Source::Secrets)) {
             let decoded = stores.config.decoded();
             let (config, verdicts) = Config::from_objects(&decoded.objects);
-            let problems: usize = verdicts.0.values().map(Vec::len).sum::<usize>() + decoded.undecodable.len();
+            let problems: usize = verdicts.problems.values().map(Vec::len).sum::<usize>() + decoded.undecodable.len();
             debug!(problems, "configuration rebuilt");
             self.announcer.set_config(config.clone());
             self.out.bgp_config.send_replace(Arc::new(config));

@@ -99,7 +99,7 @@ fn bgp_unreported<T>(seen: &Result<Vec<T>, String>) -> bool {
 /// nothing, here as in the speakers.
 fn refusals(world: &World) -> Vec<String> {
     let kinds = [Kind::L2Advertisement, Kind::BGPAdvertisement, Kind::BGPPeer];
-    let refused = world.verdicts.0.keys().filter(|object| kinds.contains(&object.kind));
+    let refused = world.verdicts.problems.keys().filter(|object| kinds.contains(&object.kind));
     refused
         .filter_map(|object| {
             let why = world.refusal(object.kind, &object.name)?;

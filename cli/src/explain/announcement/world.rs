@@ -253,7 +253,7 @@ fn configuration(pools: &[IPAddressPool], announcing: &Announcing) -> (Config, V
     decoded.objects.secrets = secrets;
     let (config, mut verdicts) = Config::from_objects(&decoded.objects);
     for (object, problem) in decoded.undecodable {
-        verdicts.0.entry(object).or_default().push(problem);
+        verdicts.problems.entry(object).or_default().push(problem);
     }
     (config, verdicts)
 }
