@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, RouterKind, all_labs, down};
+use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, NodesKind, ProxyMode, RouterKind, all_labs, down};
 
 /// FerroLB's lab: a real Kubernetes control plane and a routed network of namespaces.
 #[derive(Parser)]
@@ -32,9 +32,16 @@ enum Command {
         /// Do not start FerroLB's controller and speakers even if they are built.
         #[arg(long)]
         no_ferrolb: bool,
-        /// Controller replicas (they elect a leader).
+        /// Controller replicas (they elect a leader; light nodes).
         #[arg(long, default_value_t = 1)]
         controllers: u8,
+        /// Light nodes (stand-ins, fast) or real ones (containerd, kubelet, kube-proxy, pods;
+        /// FerroLB installed from config/ as pods).
+        #[arg(long, value_enum, default_value_t = NodesKind::Light)]
+        nodes_kind: NodesKind,
+        /// kube-proxy's mode on real nodes.
+        #[arg(long, value_enum, default_value_t = ProxyMode::Iptables)]
+        proxy_mode: ProxyMode,
     },
     /// Stop a lab's processes and remove its namespaces, links and state.
     Down {
@@ -111,8 +118,18 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
     match command {
-        Command::Up { name, nodes, mode, router, no_ferrolb, controllers } => {
-            let opts = LabOptions { name, nodes, mode, router, ferrolb: !no_ferrolb, controllers, verbose: true };
+        Command::Up { name, nodes, mode, router, no_ferrolb, controllers, nodes_kind, proxy_mode } => {
+            let opts = LabOptions {
+                name,
+                nodes,
+                mode,
+                router,
+                ferrolb: !no_ferrolb,
+                controllers,
+                nodes_kind,
+                proxy_mode,
+                verbose: true,
+            };
             let lab = Lab::up(opts).await?;
             print_summary(&lab);
             lab.detach();
@@ -127,6 +144,12 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
                     r.namespaces.len(),
                     if r.state { " and its state" } else { "" }
                 );
+                if r.cgroups + r.mounts > 0 {
+                    println!("lab {name}: removed {} node cgroup roots and {} mounts", r.cgroups, r.mounts);
+                }
+                if !r.sysctls.is_empty() {
+                    println!("restored the kernel settings kubelet changed: {}", r.sysctls.join(" "));
+                }
             }
         }
         Command::Status { name } => {
