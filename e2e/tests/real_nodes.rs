@@ -292,7 +292,10 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
     eprintln!("down: {report:?}");
     assert!(!state.exists(), "{} remains", state.display());
     for pid in pids {
-        assert!(!Path::new(&format!("/proc/{pid}")).exists(), "process {pid} remains");
+        // A zombie (a child of this test not yet reaped) holds nothing but its pid.
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])));
+        assert!(!alive, "process {pid} remains");
     }
     let after = machine(&name);
     assert!(after.namespaces.is_empty(), "{after:?}");

@@ -44,6 +44,10 @@ const SHARED_DIRS: [&str; 5] = [
     "/var/log/containers",
 ];
 
+/// containerd's shim sockets live in /run/containerd/s whatever containerd's settings say;
+/// a system containerd may share them, so these go only when empty.
+const SHIM_DIRS: [&str; 2] = ["/run/containerd/s", "/run/containerd"];
+
 fn proc_sys(name: &str) -> PathBuf {
     Path::new("/proc/sys").join(name.replace('.', "/"))
 }
@@ -58,7 +62,7 @@ pub fn save() -> Result<()> {
         .iter()
         .filter_map(|s| Some(((*s).to_owned(), fs::read_to_string(proc_sys(s)).ok()?.trim().to_owned())))
         .collect();
-    let absent = SHARED_DIRS.iter().map(PathBuf::from).filter(|p| !p.exists()).collect();
+    let absent = SHARED_DIRS.iter().chain(&SHIM_DIRS).map(PathBuf::from).filter(|p| !p.exists()).collect();
     let saved = Saved { sysctls, absent };
     let json = serde_json::to_vec_pretty(&saved).map_err(|e| Error::Failed(format!("encoding {SAVED}: {e}")))?;
     fs::write(SAVED, json).map_err(Error::io(format!("writing {SAVED}")))
@@ -88,7 +92,9 @@ pub fn restore_if_last() -> Result<Vec<String>> {
     // Whatever is in a directory that was not there before the first lab, the labs made
     // (kubelet's device-plugin socket and checkpoint, CNI's cache, log links).
     for dir in &saved.absent {
-        if dir.exists() {
+        if SHIM_DIRS.iter().any(|d| Path::new(d) == dir) {
+            let _ = fs::remove_dir(dir);
+        } else if dir.exists() {
             fs::remove_dir_all(dir).map_err(Error::io(format!("removing {}", dir.display())))?;
         }
     }
@@ -130,6 +136,16 @@ pub fn remove_shared_leftovers(name: &str, state: &Path) -> usize {
                 if e.file_name().to_string_lossy().starts_with(&prefix) && fs::remove_file(e.path()).is_ok() {
                     removed += 1;
                 }
+            }
+        }
+    }
+    // Shims killed by `down` leave their sockets; nobody listens on them any more.
+    if let Ok(entries) = fs::read_dir(SHIM_DIRS[0]) {
+        for e in entries.flatten() {
+            let dead = std::os::unix::net::UnixStream::connect(e.path())
+                .is_err_and(|err| err.kind() == std::io::ErrorKind::ConnectionRefused);
+            if dead && fs::remove_file(e.path()).is_ok() {
+                removed += 1;
             }
         }
     }
