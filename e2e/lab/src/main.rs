@@ -88,6 +88,13 @@ enum Command {
         /// Nodes with a backend: node1, node2:not-ready, node3:terminating. None: no backends.
         nodes: Vec<Backend>,
     },
+    /// Rebuild the images (real nodes) from the binaries built now and import them into every
+    /// node again; restart pods to use them (`kubectl rollout restart -n ferrolb-system ...`).
+    Images {
+        /// The lab.
+        #[arg(long, default_value = "demo")]
+        name: String,
+    },
     /// Show the lab working: nodes from the apiserver and every node's stand-in from the client.
     Demo {
         /// The lab.
@@ -181,6 +188,18 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
                 println!("endpointslice {ns}/{slice} written");
             }
         }
+        Command::Images { name } => {
+            let lab = Lab::attach(&name).await?;
+            if lab.record().nodes_kind != NodesKind::Real {
+                return Err(ferrolb_lab::Error::Failed(format!("lab {name} has light nodes: no images to import")));
+            }
+            for archive in lab.reimport_images()? {
+                println!("imported {} into every node", archive.display());
+            }
+            for node in lab.plan().nodes() {
+                println!("{}: {}", node.name, lab.node_images(&node.name)?.join(" "));
+            }
+        }
         Command::Demo { name } => return demo(&name).await,
         Command::ServeName { node, port } => {
             ferrolb_lab::standin::serve(&node, port).map_err(ferrolb_lab::Error::io("serving the node name"))?;
@@ -252,7 +271,13 @@ async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
     println!("$ kubectl get nodes -o wide");
     print!("{}", lab.kubectl(&["get", "nodes", "-o", "wide"])?);
     let mut failed = 0;
-    for node in lab.plan().nodes() {
+    let real = lab.record().nodes_kind == NodesKind::Real;
+    if real {
+        println!("\n$ kubectl get pods -n ferrolb-system -o wide");
+        print!("{}", lab.kubectl(&["get", "pods", "-n", "ferrolb-system", "-o", "wide"])?);
+    }
+    // Light nodes: each node's stand-in answers with its name.
+    for node in lab.plan().nodes().filter(|_| !real) {
         for addr in [node.v4().to_string(), format!("[{}]", node.v6())] {
             let url = format!("http://{addr}/");
             match lab.curl("client", &url) {
@@ -276,16 +301,28 @@ async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         println!("$ kubectl get ferrolb");
         print!("{}", lab.kubectl(&["get", "ferrolb"])?);
-        let web = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n\
-                   spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}\n";
-        println!("\n$ kubectl apply -f - <<< 'a Service web of type LoadBalancer'");
-        print!("{}", lab.apply(web)?);
-        lab.backends(
-            "default",
-            "web",
-            &lab.plan().nodes().map(|n| Backend { node: n.name.clone(), health: Health::Ready }).collect::<Vec<_>>(),
-        )
-        .await?;
+        if real {
+            println!(
+                "\n$ kubectl apply -f - <<< 'an echo Deployment web (3 pods) and a Service web of type LoadBalancer'"
+            );
+            print!("{}", lab.apply(&Lab::echo_manifest("default", "web", 3, "ipFamilyPolicy: SingleStack"))?);
+            print!("{}", lab.kubectl(&["rollout", "status", "deployment/web", "--timeout=60s"])?);
+            print!("{}", lab.kubectl(&["get", "pods", "-l", "app=web", "-o", "wide"])?);
+        } else {
+            let web = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n\
+                       spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}\n";
+            println!("\n$ kubectl apply -f - <<< 'a Service web of type LoadBalancer'");
+            print!("{}", lab.apply(web)?);
+            lab.backends(
+                "default",
+                "web",
+                &lab.plan()
+                    .nodes()
+                    .map(|n| Backend { node: n.name.clone(), health: Health::Ready })
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
+        }
         // The controller answers in milliseconds; give a just-started one a few seconds.
         for _ in 0..50 {
             if !lab.kubectl(&["get", "svc", "web", "-o", "jsonpath={.status.loadBalancer.ingress}"])?.is_empty() {

@@ -50,5 +50,5 @@ pub fn list(socket: &Path) -> Result<Vec<String>> {
             "-q".as_ref(),
         ],
     )?;
-    Ok(out.lines().map(str::to_owned).collect())
+    Ok(out.lines().filter(|l| !l.starts_with("sha256:")).map(str::to_owned).collect())
 }
