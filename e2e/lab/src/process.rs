@@ -201,11 +201,32 @@ pub fn stop(d: &Daemon, grace: Duration) {
     }
 }
 
-/// Kills every process still inside a network namespace: what a crashed run left behind.
-pub fn kill_all_in(netns: &str) -> Vec<i32> {
-    let pids: Vec<i32> = cmd::run("ip", &["netns", "pids", netns])
+/// Processes with any thread inside a network namespace. `ip netns pids` looks at each
+/// process's main thread only, and the testcluster's main thread may sit in the machine's
+/// namespace (it opens the host listener there) while its apiserver threads serve in cp.
+pub fn pids_in(netns: &str) -> Vec<i32> {
+    let mut pids: Vec<i32> = cmd::run("ip", &["netns", "pids", netns])
         .map(|out| out.split_whitespace().filter_map(|p| p.parse().ok()).collect())
         .unwrap_or_default();
+    if let Ok(target) = fs::metadata(format!("/run/netns/{netns}")) {
+        let ino = std::os::unix::fs::MetadataExt::ino(&target);
+        let in_ns = |path: PathBuf| fs::metadata(path).is_ok_and(|m| std::os::unix::fs::MetadataExt::ino(&m) == ino);
+        for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else { continue };
+            let tasks = fs::read_dir(entry.path().join("task")).into_iter().flatten().flatten();
+            if tasks.into_iter().any(|t| in_ns(t.path().join("ns/net"))) {
+                pids.push(pid);
+            }
+        }
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+/// Kills every process still inside a network namespace: what a crashed run left behind.
+pub fn kill_all_in(netns: &str) -> Vec<i32> {
+    let pids = pids_in(netns);
     for &pid in &pids {
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
     }
