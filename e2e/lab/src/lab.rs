@@ -1,6 +1,7 @@
 //! Building, using and removing a lab. `Lab::up` builds the plan's namespaces and starts
-//! the control plane, the router and the nodes' stand-ins; the handle's Drop removes
-//! everything again, even when a test panics.
+//! the control plane, the router and the nodes: stand-ins (light nodes) or containerd, kubelet
+//! and kube-proxy with FerroLB installed as pods (real nodes, see [`crate::realnodes`]); the
+//! handle's Drop removes everything again, even when a test panics.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -3,7 +3,8 @@
 //! and clients, built on this machine without Docker. The `ferrolb-lab` binary is the
 //! user's door to it; [`Lab`] is the tests'.
 //!
-//! Start reading at [`plan`] (the topology as values), then [`lab`] (building and tearing down).
+//! Start reading at [`plan`] (the topology as values), then [`lab`] (building and tearing down),
+//! then [`realnodes`] (kubelet, containerd, kube-proxy and pods, for `--nodes-kind real`).
 
 pub mod backends;
 pub mod cluster;
