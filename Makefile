@@ -4,10 +4,10 @@ LAB = $(CARGO) run -q -p ferrolb-lab --
 
 .PHONY: demo test setup build testcluster lint crds down
 
-## demo: install what is missing, build, bring the lab up and show it working
+## demo: install what is missing, build, bring a lab of real nodes up and show it working
 demo: setup build testcluster
 	@$(LAB) down --name demo >/dev/null
-	$(LAB) up --name demo
+	$(LAB) up --name demo --nodes-kind real
 	$(LAB) demo --name demo
 	@echo
 	@echo "The lab keeps running. Take it down with: $(CARGO) run -q -p ferrolb-lab -- down"

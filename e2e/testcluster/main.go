@@ -1,5 +1,6 @@
 // Command testcluster runs a real Kubernetes control plane (kube-apiserver and an
-// embedded etcd) in one process, and doubles as the matching kubectl.
+// embedded etcd) in one process, and doubles as the matching kubectl, and as kubelet,
+// kube-proxy, kube-controller-manager and kube-scheduler for the lab's real nodes.
 //
 //	testcluster serve --state-dir DIR --bind-address ADDR [...]
 //	testcluster kubectl ARGS...      (or invoke the binary through a link named kubectl)
@@ -20,13 +21,19 @@ func usage() {
 usage:
   testcluster serve --state-dir DIR --bind-address ADDR [--secure-port 6443] [--host-netns PATH]
   testcluster kubectl ARGS...
+  testcluster issue-cert --pki DIR --cn NAME [--org GROUP] --out PREFIX   (client certificate from the lab CA)
   testcluster version
+  kubelet, kube-proxy, kube-controller-manager, kube-scheduler ARGS...   (through links of those names)
 `)
 }
 
 func main() {
-	if filepath.Base(os.Args[0]) == "kubectl" {
+	base := filepath.Base(os.Args[0])
+	if base == "kubectl" {
 		os.Exit(runKubectl(os.Args))
+	}
+	if _, ok := personalities[base]; ok {
+		os.Exit(runPersonality(base))
 	}
 	if len(os.Args) < 2 {
 		usage()
@@ -40,6 +47,11 @@ func main() {
 		}
 	case "kubectl":
 		os.Exit(runKubectl(append([]string{"kubectl"}, os.Args[2:]...)))
+	case "issue-cert":
+		if err := issueCert(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "testcluster: %v\n", err)
+			os.Exit(1)
+		}
 	case "version":
 		fmt.Println(kubernetesVersion())
 	case "-h", "--help", "help":

@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
+	"flag"
 	"fmt"
 	"math/big"
 	"net"
@@ -147,4 +149,67 @@ func writeKey(path string, key *ecdsa.PrivateKey) error {
 		return err
 	}
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
+}
+
+// issueCert writes a client certificate and key signed by the lab CA (PREFIX.crt,
+// PREFIX.key): how the lab's kubelets, kube-proxies, controller-manager and scheduler
+// authenticate (CN is the user, each --org a group).
+func issueCert(args []string) error {
+	fs := flag.NewFlagSet("issue-cert", flag.ContinueOnError)
+	dir := fs.String("pki", "", "the lab's PKI directory (holds ca.crt and ca.key)")
+	cn := fs.String("cn", "", "common name: the user name")
+	org := fs.String("org", "", "organization: the group (optional)")
+	out := fs.String("out", "", "output path prefix: writes PREFIX.crt and PREFIX.key")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" || *cn == "" || *out == "" {
+		return errors.New("--pki, --cn and --out are required")
+	}
+	p := pki{dir: *dir}
+	ca, caKey, err := p.loadCA()
+	if err != nil {
+		return err
+	}
+	subject := pkix.Name{CommonName: *cn}
+	if *org != "" {
+		subject.Organization = []string{*org}
+	}
+	now := time.Now().Add(-time.Hour)
+	tmpl := &x509.Certificate{
+		Subject:     subject,
+		NotBefore:   now,
+		NotAfter:    now.AddDate(1, 0, 0),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	return issue(*out+".crt", *out+".key", tmpl, ca, caKey)
+}
+
+func (p pki) loadCA() (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	certPEM, err := os.ReadFile(p.caCert())
+	if err != nil {
+		return nil, nil, err
+	}
+	block, _ := pem.Decode(certPEM)
+	if block == nil {
+		return nil, nil, fmt.Errorf("%s: no PEM block", p.caCert())
+	}
+	ca, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err := os.ReadFile(p.caKey())
+	if err != nil {
+		return nil, nil, err
+	}
+	kb, _ := pem.Decode(keyPEM)
+	if kb == nil {
+		return nil, nil, fmt.Errorf("%s: no PEM block", p.caKey())
+	}
+	key, err := x509.ParseECPrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ca, key, nil
 }

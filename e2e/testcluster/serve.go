@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -70,7 +71,19 @@ func serve(args []string) error {
 	}
 
 	p := pki{dir: filepath.Join(o.stateDir, "pki")}
-	if err := p.ensure([]net.IP{bind}); err != nil {
+	// Pods reach the apiserver at the first address of each ClusterIP range (the
+	// `kubernetes` Service, through kube-proxy on real nodes): the certificate names them.
+	sans := []net.IP{bind}
+	for _, cidr := range strings.Split(o.serviceCIDRs, ",") {
+		_, n, err := net.ParseCIDR(strings.TrimSpace(cidr))
+		if err != nil {
+			return fmt.Errorf("--service-cluster-ip-range: %w", err)
+		}
+		first := append(net.IP(nil), n.IP...)
+		first[len(first)-1]++
+		sans = append(sans, first)
+	}
+	if err := p.ensure(sans); err != nil {
 		return fmt.Errorf("generating certificates: %w", err)
 	}
 
@@ -105,7 +118,12 @@ func serve(args []string) error {
 		"--service-account-signing-key-file=" + p.saKey(),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-cluster-ip-range=" + o.serviceCIDRs,
-		"--authorization-mode=RBAC",
+		"--authorization-mode=Node,RBAC",
+		// Real nodes: the apiserver reaches kubelets (logs, exec) at their lab addresses,
+		// as an admin (kubelets trust the lab CA).
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-client-certificate=" + p.adminCert(),
+		"--kubelet-client-key=" + p.adminKey(),
 		"--allow-privileged=true",
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",

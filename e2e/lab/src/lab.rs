@@ -1,6 +1,7 @@
 //! Building, using and removing a lab. `Lab::up` builds the plan's namespaces and starts
-//! the control plane, the router and the nodes' stand-ins; the handle's Drop removes
-//! everything again, even when a test panics.
+//! the control plane, the router and the nodes: stand-ins (light nodes) or containerd, kubelet
+//! and kube-proxy with FerroLB installed as pods (real nodes, see [`crate::realnodes`]); the
+//! handle's Drop removes everything again, even when a test panics.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -13,8 +14,12 @@ use crate::backends::{self, Backend};
 use crate::cluster;
 use crate::cmd;
 use crate::error::{Error, Result};
-use crate::plan::{LabName, Plan, SERVICE_CIDRS, STANDIN_PORT};
+use crate::plan::{LabName, Plan, Role, SERVICE_CIDRS, STANDIN_PORT};
 use crate::process::{self, Daemon};
+use crate::realnodes::{
+    self,
+    config::{NodesKind, ProxyMode},
+};
 use crate::router::{self, Family, Route, RouterKind};
 use crate::state::{Mode, Record, StateDir};
 use crate::teardown::{DownReport, down, existing_namespaces};
@@ -34,6 +39,10 @@ pub struct LabOptions {
     pub ferrolb: bool,
     /// How many controller replicas to run (they elect a leader).
     pub controllers: u8,
+    /// Light nodes (stand-ins) or real ones (containerd, kubelet, kube-proxy, pods).
+    pub nodes_kind: NodesKind,
+    /// kube-proxy's mode on real nodes.
+    pub proxy_mode: ProxyMode,
     /// Print progress lines on stderr.
     pub verbose: bool,
 }
@@ -47,6 +56,8 @@ impl Default for LabOptions {
             router: RouterKind::Frr,
             ferrolb: true,
             controllers: 1,
+            nodes_kind: NodesKind::Light,
+            proxy_mode: ProxyMode::Iptables,
             verbose: true,
         }
     }
@@ -77,13 +88,13 @@ impl std::fmt::Debug for Lab {
     }
 }
 
-struct Progress {
+pub(crate) struct Progress {
     start: Instant,
     verbose: bool,
 }
 
 impl Progress {
-    fn step(&self, msg: &str) {
+    pub(crate) fn step(&self, msg: &str) {
         if self.verbose {
             eprintln!("[{:5.1}s] {msg}", self.start.elapsed().as_secs_f64());
         }
@@ -108,7 +119,7 @@ fn needed_tools(router: RouterKind) -> Vec<(&'static str, &'static str)> {
 }
 
 /// The ferrolb-lab binary (which also serves as the nodes' stand-in web server).
-fn lab_binary() -> Result<PathBuf> {
+pub(crate) fn lab_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe().map_err(Error::io("locating the running program"))?;
     if exe.file_name().is_some_and(|n| n == "ferrolb-lab") {
         return Ok(exe);
@@ -136,6 +147,10 @@ impl Lab {
             }
         }
         let plan = Plan::new(LabName::new(&opts.name)?, opts.nodes)?;
+        let real = opts.nodes_kind == NodesKind::Real;
+        if real {
+            realnodes::preflight(opts.nodes, opts.proxy_mode)?;
+        }
         let state = StateDir::of(plan.name.as_str());
         let existing = existing_namespaces();
         if state.path().exists() || plan.namespaces().iter().any(|ns| existing.contains(ns)) {
@@ -157,6 +172,8 @@ impl Lab {
             ferrolb: opts.ferrolb,
             controllers: opts.controllers,
             testcluster,
+            nodes_kind: opts.nodes_kind,
+            proxy_mode: opts.proxy_mode,
             daemons: Vec::new(),
         };
         state.write(&record)?;
@@ -186,11 +203,13 @@ impl Lab {
         progress.step(&format!("starting the router ({:?})", lab.record.router));
         lab.start_router()?;
 
-        progress.step("starting the kube-proxy stand-ins on the nodes");
         let nodes: Vec<(String, String)> = lab.plan.nodes().map(|h| (h.name.clone(), h.netns.clone())).collect();
-        for (name, netns) in &nodes {
-            let args = vec!["serve-name".to_owned(), name.clone(), "--port".to_owned(), STANDIN_PORT.to_string()];
-            lab.spawn(&format!("standin-{name}"), name, netns, &standin, &args, &[])?;
+        if !real {
+            progress.step("starting the kube-proxy stand-ins on the nodes");
+            for (name, netns) in &nodes {
+                let args = vec!["serve-name".to_owned(), name.clone(), "--port".to_owned(), STANDIN_PORT.to_string()];
+                lab.spawn(&format!("standin-{name}"), name, netns, &standin, &args, &[])?;
+            }
         }
 
         progress.step("waiting for the apiserver to be ready");
@@ -199,9 +218,11 @@ impl Lab {
             .await
             .map_err(|e| Error::Failed(format!("readiness task: {e}")))??;
         let client = cluster::client(&lab.state.kubeconfig()).await?;
-        progress.step(&format!("registering {} Node objects", nodes.len()));
-        for host in lab.plan.nodes() {
-            cluster::register_node(&client, host).await?;
+        if !real {
+            progress.step(&format!("registering {} Node objects", nodes.len()));
+            for host in lab.plan.nodes() {
+                cluster::register_node(&client, host).await?;
+            }
         }
         lab.client = Some(client);
         if cluster::crd_dir().is_some() {
@@ -209,7 +230,14 @@ impl Lab {
             lab.install_crds()?;
         }
 
-        lab.start_ferrolb(&standin, &progress)?;
+        if real {
+            lab.start_real_nodes(&standin, &progress).await?;
+            if lab.record.ferrolb {
+                lab.install_ferrolb(&progress).await?;
+            }
+        } else {
+            lab.start_ferrolb(&standin, &progress)?;
+        }
         lab.check_daemons()?;
         progress.step("lab is up");
         Ok(lab)
@@ -370,7 +398,9 @@ impl Lab {
             .ok_or_else(|| Error::Failed(format!("lab {} has no process {name}", self.name())))?;
         process::stop(&old, Duration::from_secs(3));
         let env: Vec<(&str, String)> = old.env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        let new = process::spawn(&old.name, &old.host, &old.netns, &old.program, &old.args, &env, &old.log)?;
+        let enter = if old.nsenter { process::Enter::Nsenter } else { process::Enter::IpNetns };
+        let new =
+            process::spawn_with(enter, &old.name, &old.host, &old.netns, &old.program, &old.args, &env, &old.log)?;
         for d in &mut self.record.daemons {
             if d.name == name {
                 *d = new.clone();
@@ -403,8 +433,23 @@ impl Lab {
         args: &[String],
         env: &[(&str, String)],
     ) -> Result<Daemon> {
+        self.spawn_with(process::Enter::IpNetns, name, host, netns, program, args, env)
+    }
+
+    /// Starts a lab process, entering its namespace the given way, and records it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn spawn_with(
+        &mut self,
+        enter: process::Enter,
+        name: &str,
+        host: &str,
+        netns: &str,
+        program: &Path,
+        args: &[String],
+        env: &[(&str, String)],
+    ) -> Result<Daemon> {
         let log = self.state.logs().join(format!("{name}.log"));
-        let d = process::spawn(name, host, netns, program, args, env, &log)?;
+        let d = process::spawn_with(enter, name, host, netns, program, args, env, &log)?;
         self.record.daemons.push(d.clone());
         self.state.write(&self.record)?;
         Ok(d)
@@ -422,7 +467,14 @@ impl Lab {
             let mut args = vec!["-qw"];
             args.extend(sysctls);
             cmd::run_in(&host.netns, "sysctl", &args)?;
-            cmd::ip_batch(&host.netns, &self.plan.host_batch(host))?;
+            let mut batch = self.plan.host_batch(host);
+            if self.record.nodes_kind == NodesKind::Real && host.role != Role::Client {
+                // kube-proxy accepts LB traffic, not local routes; every host of the segment
+                // reaches a node's pods through that node.
+                batch.retain(|l| !l.starts_with("route add local "));
+                batch.extend(realnodes::config::pod_routes(&self.plan, host));
+            }
+            cmd::ip_batch(&host.netns, &batch)?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, RouterKind, all_labs, down};
+use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, NodesKind, ProxyMode, RouterKind, all_labs, down};
 
 /// FerroLB's lab: a real Kubernetes control plane and a routed network of namespaces.
 #[derive(Parser)]
@@ -32,9 +32,16 @@ enum Command {
         /// Do not start FerroLB's controller and speakers even if they are built.
         #[arg(long)]
         no_ferrolb: bool,
-        /// Controller replicas (they elect a leader).
+        /// Controller replicas (they elect a leader; light nodes).
         #[arg(long, default_value_t = 1)]
         controllers: u8,
+        /// Light nodes (stand-ins, fast) or real ones (containerd, kubelet, kube-proxy, pods;
+        /// FerroLB installed from config/ as pods).
+        #[arg(long, value_enum, default_value_t = NodesKind::Light)]
+        nodes_kind: NodesKind,
+        /// kube-proxy's mode on real nodes.
+        #[arg(long, value_enum, default_value_t = ProxyMode::Iptables)]
+        proxy_mode: ProxyMode,
     },
     /// Stop a lab's processes and remove its namespaces, links and state.
     Down {
@@ -81,6 +88,13 @@ enum Command {
         /// Nodes with a backend: node1, node2:not-ready, node3:terminating. None: no backends.
         nodes: Vec<Backend>,
     },
+    /// Rebuild the images (real nodes) from the binaries built now and import them into every
+    /// node again; restart pods to use them (`kubectl rollout restart -n ferrolb-system ...`).
+    Images {
+        /// The lab.
+        #[arg(long, default_value = "demo")]
+        name: String,
+    },
     /// Show the lab working: nodes from the apiserver and every node's stand-in from the client.
     Demo {
         /// The lab.
@@ -111,8 +125,18 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
     match command {
-        Command::Up { name, nodes, mode, router, no_ferrolb, controllers } => {
-            let opts = LabOptions { name, nodes, mode, router, ferrolb: !no_ferrolb, controllers, verbose: true };
+        Command::Up { name, nodes, mode, router, no_ferrolb, controllers, nodes_kind, proxy_mode } => {
+            let opts = LabOptions {
+                name,
+                nodes,
+                mode,
+                router,
+                ferrolb: !no_ferrolb,
+                controllers,
+                nodes_kind,
+                proxy_mode,
+                verbose: true,
+            };
             let lab = Lab::up(opts).await?;
             print_summary(&lab);
             lab.detach();
@@ -127,6 +151,12 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
                     r.namespaces.len(),
                     if r.state { " and its state" } else { "" }
                 );
+                if r.cgroups + r.mounts > 0 {
+                    println!("lab {name}: removed {} node cgroup roots and {} mounts", r.cgroups, r.mounts);
+                }
+                if !r.sysctls.is_empty() {
+                    println!("restored the kernel settings kubelet changed: {}", r.sysctls.join(" "));
+                }
             }
         }
         Command::Status { name } => {
@@ -156,6 +186,18 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
             let mut lab = Lab::attach(&name).await?;
             for slice in lab.backends(ns, svc, &nodes).await? {
                 println!("endpointslice {ns}/{slice} written");
+            }
+        }
+        Command::Images { name } => {
+            let lab = Lab::attach(&name).await?;
+            if lab.record().nodes_kind != NodesKind::Real {
+                return Err(ferrolb_lab::Error::Failed(format!("lab {name} has light nodes: no images to import")));
+            }
+            for archive in lab.reimport_images()? {
+                println!("imported {} into every node", archive.display());
+            }
+            for node in lab.plan().nodes() {
+                println!("{}: {}", node.name, lab.node_images(&node.name)?.join(" "));
             }
         }
         Command::Demo { name } => return demo(&name).await,
@@ -229,7 +271,13 @@ async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
     println!("$ kubectl get nodes -o wide");
     print!("{}", lab.kubectl(&["get", "nodes", "-o", "wide"])?);
     let mut failed = 0;
-    for node in lab.plan().nodes() {
+    let real = lab.record().nodes_kind == NodesKind::Real;
+    if real {
+        println!("\n$ kubectl get pods -n ferrolb-system -o wide");
+        print!("{}", lab.kubectl(&["get", "pods", "-n", "ferrolb-system", "-o", "wide"])?);
+    }
+    // Light nodes: each node's stand-in answers with its name.
+    for node in lab.plan().nodes().filter(|_| !real) {
         for addr in [node.v4().to_string(), format!("[{}]", node.v6())] {
             let url = format!("http://{addr}/");
             match lab.curl("client", &url) {
@@ -253,16 +301,28 @@ async fn demo(name: &str) -> ferrolb_lab::Result<ExitCode> {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         println!("$ kubectl get ferrolb");
         print!("{}", lab.kubectl(&["get", "ferrolb"])?);
-        let web = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n\
-                   spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}\n";
-        println!("\n$ kubectl apply -f - <<< 'a Service web of type LoadBalancer'");
-        print!("{}", lab.apply(web)?);
-        lab.backends(
-            "default",
-            "web",
-            &lab.plan().nodes().map(|n| Backend { node: n.name.clone(), health: Health::Ready }).collect::<Vec<_>>(),
-        )
-        .await?;
+        if real {
+            println!(
+                "\n$ kubectl apply -f - <<< 'an echo Deployment web (3 pods) and a Service web of type LoadBalancer'"
+            );
+            print!("{}", lab.apply(&Lab::echo_manifest("default", "web", 3, "ipFamilyPolicy: SingleStack"))?);
+            print!("{}", lab.kubectl(&["rollout", "status", "deployment/web", "--timeout=60s"])?);
+            print!("{}", lab.kubectl(&["get", "pods", "-l", "app=web", "-o", "wide"])?);
+        } else {
+            let web = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n\
+                       spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}\n";
+            println!("\n$ kubectl apply -f - <<< 'a Service web of type LoadBalancer'");
+            print!("{}", lab.apply(web)?);
+            lab.backends(
+                "default",
+                "web",
+                &lab.plan()
+                    .nodes()
+                    .map(|n| Backend { node: n.name.clone(), health: Health::Ready })
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
+        }
         // The controller answers in milliseconds; give a just-started one a few seconds.
         for _ in 0..50 {
             if !lab.kubectl(&["get", "svc", "web", "-o", "jsonpath={.status.loadBalancer.ingress}"])?.is_empty() {

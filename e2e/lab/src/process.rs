@@ -38,6 +38,10 @@ pub struct Daemon {
     /// Its extra environment.
     #[serde(default)]
     pub env: Vec<(String, String)>,
+    /// Entered the namespace with `nsenter --net` (which keeps the machine's /sys and its
+    /// cgroup mounts, as kubelet and containerd need) rather than `ip netns exec`.
+    #[serde(default)]
+    pub nsenter: bool,
 }
 
 impl Daemon {
@@ -94,6 +98,15 @@ impl Daemon {
     }
 }
 
+/// How a process enters its network namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enter {
+    /// `ip netns exec`: also remounts /sys for the namespace (routers, speakers, stand-ins).
+    IpNetns,
+    /// `nsenter --net=/run/netns/NAME`: the network namespace only (kubelet, containerd).
+    Nsenter,
+}
+
 /// Starts `program` inside `netns`, detached from the caller's terminal and process group,
 /// with stdin closed and stdout/stderr appended to `log`.
 pub fn spawn(
@@ -105,11 +118,37 @@ pub fn spawn(
     env: &[(&str, String)],
     log: &Path,
 ) -> Result<Daemon> {
+    spawn_with(Enter::IpNetns, name, host, netns, program, args, env, log)
+}
+
+/// [`spawn`], entering the namespace the given way.
+#[allow(clippy::too_many_arguments)]
+pub fn spawn_with(
+    enter: Enter,
+    name: &str,
+    host: &str,
+    netns: &str,
+    program: &Path,
+    args: &[String],
+    env: &[(&str, String)],
+    log: &Path,
+) -> Result<Daemon> {
     let out =
         File::options().create(true).append(true).open(log).map_err(Error::io(format!("opening {}", log.display())))?;
     let err = out.try_clone().map_err(Error::io("duplicating a log file handle"))?;
-    let child = Command::new("ip")
-        .args(["netns", "exec", netns])
+    let mut command = match enter {
+        Enter::IpNetns => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", netns]);
+            c
+        }
+        Enter::Nsenter => {
+            let mut c = Command::new("nsenter");
+            c.arg(format!("--net=/run/netns/{netns}"));
+            c
+        }
+    };
+    let child = command
         .arg(program)
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -119,7 +158,7 @@ pub fn spawn(
         .process_group(0)
         .spawn()
         .map_err(Error::io(format!("starting {name} in {host}")))?;
-    // `ip netns exec` execs the program, so this pid is the program's own.
+    // `ip netns exec` and `nsenter` exec the program, so this pid is the program's own.
     let pid = i32::try_from(child.id()).map_err(|_| Error::Failed(format!("pid of {name} out of range")))?;
     Ok(Daemon {
         name: name.to_owned(),
@@ -130,6 +169,7 @@ pub fn spawn(
         program: program.to_path_buf(),
         args: args.to_vec(),
         env: env.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+        nsenter: enter == Enter::Nsenter,
     })
 }
 
@@ -161,11 +201,32 @@ pub fn stop(d: &Daemon, grace: Duration) {
     }
 }
 
-/// Kills every process still inside a network namespace: what a crashed run left behind.
-pub fn kill_all_in(netns: &str) -> Vec<i32> {
-    let pids: Vec<i32> = cmd::run("ip", &["netns", "pids", netns])
+/// Processes with any thread inside a network namespace. `ip netns pids` looks at each
+/// process's main thread only, and the testcluster's main thread may sit in the machine's
+/// namespace (it opens the host listener there) while its apiserver threads serve in cp.
+pub fn pids_in(netns: &str) -> Vec<i32> {
+    let mut pids: Vec<i32> = cmd::run("ip", &["netns", "pids", netns])
         .map(|out| out.split_whitespace().filter_map(|p| p.parse().ok()).collect())
         .unwrap_or_default();
+    if let Ok(target) = fs::metadata(format!("/run/netns/{netns}")) {
+        let ino = std::os::unix::fs::MetadataExt::ino(&target);
+        let in_ns = |path: PathBuf| fs::metadata(path).is_ok_and(|m| std::os::unix::fs::MetadataExt::ino(&m) == ino);
+        for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else { continue };
+            let tasks = fs::read_dir(entry.path().join("task")).into_iter().flatten().flatten();
+            if tasks.into_iter().any(|t| in_ns(t.path().join("ns/net"))) {
+                pids.push(pid);
+            }
+        }
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+/// Kills every process still inside a network namespace: what a crashed run left behind.
+pub fn kill_all_in(netns: &str) -> Vec<i32> {
+    let pids = pids_in(netns);
     for &pid in &pids {
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
     }

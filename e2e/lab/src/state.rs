@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::process::Daemon;
+use crate::realnodes::config::{NodesKind, ProxyMode};
 use crate::router::RouterKind;
 
 /// Root of every lab's state directory.
@@ -41,6 +42,12 @@ pub struct Record {
     pub controllers: u8,
     /// The testcluster binary (its directory also holds the matching kubectl).
     pub testcluster: PathBuf,
+    /// Light or real nodes.
+    #[serde(default)]
+    pub nodes_kind: NodesKind,
+    /// kube-proxy's mode (real nodes).
+    #[serde(default)]
+    pub proxy_mode: ProxyMode,
     /// Every process started, in order.
     pub daemons: Vec<Daemon>,
 }

@@ -9,6 +9,7 @@ use crate::cmd;
 use crate::error::{Error, Result};
 use crate::lab::require_root;
 use crate::process;
+use crate::realnodes::{cgroups, host};
 use crate::state::StateDir;
 
 /// Namespaces on the machine, by name.
@@ -35,6 +36,12 @@ pub struct DownReport {
     pub namespaces: Vec<String>,
     /// Whether a state directory was removed.
     pub state: bool,
+    /// Real nodes' cgroup roots removed.
+    pub cgroups: usize,
+    /// Mounts removed under the state directory (pod volumes, root filesystems, pod netns).
+    pub mounts: usize,
+    /// Kernel settings put back as they were before kubelet changed them.
+    pub sysctls: Vec<String>,
 }
 
 /// Removes a lab: stops its recorded processes, kills anything else left in its
@@ -57,6 +64,20 @@ pub fn down(name: &str) -> Result<DownReport> {
     for ns in &namespaces {
         report.processes += process::kill_all_in(ns).len();
     }
+    // Real nodes: containers live in their own network namespaces but under the node's
+    // cgroup root; after them, the mounts they held and what kubelet and CNI left outside.
+    let roots: Vec<String> = cgroups::lab_roots()
+        .into_iter()
+        .filter(|r| parse_netns(r.trim_start_matches('/')).is_some_and(|(lab, _)| lab == name))
+        .collect();
+    for root in &roots {
+        report.processes += cgroups::remove(root)?;
+        report.cgroups += 1;
+    }
+    if state.path().exists() {
+        report.mounts = host::unmount_under(state.path())?;
+        host::remove_shared_leftovers(name, state.path());
+    }
     for ns in &namespaces {
         cmd::run("ip", &["netns", "del", ns])?;
     }
@@ -70,6 +91,7 @@ pub fn down(name: &str) -> Result<DownReport> {
         fs::remove_dir_all(state.path()).map_err(Error::io(format!("removing {}", state.path().display())))?;
         report.state = true;
     }
+    report.sysctls = host::restore_if_last()?;
     Ok(report)
 }
 
@@ -77,6 +99,12 @@ pub fn down(name: &str) -> Result<DownReport> {
 pub fn all_labs() -> Vec<String> {
     let mut names = StateDir::all();
     names.extend(existing_namespaces().iter().filter_map(|ns| parse_netns(ns)).map(|(lab, _)| lab.to_owned()));
+    names.extend(
+        cgroups::lab_roots()
+            .iter()
+            .filter_map(|r| parse_netns(r.trim_start_matches('/')))
+            .map(|(lab, _)| lab.to_owned()),
+    );
     if let Ok(dir) = fs::read_dir("/etc/frr") {
         names.extend(
             dir.filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_prefix("flb-").map(str::to_owned)),

@@ -1,0 +1,54 @@
+//! The lab's container images: built here (scripts/build-images: a pause and an echo image
+//! from static C programs, FerroLB's controller and speaker from the cargo-built binaries) as
+//! OCI archives, and imported into each node's containerd. No registry is reachable.
+
+use std::path::{Path, PathBuf};
+
+use crate::cluster::repo_root;
+use crate::cmd;
+use crate::error::{Error, Result};
+
+/// Builds the image archives into `out` from the binaries in `bindir`; returns their paths.
+pub fn build(out: &Path, bindir: &Path) -> Result<Vec<PathBuf>> {
+    let script = repo_root().join("scripts/build-images");
+    let stdout = cmd::run(&script.to_string_lossy(), &[out.as_os_str(), bindir.as_os_str()])?;
+    Ok(stdout.lines().map(PathBuf::from).collect())
+}
+
+/// Imports archives into a node's containerd, in the namespace the CRI (and so kubelet) uses.
+/// Importing again replaces an image of the same name (after a rebuild).
+pub fn import(socket: &Path, archives: &[PathBuf]) -> Result<()> {
+    for archive in archives {
+        cmd::run(
+            "ctr",
+            &[
+                "--address".as_ref(),
+                socket.as_os_str(),
+                "-n".as_ref(),
+                "k8s.io".as_ref(),
+                "images".as_ref(),
+                "import".as_ref(),
+                archive.as_os_str(),
+            ],
+        )
+        .map_err(|e| Error::Failed(format!("importing {} into {}: {e}", archive.display(), socket.display())))?;
+    }
+    Ok(())
+}
+
+/// The image names a node's containerd holds for kubelet.
+pub fn list(socket: &Path) -> Result<Vec<String>> {
+    let out = cmd::run(
+        "ctr",
+        &[
+            "--address".as_ref(),
+            socket.as_os_str(),
+            "-n".as_ref(),
+            "k8s.io".as_ref(),
+            "images".as_ref(),
+            "ls".as_ref(),
+            "-q".as_ref(),
+        ],
+    )?;
+    Ok(out.lines().filter(|l| !l.starts_with("sha256:")).map(str::to_owned).collect())
+}

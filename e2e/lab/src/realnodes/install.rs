@@ -1,0 +1,101 @@
+//! FerroLB installed the way a user installs it: its own manifests (config/rbac,
+//! config/controller, config/speaker) applied with kustomize, as a Deployment and a hostNetwork
+//! DaemonSet, with the lab's image tags and `imagePullPolicy: IfNotPresent`; and the echo
+//! Deployment that stands behind the Services of tests.
+
+use std::path::Path;
+
+use crate::cluster::repo_root;
+use crate::realnodes::config::images;
+
+/// `target` as seen from `from`, both absolute (kustomize takes relative paths only).
+fn relative(from: &Path, target: &Path) -> String {
+    let ups = from.components().filter(|c| matches!(c, std::path::Component::Normal(_))).count();
+    let down = target.to_string_lossy().trim_start_matches('/').to_owned();
+    format!("{}{down}", "../".repeat(ups))
+}
+
+/// A kustomization, to be written into `dir`, over the repository's manifests, changing only
+/// the image tags and pull policy.
+pub fn kustomization(dir: &Path) -> String {
+    let config = repo_root().join("config");
+    let config = config.canonicalize().unwrap_or(config);
+    let dir = |d: &str| relative(dir, &config.join(d));
+    let (controller, controller_tag) = images::CONTROLLER.rsplit_once(':').unwrap_or((images::CONTROLLER, "lab"));
+    let (speaker, speaker_tag) = images::SPEAKER.rsplit_once(':').unwrap_or((images::SPEAKER, "lab"));
+    let policy =
+        r#"[{"op": "add", "path": "/spec/template/spec/containers/0/imagePullPolicy", "value": "IfNotPresent"}]"#;
+    format!(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {rbac}\n- {ctl}\n- {spk}\n\
+         images:\n- name: {controller}\n  newTag: {controller_tag}\n- name: {speaker}\n  newTag: {speaker_tag}\n\
+         patches:\n- target: {{kind: Deployment, name: ferrolb-controller}}\n  patch: '{policy}'\n\
+         - target: {{kind: DaemonSet, name: ferrolb-speaker}}\n  patch: '{policy}'\n",
+        rbac = dir("rbac"),
+        ctl = dir("controller"),
+        spk = dir("speaker"),
+    )
+}
+
+/// Whether the repository has the manifests [`kustomization`] needs.
+pub fn manifests_present() -> bool {
+    ["rbac", "controller", "speaker"]
+        .iter()
+        .all(|d| repo_root().join("config").join(d).join("kustomization.yaml").is_file())
+}
+
+/// An echo Deployment (`app: NAME`, answering "POD on NODE" on port 8080) and, unless
+/// `service` is empty, a LoadBalancer Service in front of it with the given extra spec
+/// (e.g. "externalTrafficPolicy: Local").
+pub fn echo(namespace: &str, name: &str, replicas: u32, service: &str) -> String {
+    let mut yaml = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n  \
+         replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    \
+         spec:\n      terminationGracePeriodSeconds: 1\n      containers:\n      - name: echo\n        image: {image}\n        \
+         imagePullPolicy: IfNotPresent\n        ports: [{{containerPort: 8080}}]\n        \
+         readinessProbe: {{tcpSocket: {{port: 8080}}, periodSeconds: 1}}\n        env:\n        \
+         - {{name: POD_NAME, valueFrom: {{fieldRef: {{fieldPath: metadata.name}}}}}}\n        \
+         - {{name: NODE_NAME, valueFrom: {{fieldRef: {{fieldPath: spec.nodeName}}}}}}\n",
+        image = images::ECHO
+    );
+    if !service.is_empty() {
+        yaml.push_str(&format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n  \
+             type: LoadBalancer\n  selector: {{app: {name}}}\n  ports: [{{port: 80, targetPort: 8080}}]\n  {service}\n"
+        ));
+    }
+    yaml
+}
+
+/// Where the lab writes its kustomization.
+pub fn dir(state: &Path) -> std::path::PathBuf {
+    state.join("install")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_install_keeps_the_manifests_and_pins_tags_and_policy() {
+        let k = kustomization(Path::new("/run/ferrolb-lab/x/install"));
+        assert!(k.contains("\n- ../../../../"), "{k}");
+        assert!(k.contains("config/speaker\n"));
+        assert!(k.contains("- name: ghcr.io/ferrolb/ferrolb-speaker\n  newTag: lab"));
+        assert!(k.contains("IfNotPresent"));
+    }
+
+    #[test]
+    fn paths_are_relative() {
+        assert_eq!(
+            relative(Path::new("/run/a/install"), Path::new("/work/x/config/rbac")),
+            "../../../work/x/config/rbac"
+        );
+    }
+
+    #[test]
+    fn echo_has_a_service_only_when_asked() {
+        assert!(!echo("default", "web", 3, "").contains("kind: Service"));
+        let y = echo("ns", "web", 2, "externalTrafficPolicy: Local");
+        assert!(y.contains("kind: Service") && y.contains("externalTrafficPolicy: Local") && y.contains("replicas: 2"));
+    }
+}

@@ -1,0 +1,307 @@
+//! FerroLB the way users run it: a 3-node cluster with real kubelets, containerd, kube-proxy,
+//! controller-manager and scheduler; FerroLB installed from config/ as a Deployment and a
+//! hostNetwork DaemonSet from images built here; echo pods behind LoadBalancer Services,
+//! reached from the client through the router (BGP) and from l2client (Layer2). One lab,
+//! brought up once (it takes a minute), checked step by step, and taken down: nothing of it
+//! may remain on the machine.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ferrolb_crds::IPAddressPool;
+use ferrolb_e2e::{wait_accepted, wait_ingress};
+use ferrolb_lab::{Lab, LabOptions, Mode, NodesKind};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const SOON: Duration = Duration::from_secs(30);
+
+const CONFIG: &str = "apiVersion: ferrolb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: router}\n\
+    spec: {myASN: 64600, peerASN: 64512, peerAddress: 198.51.100.1, holdTime: 3s, keepaliveTime: 1s}\n---\n\
+    apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bgp}\n\
+    spec: {addresses: [203.0.113.0/24]}\n---\n\
+    apiVersion: ferrolb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: bgp}\nspec: {ipAddressPools: [bgp]}\n---\n\
+    apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: layer2}\n\
+    spec: {addresses: [198.51.100.200-198.51.100.250]}\n---\n\
+    apiVersion: ferrolb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: layer2}\nspec: {ipAddressPools: [layer2]}\n";
+
+/// What the machine holds that a lab could leave behind.
+#[derive(Debug, PartialEq, Eq)]
+struct Machine {
+    namespaces: BTreeSet<String>,
+    cgroups: BTreeSet<String>,
+    mounts: usize,
+    sysctls: Vec<String>,
+    cni_results: BTreeSet<String>,
+}
+
+fn machine(name: &str) -> Machine {
+    let prefix = format!("flb-{name}-");
+    let list = |out: std::io::Result<std::process::Output>| {
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+    };
+    let namespaces = list(std::process::Command::new("ip").args(["netns", "list"]).output())
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
+    let cgroups = ferrolb_lab::realnodes::cgroups::lab_roots().into_iter().filter(|r| r.contains(&prefix)).collect();
+    let state = format!("/run/ferrolb-lab/{name}");
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(&state))
+        .count();
+    let sysctls = ferrolb_lab::realnodes::host::KUBELET_SYSCTLS
+        .iter()
+        .map(|s| std::fs::read_to_string(Path::new("/proc/sys").join(s.replace('.', "/"))).unwrap_or_default())
+        .collect();
+    let cni_results = std::fs::read_dir("/var/lib/cni/results")
+        .map(|d| {
+            d.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.starts_with(&prefix)).collect()
+        })
+        .unwrap_or_default();
+    Machine { namespaces, cgroups, mounts, sysctls, cni_results }
+}
+
+/// The next hops of `prefix` in the router's kernel table.
+fn nexthops(lab: &Lab, prefix: &str) -> Result<BTreeSet<IpAddr>> {
+    let out = lab.exec_ok("router", &["ip", "-4", "-j", "route", "show", "exact", prefix])?;
+    let routes: serde_json::Value = serde_json::from_str(if out.trim().is_empty() { "[]" } else { &out })?;
+    let mut hops = BTreeSet::new();
+    for route in routes.as_array().into_iter().flatten() {
+        let gateways = route["nexthops"]
+            .as_array()
+            .map(|n| n.iter().map(|h| h["gateway"].clone()).collect::<Vec<_>>())
+            .unwrap_or_else(|| vec![route["gateway"].clone()]);
+        hops.extend(gateways.iter().filter_map(|g| g.as_str()?.parse::<IpAddr>().ok()));
+    }
+    Ok(hops)
+}
+
+/// Polls `check` until it returns Some, or fails after `timeout` with the last thing it said.
+async fn eventually<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> std::result::Result<T, String>,
+) -> Result<T> {
+    let start = Instant::now();
+    loop {
+        match check() {
+            Ok(v) => return Ok(v),
+            Err(last) if start.elapsed() > timeout => {
+                return Err(format!("{what}: not within {timeout:?}; last: {last}").into());
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+/// `kubectl get` with a jsonpath, as text.
+fn get(lab: &Lab, args: &[&str]) -> std::result::Result<String, String> {
+    lab.kubectl(args).map_err(|e| e.to_string())
+}
+
+/// Pod name -> node name of the pods with label app=`app` in `namespace` that are Ready.
+fn ready_pods(lab: &Lab, namespace: &str, app: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let out = get(
+        lab,
+        &[
+            "get",
+            "pods",
+            "-n",
+            namespace,
+            "-l",
+            &format!("app={app}"),
+            "-o",
+            r#"jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}"#,
+        ],
+    )?;
+    Ok(out
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 3 && f[2] == "True").then(|| (f[0].to_owned(), f[1].to_owned()))
+        })
+        .collect())
+}
+
+/// Fetches `url` from `host` until it answers, returning the body ("POD on NODE").
+async fn answer(lab: &Lab, host: &str, url: &str) -> Result<String> {
+    eventually(&format!("{url} from {host}"), SOON, || lab.curl(host, url).map_err(|e| e.to_string())).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
+    let opts = LabOptions { nodes: 3, mode: Mode::Bgp, nodes_kind: NodesKind::Real, ..LabOptions::for_test() };
+    let name = opts.name.clone();
+    let before = machine(&name);
+    let start = Instant::now();
+    let mut lab = Lab::up(opts).await?;
+    eprintln!("real lab up in {:.1}s", start.elapsed().as_secs_f64());
+
+    // Every Node registered by its kubelet, Ready, of the apiserver's release.
+    let nodes = lab.kubectl(&[
+        "get",
+        "nodes",
+        "-o",
+        r#"jsonpath={range .items[*]}{.metadata.name} {.status.nodeInfo.kubeletVersion} {.status.conditions[?(@.type=="Ready")].status} {.status.nodeInfo.containerRuntimeVersion}{"\n"}{end}"#,
+    ])?;
+    eprintln!("{nodes}");
+    let lines: Vec<&str> = nodes.lines().collect();
+    assert_eq!(lines.len(), 3, "{nodes}");
+    for (i, line) in lines.iter().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f[0], format!("node{}", i + 1), "{line}");
+        assert!(f[1].starts_with("v1."), "{line}");
+        assert_eq!(f[2], "True", "{line}");
+        assert!(f[3].starts_with("containerd://"), "{line}");
+    }
+
+    // FerroLB's pods run from the images built here, as the manifests of config/ describe them.
+    let pods = lab.kubectl(&[
+        "get",
+        "pods",
+        "-n",
+        "ferrolb-system",
+        "-o",
+        r#"jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.phase} {.spec.containers[0].image} {.spec.containers[0].imagePullPolicy} {.spec.hostNetwork}{"\n"}{end}"#,
+    ])?;
+    eprintln!("{pods}");
+    let speakers: Vec<&str> = pods.lines().filter(|l| l.starts_with("ferrolb-speaker-")).collect();
+    let controllers: Vec<&str> = pods.lines().filter(|l| l.starts_with("ferrolb-controller-")).collect();
+    assert_eq!(speakers.len(), 3, "{pods}");
+    assert_eq!(controllers.len(), 1, "{pods}");
+    for s in &speakers {
+        assert!(s.contains(" Running ghcr.io/ferrolb/ferrolb-speaker:lab IfNotPresent true"), "{s}");
+    }
+    assert!(
+        controllers[0].contains(" Running ghcr.io/ferrolb/ferrolb-controller:lab IfNotPresent"),
+        "{}",
+        controllers[0]
+    );
+
+    // FerroLB's configuration, accepted by the controller running as a pod.
+    lab.apply(CONFIG)?;
+    wait_accepted::<IPAddressPool>(&mut lab, "bgp", "True", SOON).await?;
+    wait_accepted::<IPAddressPool>(&mut lab, "layer2", "True", SOON).await?;
+
+    // BGP: an echo Deployment behind a LoadBalancer Service, from the client through the router.
+    lab.apply(&Lab::echo_manifest("default", "web", 3, "loadBalancerIP: 203.0.113.10"))?;
+    lab.kubectl(&["rollout", "status", "deployment/web", "--timeout=60s"])?;
+    let ips = wait_ingress(&mut lab, "default", "web", 1, SOON).await?;
+    assert_eq!(ips.0, ["203.0.113.10".parse::<IpAddr>()?]);
+    let web_pods: BTreeSet<String> =
+        ready_pods(&lab, "default", "web").map_err(|e| e.to_string())?.into_iter().map(|p| p.0).collect();
+    let mut seen = BTreeSet::new();
+    for _ in 0..12 {
+        let body = answer(&lab, "client", "http://203.0.113.10/").await?;
+        let pod = body.split_whitespace().next().unwrap_or_default().to_owned();
+        assert!(web_pods.contains(&pod), "{body:?} is not from a pod of web ({web_pods:?})");
+        seen.insert(pod);
+    }
+    eprintln!("BGP: the client reached pods {seen:?}");
+    let hops = eventually("three next hops for 203.0.113.10", SOON, || {
+        let h = nexthops(&lab, "203.0.113.10/32").map_err(|e| e.to_string())?;
+        if h.len() == 3 { Ok(h) } else { Err(format!("{h:?}")) }
+    })
+    .await?;
+    eprintln!("router: 203.0.113.10 via {hops:?}");
+
+    // Layer2: the same pods, from a host on the node segment.
+    lab.apply(&Lab::echo_manifest("default", "l2web", 2, "loadBalancerIP: 198.51.100.210"))?;
+    lab.kubectl(&["rollout", "status", "deployment/l2web", "--timeout=60s"])?;
+    wait_ingress(&mut lab, "default", "l2web", 1, SOON).await?;
+    let l2_pods: BTreeSet<String> =
+        ready_pods(&lab, "default", "l2web").map_err(|e| e.to_string())?.into_iter().map(|p| p.0).collect();
+    let body = answer(&lab, "l2client", "http://198.51.100.210/").await?;
+    let pod = body.split_whitespace().next().unwrap_or_default();
+    assert!(l2_pods.contains(pod), "{body:?} is not from a pod of l2web ({l2_pods:?})");
+    eprintln!("Layer2: l2client reached {body:?}");
+
+    // ETP Local: only the node with the pod announces; when the pod moves, so does the route.
+    lab.apply(&Lab::echo_manifest(
+        "default",
+        "local",
+        1,
+        "loadBalancerIP: 203.0.113.20\n  externalTrafficPolicy: Local",
+    ))?;
+    lab.kubectl(&["rollout", "status", "deployment/local", "--timeout=60s"])?;
+    let (pod, node) = eventually("one ready pod of local", SOON, || {
+        let p = ready_pods(&lab, "default", "local")?;
+        p.into_iter().next().ok_or_else(|| "none".to_owned())
+    })
+    .await?;
+    let node_ip = |n: &str| lab.plan().host(n).map(|h| IpAddr::V4(h.v4()));
+    let want: BTreeSet<IpAddr> = node_ip(&node).into_iter().collect();
+    eventually("the route of 203.0.113.20 via the pod's node only", SOON, || {
+        let h = nexthops(&lab, "203.0.113.20/32").map_err(|e| e.to_string())?;
+        if h == want { Ok(()) } else { Err(format!("{h:?}, want {want:?}")) }
+    })
+    .await?;
+    let body = answer(&lab, "client", "http://203.0.113.20/").await?;
+    assert_eq!(body.trim(), format!("{pod} on {node}"));
+    lab.kubectl(&["cordon", &node])?;
+    lab.kubectl(&["delete", "pod", &pod, "--wait=false"])?;
+    let (moved, to) = eventually("the pod of local rescheduled to another node", Duration::from_secs(60), || {
+        let p = ready_pods(&lab, "default", "local")?;
+        p.into_iter().find(|(p, n)| *p != pod && *n != node).ok_or_else(|| "not yet".to_owned())
+    })
+    .await?;
+    let want: BTreeSet<IpAddr> = node_ip(&to).into_iter().collect();
+    let start_move = Instant::now();
+    eventually("the route of 203.0.113.20 follows the pod", SOON, || {
+        let h = nexthops(&lab, "203.0.113.20/32").map_err(|e| e.to_string())?;
+        if h == want { Ok(()) } else { Err(format!("{h:?}, want {want:?}")) }
+    })
+    .await?;
+    let body = answer(&lab, "client", "http://203.0.113.20/").await?;
+    assert_eq!(body.trim(), format!("{moved} on {to}"));
+    eprintln!("ETP Local: {pod} on {node} -> {moved} on {to}; route followed in {:?}", start_move.elapsed());
+    lab.kubectl(&["uncordon", &node])?;
+
+    // Deleting a namespace removes what is in it (controller-manager's namespace controller and
+    // garbage collector), and FerroLB gives the address back.
+    lab.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: gone}\n")?;
+    eventually("the default ServiceAccount of gone", SOON, || get(&lab, &["get", "sa", "default", "-n", "gone"]))
+        .await?;
+    lab.apply(&Lab::echo_manifest("gone", "web", 1, "loadBalancerIP: 203.0.113.30"))?;
+    lab.kubectl(&["rollout", "status", "-n", "gone", "deployment/web", "--timeout=60s"])?;
+    answer(&lab, "client", "http://203.0.113.30/").await?;
+    lab.kubectl(&["delete", "namespace", "gone", "--wait=false"])?;
+    eventually("namespace gone deleted with its pods", Duration::from_secs(60), || {
+        match get(&lab, &["get", "namespace", "gone", "-o", "name"]) {
+            Err(e) if e.contains("NotFound") => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await?;
+    eventually("203.0.113.30 withdrawn from the router", SOON, || {
+        let h = nexthops(&lab, "203.0.113.30/32").map_err(|e| e.to_string())?;
+        if h.is_empty() { Ok(()) } else { Err(format!("{h:?}")) }
+    })
+    .await?;
+
+    // Down leaves nothing: namespaces, processes, cgroups, mounts, files, kernel settings.
+    let pids: Vec<i32> = lab.record().daemons.iter().map(|d| d.pid).collect();
+    let state = lab.state_dir().to_path_buf();
+    let report = lab.down()?;
+    eprintln!("down: {report:?}");
+    assert!(!state.exists(), "{} remains", state.display());
+    for pid in pids {
+        // A zombie (a child of this test not yet reaped) holds nothing but its pid.
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])));
+        assert!(!alive, "process {pid} remains");
+    }
+    let after = machine(&name);
+    assert!(after.namespaces.is_empty(), "{after:?}");
+    assert!(after.cgroups.is_empty(), "{after:?}");
+    assert_eq!(after.mounts, 0, "{after:?}");
+    assert!(after.cni_results.is_empty(), "{after:?}");
+    assert_eq!(after.sysctls, before.sysctls, "kernel settings changed");
+    Ok(())
+}
