@@ -222,6 +222,40 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
     assert!(l2_pods.contains(pod), "{body:?} is not from a pod of l2web ({l2_pods:?})");
     eprintln!("Layer2: l2client reached {body:?}");
 
+    // Layer2 failover with real pods: the owner's speaker pod is deleted; while it is gone
+    // (the DaemonSet starts a new one after the old has stopped), another node answers ARP
+    // for the address, and l2client is answered again.
+    let l2_ip: IpAddr = "198.51.100.210".parse()?;
+    let owner_mac = eventually("one node answering ARP for 198.51.100.210", SOON, || {
+        let macs = lab.arping("l2client", l2_ip, 1).map_err(|e| e.to_string())?;
+        if let [one] = macs.as_slice() { Ok(one.clone()) } else { Err(format!("{macs:?}")) }
+    })
+    .await?;
+    let owner = lab.node_by_mac(&owner_mac)?;
+    let speaker_on_owner = speakers
+        .iter()
+        .find_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            (f.get(1) == Some(&owner.as_str())).then(|| f[0].to_owned())
+        })
+        .ok_or_else(|| format!("no speaker pod on {owner}"))?;
+    lab.kubectl(&["delete", "pod", "-n", "ferrolb-system", &speaker_on_owner, "--wait=false"])?;
+    let deleted = Instant::now();
+    let (taker, took) = eventually("another node answering ARP for 198.51.100.210", Duration::from_secs(30), || {
+        let macs = lab.arping("l2client", l2_ip, 1).map_err(|e| e.to_string())?;
+        match macs.iter().find(|mac| !mac.eq_ignore_ascii_case(&owner_mac)) {
+            Some(mac) => Ok((mac.clone(), deleted.elapsed())),
+            None => Err(format!("{macs:?}")),
+        }
+    })
+    .await?;
+    let taker = lab.node_by_mac(&taker)?;
+    assert_ne!(taker, owner);
+    let body = answer(&lab, "l2client", "http://198.51.100.210/").await?;
+    let pod = body.split_whitespace().next().unwrap_or_default();
+    assert!(l2_pods.contains(pod), "{body:?} is not from a pod of l2web ({l2_pods:?})");
+    eprintln!("Layer2 failover: {owner}'s speaker pod deleted, {taker} answered ARP after {took:?}");
+
     // ETP Local: only the node with the pod announces; when the pod moves, so does the route.
     lab.apply(&Lab::echo_manifest(
         "default",
