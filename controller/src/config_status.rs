@@ -101,10 +101,8 @@ pub fn update(verdict: &Verdict<'_>, generation: Option<i64>, existing: &[Condit
     };
     let changed_meaning = current.is_none_or(|c| c.status != status || c.message != message);
     let event = match (accepted, current) {
-        (false, _) if changed_meaning => {
-            Some(Event { warning: true, reason: reason.clone(), note: message.clone(), action: ACTION })
-        }
-        (true, _) if warned && changed_meaning => {
+        // Refused, or accepted with warnings: a Warning Event whenever what it says changes.
+        _ if (!accepted || warned) && changed_meaning => {
             Some(Event { warning: true, reason: reason.clone(), note: message.clone(), action: ACTION })
         }
         (true, Some(c)) if c.status == "False" => Some(Event {

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{lb_service, wait_accepted, wait_ingress};
+use ferrolb_e2e::{kernel_nexthops, lb_service, wait_accepted, wait_ingress};
 use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, RouterKind};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -50,23 +50,6 @@ fn ready(nodes: &[&str]) -> Vec<Backend> {
 
 fn ips(list: &[&str]) -> BTreeSet<IpAddr> {
     list.iter().filter_map(|s| s.parse().ok()).collect()
-}
-
-/// The next hops of `prefix` in the router's kernel table (what traffic follows), empty when
-/// there is no such route.
-fn kernel_nexthops(lab: &Lab, prefix: &str) -> Result<BTreeSet<IpAddr>> {
-    let family = if prefix.contains(':') { "-6" } else { "-4" };
-    let out = lab.exec_ok("router", &["ip", family, "-j", "route", "show", "exact", prefix])?;
-    let routes: serde_json::Value = serde_json::from_str(if out.trim().is_empty() { "[]" } else { &out })?;
-    let mut hops = BTreeSet::new();
-    for route in routes.as_array().into_iter().flatten() {
-        let gateways = route["nexthops"]
-            .as_array()
-            .map(|n| n.iter().map(|h| h["gateway"].clone()).collect::<Vec<_>>())
-            .unwrap_or_else(|| vec![route["gateway"].clone()]);
-        hops.extend(gateways.iter().filter_map(|g| g.as_str()?.parse::<IpAddr>().ok()));
-    }
-    Ok(hops)
 }
 
 /// Waits until `prefix` has exactly `want` as next hops in the router's kernel table.

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{wait_accepted, wait_ingress};
+use ferrolb_e2e::{kernel_nexthops, wait_accepted, wait_ingress};
 use ferrolb_lab::{Lab, LabOptions, Mode, NodesKind};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -65,21 +65,6 @@ fn machine(name: &str) -> Machine {
         })
         .unwrap_or_default();
     Machine { namespaces, cgroups, mounts, sysctls, cni_results }
-}
-
-/// The next hops of `prefix` in the router's kernel table.
-fn nexthops(lab: &Lab, prefix: &str) -> Result<BTreeSet<IpAddr>> {
-    let out = lab.exec_ok("router", &["ip", "-4", "-j", "route", "show", "exact", prefix])?;
-    let routes: serde_json::Value = serde_json::from_str(if out.trim().is_empty() { "[]" } else { &out })?;
-    let mut hops = BTreeSet::new();
-    for route in routes.as_array().into_iter().flatten() {
-        let gateways = route["nexthops"]
-            .as_array()
-            .map(|n| n.iter().map(|h| h["gateway"].clone()).collect::<Vec<_>>())
-            .unwrap_or_else(|| vec![route["gateway"].clone()]);
-        hops.extend(gateways.iter().filter_map(|g| g.as_str()?.parse::<IpAddr>().ok()));
-    }
-    Ok(hops)
 }
 
 /// Polls `check` until it returns Some, or fails after `timeout` with the last thing it said.
@@ -205,7 +190,7 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
     }
     eprintln!("BGP: the client reached pods {seen:?}");
     let hops = eventually("three next hops for 203.0.113.10", SOON, || {
-        let h = nexthops(&lab, "203.0.113.10/32").map_err(|e| e.to_string())?;
+        let h = kernel_nexthops(&lab, "203.0.113.10/32").map_err(|e| e.to_string())?;
         if h.len() == 3 { Ok(h) } else { Err(format!("{h:?}")) }
     })
     .await?;
@@ -272,7 +257,7 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
     let node_ip = |n: &str| lab.plan().host(n).map(|h| IpAddr::V4(h.v4()));
     let want: BTreeSet<IpAddr> = node_ip(&node).into_iter().collect();
     eventually("the route of 203.0.113.20 via the pod's node only", SOON, || {
-        let h = nexthops(&lab, "203.0.113.20/32").map_err(|e| e.to_string())?;
+        let h = kernel_nexthops(&lab, "203.0.113.20/32").map_err(|e| e.to_string())?;
         if h == want { Ok(()) } else { Err(format!("{h:?}, want {want:?}")) }
     })
     .await?;
@@ -288,7 +273,7 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
     let want: BTreeSet<IpAddr> = node_ip(&to).into_iter().collect();
     let start_move = Instant::now();
     eventually("the route of 203.0.113.20 follows the pod", SOON, || {
-        let h = nexthops(&lab, "203.0.113.20/32").map_err(|e| e.to_string())?;
+        let h = kernel_nexthops(&lab, "203.0.113.20/32").map_err(|e| e.to_string())?;
         if h == want { Ok(()) } else { Err(format!("{h:?}, want {want:?}")) }
     })
     .await?;
@@ -314,7 +299,7 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
     })
     .await?;
     eventually("203.0.113.30 withdrawn from the router", SOON, || {
-        let h = nexthops(&lab, "203.0.113.30/32").map_err(|e| e.to_string())?;
+        let h = kernel_nexthops(&lab, "203.0.113.30/32").map_err(|e| e.to_string())?;
         if h.is_empty() { Ok(()) } else { Err(format!("{h:?}")) }
     })
     .await?;

@@ -220,3 +220,22 @@ pub fn controller_leader(lab: &Lab) -> String {
     ])
     .unwrap_or_default()
 }
+
+/// The next hops of `prefix` in the router's kernel table (what traffic follows), empty when
+/// there is no such route.
+pub fn kernel_nexthops(lab: &Lab, prefix: &str) -> Result<std::collections::BTreeSet<std::net::IpAddr>, String> {
+    let family = if prefix.contains(':') { "-6" } else { "-4" };
+    let out =
+        lab.exec_ok("router", &["ip", family, "-j", "route", "show", "exact", prefix]).map_err(|e| e.to_string())?;
+    let routes: serde_json::Value =
+        serde_json::from_str(if out.trim().is_empty() { "[]" } else { &out }).map_err(|e| e.to_string())?;
+    let mut hops = std::collections::BTreeSet::new();
+    for route in routes.as_array().into_iter().flatten() {
+        let gateways = route["nexthops"]
+            .as_array()
+            .map(|n| n.iter().map(|h| h["gateway"].clone()).collect::<Vec<_>>())
+            .unwrap_or_else(|| vec![route["gateway"].clone()]);
+        hops.extend(gateways.iter().filter_map(|g| g.as_str()?.parse::<std::net::IpAddr>().ok()));
+    }
+    Ok(hops)
+}

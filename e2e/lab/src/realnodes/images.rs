@@ -19,36 +19,22 @@ pub fn build(out: &Path, bindir: &Path) -> Result<Vec<PathBuf>> {
 /// Importing again replaces an image of the same name (after a rebuild).
 pub fn import(socket: &Path, archives: &[PathBuf]) -> Result<()> {
     for archive in archives {
-        cmd::run(
-            "ctr",
-            &[
-                "--address".as_ref(),
-                socket.as_os_str(),
-                "-n".as_ref(),
-                "k8s.io".as_ref(),
-                "images".as_ref(),
-                "import".as_ref(),
-                archive.as_os_str(),
-            ],
-        )
-        .map_err(|e| Error::Failed(format!("importing {} into {}: {e}", archive.display(), socket.display())))?;
+        ctr_images(socket, &["import".as_ref(), archive.as_os_str()])
+            .map_err(|e| Error::Failed(format!("importing {} into {}: {e}", archive.display(), socket.display())))?;
     }
     Ok(())
 }
 
 /// The image names a node's containerd holds for kubelet.
 pub fn list(socket: &Path) -> Result<Vec<String>> {
-    let out = cmd::run(
-        "ctr",
-        &[
-            "--address".as_ref(),
-            socket.as_os_str(),
-            "-n".as_ref(),
-            "k8s.io".as_ref(),
-            "images".as_ref(),
-            "ls".as_ref(),
-            "-q".as_ref(),
-        ],
-    )?;
+    let out = ctr_images(socket, &["ls".as_ref(), "-q".as_ref()])?;
     Ok(out.lines().filter(|l| !l.starts_with("sha256:")).map(str::to_owned).collect())
+}
+
+/// `ctr images ARGS` against a node's containerd, in the namespace the CRI (and so kubelet) uses.
+fn ctr_images(socket: &Path, args: &[&std::ffi::OsStr]) -> Result<String> {
+    let mut all: Vec<&std::ffi::OsStr> =
+        vec!["--address".as_ref(), socket.as_os_str(), "-n".as_ref(), "k8s.io".as_ref(), "images".as_ref()];
+    all.extend_from_slice(args);
+    cmd::run("ctr", &all)
 }
