@@ -102,6 +102,18 @@ pub fn restore_if_last() -> Result<Vec<String>> {
     Ok(restored)
 }
 
+/// Makes `dir` a mount point of its own with shared propagation, as kubelet wants its root
+/// directory. kubelet would bind-mount it itself at start, but does so while it already
+/// creates its sockets there: a socket renamed into place while the mount appears fails
+/// with "invalid cross-device link" and kubelet exits. `down` removes the mount with the
+/// others under the state directory.
+pub fn share_mount(dir: &Path) -> Result<()> {
+    let d = dir.as_os_str();
+    cmd::run("mount", &["--bind".as_ref(), d, d])?;
+    cmd::run("mount", &["--make-rshared".as_ref(), d])?;
+    Ok(())
+}
+
 /// Unmounts everything mounted under `dir` (pod volumes, overlay root filesystems, pod
 /// network namespaces), deepest first. Returns how many mounts it removed.
 pub fn unmount_under(dir: &Path) -> Result<usize> {

@@ -208,6 +208,7 @@ impl Lab {
             images::import(&paths.containerd_socket(), &archives)?;
 
             progress.step(&format!("{}: starting kubelet and kube-proxy ({})", node.name, proxy_mode.as_str()));
+            host::share_mount(&paths.kubelet_root())?;
             let kubelet_args = config::kubelet_args(node, &paths);
             self.spawn_with(
                 Enter::Nsenter,
