@@ -2,7 +2,7 @@
 CARGO ?= cargo
 LAB = $(CARGO) run -q -p ferrolb-lab --
 
-.PHONY: demo test setup build testcluster lint crds down
+.PHONY: demo test setup build images testcluster lint crds down
 
 ## demo: install what is missing, build, bring a lab of real nodes up and show it working
 demo: setup build testcluster
@@ -16,6 +16,8 @@ demo: setup build testcluster
 test: setup lint testcluster
 	@# The end-to-end tests run the real binaries (controller, speaker) in the lab: build them first.
 	$(CARGO) build --workspace --bins
+	@# The release images (static binaries): the image and install tests check them.
+	scripts/make-images >/dev/null
 	$(CARGO) test --workspace
 	@# A short run of the BGP decoder fuzz target (longer runs by hand: scripts/fuzz-bgp 600).
 	scripts/fuzz-bgp 20
@@ -25,6 +27,11 @@ setup:
 
 build:
 	$(CARGO) build --workspace
+
+## images: the controller's and the speaker's release images (static, reproducible) as
+## archives in target/images, for ctr/podman/docker/kind (docs/install.md)
+images:
+	@scripts/make-images
 
 testcluster:
 	@scripts/build-testcluster >/dev/null

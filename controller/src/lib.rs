@@ -13,6 +13,7 @@ pub mod allocator;
 pub mod config_status;
 pub mod config_watch;
 pub mod leader;
+pub mod member_key;
 pub mod metrics;
 pub mod service_watch;
 pub mod services;

@@ -12,6 +12,7 @@
 //! - [`list`]: listing many objects page by page.
 //! - [`logging`], [`shutdown`]: process set-up.
 //! - [`names`]: the field manager and Event reporter names.
+//! - [`owner`]: what owns the objects the programs create (their ClusterRoles).
 
 // Tests may unwrap: a panic there is a failed test. Library code may not (workspace lint).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -24,6 +25,7 @@ pub mod list;
 pub mod logging;
 pub mod names;
 pub mod object;
+pub mod owner;
 pub mod pace;
 pub mod resync;
 pub mod shutdown;

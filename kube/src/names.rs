@@ -8,3 +8,8 @@
 pub const CONTROLLER: &str = "ferrolb-controller";
 /// The speaker's name.
 pub const SPEAKER: &str = "ferrolb-speaker";
+/// The Secret (in FerroLB's namespace) holding the key of the speakers' member heartbeats;
+/// the controller creates it when missing.
+pub const MEMBER_SECRET: &str = "ferrolb-memberlist";
+/// The data key of that Secret.
+pub const MEMBER_KEY: &str = "secretkey";

@@ -36,10 +36,10 @@ struct Args {
     #[arg(long, default_value_t = DEFAULT_PORT)]
     members_port: u16,
     /// The Secret (in --namespace) holding the key that authenticates member heartbeats.
-    #[arg(long, default_value = "ferrolb-memberlist")]
+    #[arg(long, default_value = ferrolb_kube::names::MEMBER_SECRET)]
     memberlist_secret: String,
     /// The data key of that Secret.
-    #[arg(long, default_value = "secretkey")]
+    #[arg(long, default_value = ferrolb_kube::names::MEMBER_KEY)]
     memberlist_key: String,
     /// The loadBalancerClass FerroLB serves (Services with no class are served too, unless
     /// --only-lb-class).
@@ -87,9 +87,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (bgp_config, bgp_config_rx) = watch::channel(Arc::new(Config::default()));
     let (bgp_decision, bgp_decision_rx) = watch::channel(Arc::new(BgpDecision::default()));
     let (node_addresses, mut node_addresses_rx) = watch::channel(Vec::<IpAddr>::new());
+    // What the speaker writes is owned by its ClusterRole, so that an uninstall removes it.
+    let owner = ferrolb_kube::owner::cluster_role(&client, ferrolb_kube::names::SPEAKER).await;
     let bgp = {
-        let (node, client, shutdown, metrics) =
-            (args.node_name.clone(), client.clone(), shutdown.clone(), health.metrics.bgp.clone());
+        let (node, client, shutdown, metrics, owner) =
+            (args.node_name.clone(), client.clone(), shutdown.clone(), health.metrics.bgp.clone(), owner.clone());
         tokio::spawn(
             async move {
                 let Ok(addresses) = node_addresses_rx.wait_for(|a| !a.is_empty()).await.map(|a| a.clone()) else {
@@ -101,6 +103,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     config: bgp_config_rx,
                     decision: bgp_decision_rx,
                     client: Some(client),
+                    owner,
                     shutdown,
                 };
                 if let Err(error) = runtime::run(runtime, metrics).await {
@@ -113,7 +116,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     // Status objects, written beside the decisions, never in their way.
     let (status_tx, status_rx) = watch::channel(l2_status::Wanted::new());
-    let writer = tokio::spawn(l2_status::run(client.clone(), args.node_name.clone(), status_rx).in_current_span());
+    let writer =
+        tokio::spawn(l2_status::run(client.clone(), args.node_name.clone(), owner, status_rx).in_current_span());
 
     info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "{} starting", ferrolb_kube::names::SPEAKER);
     let settings = driver::Settings {

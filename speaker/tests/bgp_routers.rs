@@ -343,6 +343,7 @@ impl Speaker {
                 config: config_rx,
                 decision: decision_rx,
                 client: None,
+                owner: None,
                 shutdown: shutdown_rx,
             };
             rt.block_on(run(runtime, metrics)).expect("BGP runtime");

@@ -306,6 +306,11 @@ impl Lab {
         cluster::kubectl(&self.record.testcluster, &self.state.kubeconfig(), args, "")
     }
 
+    /// Runs kubectl against the lab with `input` on its stdin (`-f -`); returns its stdout.
+    pub fn kubectl_input(&self, args: &[&str], input: &str) -> Result<String> {
+        cluster::kubectl(&self.record.testcluster, &self.state.kubeconfig(), args, input)
+    }
+
     /// `kubectl apply -f -` with `yaml`; returns kubectl's output, or an error carrying what
     /// the apiserver answered (e.g. a CEL rule's message).
     pub fn apply(&self, yaml: &str) -> Result<String> {

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod real;
+
 /// The repository's root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -205,6 +207,14 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
     // target/<profile>/deps/<test> -> target/<profile>/<name>
     exe.parent().and_then(|d| d.parent()).map(|d| d.join(name)).unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// Where `make images` (scripts/make-images) put the release image archives: `images` in
+/// the target directory the running test was built in.
+pub fn release_images() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<profile>/deps/<test> -> target/images
+    exe.ancestors().nth(3).map(|d| d.join("images")).unwrap_or_else(|| PathBuf::from("target/images"))
 }
 
 /// The controller replica holding the leader Lease (empty while none does).

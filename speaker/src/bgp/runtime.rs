@@ -23,6 +23,7 @@ use super::session::{SessionContext, SessionHandle};
 use super::settings::{PeerSettings, SettingsError};
 use crate::announcer::BgpDecision;
 use crate::status::bgp as status;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
 /// Everything BGP mode needs from the rest of the speaker.
 pub struct BgpRuntime {
@@ -39,6 +40,9 @@ pub struct BgpRuntime {
     pub decision: watch::Receiver<Arc<BgpDecision>>,
     /// For ServiceBGPStatus objects, BGPPeer status and Events; None runs without them.
     pub client: Option<kube::Client>,
+    /// The owner of the ServiceBGPStatus objects it writes (the speaker's ClusterRole), so that
+    /// an uninstall removes them; None writes them without.
+    pub owner: Option<OwnerReference>,
     /// Sessions end when this turns true.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -111,7 +115,13 @@ pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics) -> anyhow::Result
     let (reports, status_task) = match runtime.client.clone() {
         Some(client) => {
             let (tx, rx) = mpsc::unbounded_channel::<SessionReport>();
-            let task = tokio::spawn(status::run(client, runtime.node.clone(), rx, runtime.decision.clone()));
+            let task = tokio::spawn(status::run(
+                client,
+                runtime.node.clone(),
+                runtime.owner.clone(),
+                rx,
+                runtime.decision.clone(),
+            ));
             (Some(tx), Some(task))
         }
         None => (None, None),

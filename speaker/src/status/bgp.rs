@@ -13,6 +13,7 @@ use std::time::Duration;
 use ferrolb_crds::{BGPStatus, ServiceBGPStatus};
 use ferrolb_kube::list::each_page;
 use ferrolb_kube::resync::{self, Resync};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
@@ -88,6 +89,7 @@ pub fn desired_statuses(decision: &BgpDecision) -> Statuses {
 pub(crate) async fn run(
     client: Client,
     node: String,
+    owner: Option<OwnerReference>,
     mut reports: mpsc::UnboundedReceiver<SessionReport>,
     mut decision: watch::Receiver<Arc<BgpDecision>>,
 ) {
@@ -104,7 +106,7 @@ pub(crate) async fn run(
         }
         let mut behind = written.is_none();
         if let Some(previous) = written.take() {
-            let now = write_statuses(&client, &node, &previous, &desired).await;
+            let now = write_statuses(&client, &node, owner.as_ref(), &previous, &desired).await;
             behind |= now != desired;
             written = Some(now);
         }
@@ -182,7 +184,13 @@ async fn delete(client: &Client, namespace: &str, name: &str) -> bool {
 
 /// Applies what changed, deletes what is no longer wanted; returns what the API now holds: a
 /// failed write is left out and a failed delete kept, so the next round tries them again.
-async fn write_statuses(client: &Client, node: &str, previous: &Statuses, desired: &Statuses) -> Statuses {
+async fn write_statuses(
+    client: &Client,
+    node: &str,
+    owner: Option<&OwnerReference>,
+    previous: &Statuses,
+    desired: &Statuses,
+) -> Statuses {
     let params = PatchParams::apply(FIELD_MANAGER).force();
     let mut written = Statuses::new();
     for (service, peers) in previous.iter().filter(|(service, _)| !desired.contains_key(*service)) {
@@ -200,7 +208,7 @@ async fn write_statuses(client: &Client, node: &str, previous: &Statuses, desire
         let body = json!({
             "apiVersion": "ferrolb.io/v1beta1",
             "kind": "ServiceBGPStatus",
-            "metadata": {"name": name, "namespace": &*service.namespace, "labels": labels},
+            "metadata": {"name": name, "namespace": &*service.namespace, "labels": labels, "ownerReferences": owner.into_iter().collect::<Vec<_>>()},
             "spec": {},
         });
         let status = json!({"apiVersion": "ferrolb.io/v1beta1", "kind": "ServiceBGPStatus", "status": status});

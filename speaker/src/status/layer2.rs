@@ -19,6 +19,7 @@ use ferrolb_crds::{InterfaceInfo, L2Status, ServiceL2Status};
 use ferrolb_kube::list::each_page;
 use ferrolb_kube::resync::{self, Resync};
 use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
@@ -78,7 +79,12 @@ pub fn object_name(service: &str, node: &str) -> String {
 }
 
 /// The object this node writes for `service`.
-pub fn object(node: &str, service: &ServiceKey, announced: &AnnouncedService) -> serde_json::Value {
+pub fn object(
+    node: &str,
+    owner: Option<&OwnerReference>,
+    service: &ServiceKey,
+    announced: &AnnouncedService,
+) -> serde_json::Value {
     let status = L2Status {
         node: node.to_owned(),
         service_name: service.name.to_string(),
@@ -96,6 +102,7 @@ pub fn object(node: &str, service: &ServiceKey, announced: &AnnouncedService) ->
                 SERVICE_NAME_LABEL: &*service.name,
                 SERVICE_NAMESPACE_LABEL: label_value(&service.namespace),
             },
+            "ownerReferences": owner.into_iter().collect::<Vec<_>>(),
         },
         "spec": {},
         "status": status,
@@ -120,14 +127,14 @@ pub fn resynced(written: &mut Wanted, listed: Wanted) {
 
 /// Writes ServiceL2Status objects and Events until `wanted`'s sender is gone. Every
 /// [`resync::PERIOD`] it lists this node's objects again and repairs what drifted.
-pub async fn run(client: Client, node: String, mut wanted: watch::Receiver<Wanted>) {
+pub async fn run(client: Client, node: String, owner: Option<OwnerReference>, mut wanted: watch::Receiver<Wanted>) {
     let mut written = existing(&client, &node).await;
     let mut resync = Resync::new(resync::PERIOD);
     loop {
         let target = wanted.borrow_and_update().clone();
         let mut failed = false;
         for write in plan(&written, &target) {
-            match perform(&client, &node, &write).await {
+            match perform(&client, &node, owner.as_ref(), &write).await {
                 Ok(()) => match write {
                     Write::Apply { service, announced, .. } => {
                         written.insert(service, announced);
@@ -183,7 +190,12 @@ async fn list(client: &Client, node: &str) -> Result<Wanted, kube::Error> {
     Ok(listed)
 }
 
-async fn perform(client: &Client, node: &str, write: &Write) -> Result<(), kube::Error> {
+async fn perform(
+    client: &Client,
+    node: &str,
+    owner: Option<&OwnerReference>,
+    write: &Write,
+) -> Result<(), kube::Error> {
     match write {
         Write::Delete { service } => {
             let api: Api<ServiceL2Status> = Api::namespaced(client.clone(), &service.namespace);
@@ -205,7 +217,7 @@ async fn perform(client: &Client, node: &str, write: &Write) -> Result<(), kube:
             async {
                 let api: Api<ServiceL2Status> = Api::namespaced(client.clone(), &service.namespace);
                 let name = object_name(&service.name, node);
-                let obj = object(node, service, announced);
+                let obj = object(node, owner, service, announced);
                 let params = PatchParams::apply(MANAGER).force();
                 api.patch(&name, &params, &Patch::Apply(&obj)).await?;
                 api.patch_status(&name, &params, &Patch::Apply(&obj)).await?;
@@ -356,7 +368,7 @@ mod tests {
 
     #[test]
     fn the_object_reports_node_service_and_interfaces() {
-        let obj = object("node2", &ServiceKey::new("default", "web"), &announced(&["198.51.100.200"], &["eth0"]));
+        let obj = object("node2", None, &ServiceKey::new("default", "web"), &announced(&["198.51.100.200"], &["eth0"]));
         assert_eq!(obj["metadata"]["name"], "l2-web-node2");
         assert_eq!(obj["metadata"]["namespace"], "default");
         assert_eq!(obj["metadata"]["labels"][NODE_LABEL], "node2");
@@ -364,5 +376,20 @@ mod tests {
         assert_eq!(obj["status"]["serviceName"], "web");
         assert_eq!(obj["status"]["serviceNamespace"], "default");
         assert_eq!(obj["status"]["interfaces"], json!([{"name": "eth0"}]));
+        assert_eq!(obj["metadata"]["ownerReferences"], json!([]));
+    }
+
+    #[test]
+    fn the_object_is_owned_by_the_speakers_cluster_role_when_known() {
+        let owner = OwnerReference {
+            api_version: "rbac.authorization.k8s.io/v1".into(),
+            kind: "ClusterRole".into(),
+            name: "ferrolb-speaker".into(),
+            uid: "u1".into(),
+            ..OwnerReference::default()
+        };
+        let obj = object("node2", Some(&owner), &ServiceKey::new("default", "web"), &announced(&[], &["eth0"]));
+        assert_eq!(obj["metadata"]["ownerReferences"][0]["kind"], "ClusterRole");
+        assert_eq!(obj["metadata"]["ownerReferences"][0]["uid"], "u1");
     }
 }

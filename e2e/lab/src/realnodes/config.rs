@@ -58,10 +58,11 @@ pub mod images {
     pub const PAUSE: &str = "ferrolb.lab/pause:1";
     /// The echo server: answers "POD on NODE".
     pub const ECHO: &str = "ferrolb.lab/echo:1";
-    /// FerroLB's controller, as config/controller names it, with the lab's tag.
-    pub const CONTROLLER: &str = "ghcr.io/ferrolb/ferrolb-controller:lab";
-    /// FerroLB's speaker, as config/speaker names it, with the lab's tag.
-    pub const SPEAKER: &str = "ghcr.io/ferrolb/ferrolb-speaker:lab";
+    /// FerroLB's controller, as the manifests name it (`v` + the workspace version, the tag
+    /// scripts/build-images gives).
+    pub const CONTROLLER: &str = concat!("ghcr.io/ferrolb/ferrolb-controller:v", env!("CARGO_PKG_VERSION"));
+    /// FerroLB's speaker, likewise.
+    pub const SPEAKER: &str = concat!("ghcr.io/ferrolb/ferrolb-speaker:v", env!("CARGO_PKG_VERSION"));
 }
 
 /// The /28 of pod addresses of node `index` (1-based).

@@ -80,7 +80,7 @@ mod tests {
         let k = kustomization(Path::new("/run/ferrolb-lab/x/install"));
         assert!(k.contains("\n- ../../../../"), "{k}");
         assert!(k.contains("config/speaker\n"));
-        assert!(k.contains("- name: ghcr.io/ferrolb/ferrolb-speaker\n  newTag: lab"));
+        assert!(k.contains(&format!("- name: ghcr.io/ferrolb/ferrolb-speaker\n  newTag: v{}", env!("CARGO_PKG_VERSION"))));
         assert!(k.contains("IfNotPresent"));
     }
 

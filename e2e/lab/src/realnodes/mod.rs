@@ -324,10 +324,16 @@ impl Lab {
     pub fn reimport_images(&self) -> Result<Vec<PathBuf>> {
         let bindir = crate::lab::lab_binary()?.parent().map(Path::to_path_buf).unwrap_or_default();
         let archives = images::build(&self.state.path().join("images"), &bindir)?;
-        for node in self.plan.nodes() {
-            images::import(&NodePaths::new(self.state.path(), &node.name).containerd_socket(), &archives)?;
-        }
+        self.import_images(&archives)?;
         Ok(archives)
+    }
+
+    /// Imports image archives (e.g. `make images`' release images) into every node.
+    pub fn import_images(&self, archives: &[PathBuf]) -> Result<()> {
+        for node in self.plan.nodes() {
+            images::import(&NodePaths::new(self.state.path(), &node.name).containerd_socket(), archives)?;
+        }
+        Ok(())
     }
 
     /// The images a node's containerd holds.
