@@ -311,8 +311,8 @@ impl Lab {
         fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
         fs::write(dir.join("kustomization.yaml"), install::kustomization(&dir))
             .map_err(Error::io("writing the install kustomization"))?;
-        // Server-side, as docs/install.md says: the CRDs are too large for the annotation of a
-        // client-side apply, and the lab applied them (and the namespace) already.
+        // Server-side, as docs/install.md says and as the lab applied the CRDs already (the
+        // same field manager, so the second apply of the CRDs changes nothing).
         self.kubectl(&["apply", "--server-side", "--force-conflicts", "-k", &dir.to_string_lossy()])?;
         progress.step("waiting for the controller and the speakers to be ready");
         self.kubectl(&["rollout", "status", "-n", "ferrolb-system", "deployment/ferrolb-controller", "--timeout=120s"])
