@@ -2,7 +2,7 @@
 CARGO ?= cargo
 LAB = $(CARGO) run -q -p ferrolb-lab --
 
-.PHONY: demo test setup build images testcluster lint crds down
+.PHONY: demo test setup build images testcluster lint crds manifests down
 
 ## demo: install what is missing, build, bring a lab of real nodes up and show it working
 demo: setup build testcluster
@@ -44,6 +44,10 @@ lint:
 ## crds: regenerate config/crd from the types in crds/ (a test fails when they drift)
 crds:
 	$(CARGO) run -q -p ferrolb-crds --features crdgen --bin crdgen
+
+## manifests: render config/install (one-file installs) from config/ (a test fails when they drift)
+manifests: testcluster
+	scripts/render-manifests
 
 down:
 	$(LAB) down --all

@@ -58,15 +58,16 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
     let speakers: Vec<&str> = pods.lines().filter(|l| l.starts_with("ferrolb-speaker-")).collect();
     let controllers: Vec<&str> = pods.lines().filter(|l| l.starts_with("ferrolb-controller-")).collect();
     assert_eq!(speakers.len(), 3, "{pods}");
-    assert_eq!(controllers.len(), 1, "{pods}");
+    // Two controller replicas (one leads), on two nodes: config/controller asks for that.
+    assert_eq!(controllers.len(), 2, "{pods}");
     for s in &speakers {
         assert!(s.contains(&format!(" Running {SPEAKER} IfNotPresent true")), "{s}");
     }
-    assert!(
-        controllers[0].contains(&format!(" Running {CONTROLLER} IfNotPresent")),
-        "{}",
-        controllers[0]
-    );
+    for c in &controllers {
+        assert!(c.contains(&format!(" Running {CONTROLLER} IfNotPresent")), "{c}");
+    }
+    let controller_nodes: BTreeSet<&str> = controllers.iter().filter_map(|c| c.split_whitespace().nth(1)).collect();
+    assert_eq!(controller_nodes.len(), 2, "preferred anti-affinity spreads the replicas: {pods}");
 
     // FerroLB's configuration, accepted by the controller running as a pod.
     lab.apply(CONFIG)?;

@@ -221,6 +221,12 @@ mod tests {
         assert!(text.contains("# TYPE ferrolb_speaker_announced gauge"), "{text}");
         assert!(text.contains("ferrolb_members_alive 0"), "{text}");
         assert!(text.contains("ferrolb_member_failures_detected_total 0"), "{text}");
+        m.bgp.session_up("router", "node1", true);
+        let text = m.encode();
+        assert!(
+            text.contains(r#"ferrolb_bgp_session_up{peer="router",node="node1"} 1"#),
+            "one prefix, not two:\n{text}"
+        );
         m.set_announced(Announced::default());
         assert!(!m.encode().contains("default/web"));
     }

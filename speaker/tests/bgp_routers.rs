@@ -330,7 +330,7 @@ impl Speaker {
         let (config, config_rx) = watch::channel(Arc::new(config_with(peer)));
         let (decision, decision_rx) = watch::channel(Arc::new(decision_with(routes)));
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let mut registry = Registry::default();
+        let mut registry = Registry::with_prefix("ferrolb");
         let metrics = BgpMetrics::register(&mut registry);
         let ns_path = PathBuf::from("/run/netns").join(&net.speaker_ns);
         let thread = std::thread::spawn(move || {

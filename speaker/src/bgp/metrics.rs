@@ -1,6 +1,7 @@
 //! BGP mode's Prometheus metrics: sessions up, UPDATEs and prefixes sent, NOTIFICATIONs by code.
 //!
-//! A handle that every session holds a clone of; registered once in the speaker's registry.
+//! A handle that every session holds a clone of; registered once in the speaker's registry,
+//! whose prefix `ferrolb` makes the names `ferrolb_bgp_*`.
 
 use ferrolb_bgp::adj_out::SyncStats;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -36,18 +37,18 @@ impl BgpMetrics {
     pub fn register(registry: &mut Registry) -> Self {
         let metrics = Self::default();
         registry.register(
-            "ferrolb_bgp_session_up",
+            "bgp_session_up",
             "1 when the BGP session with the peer is Established",
             metrics.session_up.clone(),
         );
-        registry.register("ferrolb_bgp_updates", "UPDATE messages sent", metrics.updates.clone());
+        registry.register("bgp_updates", "UPDATE messages sent", metrics.updates.clone());
         registry.register(
-            "ferrolb_bgp_announced_prefixes",
+            "bgp_announced_prefixes",
             "Prefixes announced in UPDATE messages (each announcement counts)",
             metrics.announced.clone(),
         );
         registry.register(
-            "ferrolb_bgp_notifications",
+            "bgp_notifications",
             "NOTIFICATION messages by code, subcode and direction (sent, received)",
             metrics.notifications.clone(),
         );
@@ -87,7 +88,8 @@ mod tests {
 
     #[test]
     fn metrics_render_with_labels() {
-        let mut registry = Registry::default();
+        // As the speaker registers them (speaker/src/metrics.rs): under the prefix ferrolb.
+        let mut registry = Registry::with_prefix("ferrolb");
         let m = BgpMetrics::register(&mut registry);
         m.session_up("router", "node1", true);
         m.updates("router", "node1", SyncStats { updates: 2, announced: 5, withdrawn: 0 });
@@ -101,5 +103,6 @@ mod tests {
             text.contains("ferrolb_bgp_notifications_total{code=\"6\",subcode=\"3\",direction=\"sent\"} 1"),
             "{text}"
         );
+        assert!(!text.contains("ferrolb_ferrolb_"), "{text}");
     }
 }

@@ -1,6 +1,6 @@
-//! FerroLB installed the way a user installs it: its own manifests (config/rbac,
-//! config/controller, config/speaker) applied with kustomize, as a Deployment and a hostNetwork
-//! DaemonSet, with the lab's image tags and `imagePullPolicy: IfNotPresent`; and the echo
+//! FerroLB installed the way a user installs it: config/default (namespace, CRDs, RBAC, the
+//! controller Deployment with its PodDisruptionBudget, the hostNetwork speaker DaemonSet)
+//! applied with kustomize and server-side apply, with the lab's image tags; and the echo
 //! Deployment that stands behind the Services of tests.
 
 use std::path::Path;
@@ -15,32 +15,23 @@ fn relative(from: &Path, target: &Path) -> String {
     format!("{}{down}", "../".repeat(ups))
 }
 
-/// A kustomization, to be written into `dir`, over the repository's manifests, changing only
-/// the image tags and pull policy.
+/// A kustomization, to be written into `dir`, over the repository's config/default, changing
+/// only the image tags (the manifests already pull `IfNotPresent`, so the imported images serve).
 pub fn kustomization(dir: &Path) -> String {
     let config = repo_root().join("config");
     let config = config.canonicalize().unwrap_or(config);
-    let dir = |d: &str| relative(dir, &config.join(d));
     let (controller, controller_tag) = images::CONTROLLER.rsplit_once(':').unwrap_or((images::CONTROLLER, "lab"));
     let (speaker, speaker_tag) = images::SPEAKER.rsplit_once(':').unwrap_or((images::SPEAKER, "lab"));
-    let policy =
-        r#"[{"op": "add", "path": "/spec/template/spec/containers/0/imagePullPolicy", "value": "IfNotPresent"}]"#;
     format!(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {rbac}\n- {ctl}\n- {spk}\n\
-         images:\n- name: {controller}\n  newTag: {controller_tag}\n- name: {speaker}\n  newTag: {speaker_tag}\n\
-         patches:\n- target: {{kind: Deployment, name: ferrolb-controller}}\n  patch: '{policy}'\n\
-         - target: {{kind: DaemonSet, name: ferrolb-speaker}}\n  patch: '{policy}'\n",
-        rbac = dir("rbac"),
-        ctl = dir("controller"),
-        spk = dir("speaker"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {default}\n\
+         images:\n- name: {controller}\n  newTag: {controller_tag}\n- name: {speaker}\n  newTag: {speaker_tag}\n",
+        default = relative(dir, &config.join("default")),
     )
 }
 
 /// Whether the repository has the manifests [`kustomization`] needs.
 pub fn manifests_present() -> bool {
-    ["rbac", "controller", "speaker"]
-        .iter()
-        .all(|d| repo_root().join("config").join(d).join("kustomization.yaml").is_file())
+    repo_root().join("config/default/kustomization.yaml").is_file()
 }
 
 /// An echo Deployment (`app: NAME`, answering "POD on NODE" on port 8080) and, unless
@@ -76,12 +67,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_install_keeps_the_manifests_and_pins_tags_and_policy() {
+    fn the_install_is_config_default_with_the_lab_tags() {
         let k = kustomization(Path::new("/run/ferrolb-lab/x/install"));
         assert!(k.contains("\n- ../../../../"), "{k}");
-        assert!(k.contains("config/speaker\n"));
-        assert!(k.contains(&format!("- name: ghcr.io/ferrolb/ferrolb-speaker\n  newTag: v{}", env!("CARGO_PKG_VERSION"))));
-        assert!(k.contains("IfNotPresent"));
+        assert!(k.contains("config/default\n"), "{k}");
+        let tag = format!("newTag: v{}", env!("CARGO_PKG_VERSION"));
+        assert!(k.contains(&format!("- name: ghcr.io/ferrolb/ferrolb-speaker\n  {tag}")), "{k}");
+        assert!(k.contains(&format!("- name: ghcr.io/ferrolb/ferrolb-controller\n  {tag}")), "{k}");
     }
 
     #[test]

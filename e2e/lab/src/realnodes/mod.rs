@@ -296,21 +296,24 @@ impl Lab {
         self.plan.nodes().filter(|n| !ready.contains(&n.name.as_str())).map(|n| n.name.clone()).collect()
     }
 
-    /// Installs FerroLB from config/ (RBAC, controller Deployment, speaker DaemonSet) with the
-    /// lab's images, and waits until the controller is available and a speaker runs on every node.
+    /// Installs FerroLB from config/default (namespace, CRDs, RBAC, controller Deployment and
+    /// PodDisruptionBudget, speaker DaemonSet) with the lab's images, and waits until the
+    /// controller is available and a speaker runs on every node.
     pub(crate) async fn install_ferrolb(&mut self, progress: &Progress) -> Result<()> {
         if !install::manifests_present() {
-            progress.step("config/ has no controller or speaker manifests yet: FerroLB not installed");
+            progress.step("config/ has no default kustomization yet: FerroLB not installed");
             return Ok(());
         }
         progress.step("creating the member key Secret ferrolb-memberlist");
         self.apply(&crate::layer2::memberlist_secret(&crate::layer2::random_key()?))?;
-        progress.step("installing FerroLB from config/ (controller Deployment, speaker DaemonSet)");
+        progress.step("installing FerroLB from config/default (controller Deployment, speaker DaemonSet)");
         let dir = install::dir(self.state.path());
         fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
         fs::write(dir.join("kustomization.yaml"), install::kustomization(&dir))
             .map_err(Error::io("writing the install kustomization"))?;
-        self.kubectl(&["apply", "-k", &dir.to_string_lossy()])?;
+        // Server-side, as docs/install.md says and as the lab applied the CRDs already (the
+        // same field manager, so the second apply of the CRDs changes nothing).
+        self.kubectl(&["apply", "--server-side", "--force-conflicts", "-k", &dir.to_string_lossy()])?;
         progress.step("waiting for the controller and the speakers to be ready");
         self.kubectl(&["rollout", "status", "-n", "ferrolb-system", "deployment/ferrolb-controller", "--timeout=120s"])
             .map_err(|e| Error::Failed(format!("ferrolb-controller did not become available: {e}")))?;
