@@ -2,7 +2,7 @@
 CARGO ?= cargo
 LAB = $(CARGO) run -q -p ferrolb-lab --
 
-.PHONY: demo test setup build images testcluster lint crds manifests down
+.PHONY: demo test setup build images testcluster helm lint crds chart-crds manifests down
 
 ## demo: install what is missing, build, bring a lab of real nodes up and show it working
 demo: setup build testcluster
@@ -13,7 +13,7 @@ demo: setup build testcluster
 	@echo "The lab keeps running. Take it down with: $(CARGO) run -q -p ferrolb-lab -- down"
 
 ## test: install what is missing, then lint and run every test (unit, integration, end-to-end)
-test: setup lint testcluster
+test: setup lint testcluster helm
 	@# The end-to-end tests run the real binaries (controller, speaker) in the lab: build them first.
 	$(CARGO) build --workspace --bins
 	@# The release images (static binaries): the image and install tests check them.
@@ -36,6 +36,10 @@ images:
 testcluster:
 	@scripts/build-testcluster >/dev/null
 
+## helm: build helm from the Go module proxy into ~/.cache/ferrolb/helm (the chart's tests run it)
+helm:
+	@scripts/build-helm >/dev/null
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -44,6 +48,11 @@ lint:
 ## crds: regenerate config/crd from the types in crds/ (a test fails when they drift)
 crds:
 	$(CARGO) run -q -p ferrolb-crds --features crdgen --bin crdgen
+	@scripts/sync-chart-crds
+
+## chart-crds: copy config/crd into the Helm chart (charts/ferrolb/templates/crds)
+chart-crds:
+	@scripts/sync-chart-crds
 
 ## manifests: render config/install (one-file installs) from config/ (a test fails when they drift)
 manifests: testcluster
