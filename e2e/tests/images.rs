@@ -119,10 +119,8 @@ fn release_images_are_static_small_labelled_and_the_controller_is_not_root() -> 
 
 #[test]
 fn the_same_binaries_give_the_same_archives_and_another_tag_another_digest() -> Result {
-    let bindir = release_images()
-        .parent()
-        .map(|t| t.join("x86_64-unknown-linux-gnu/image"))
-        .ok_or("no target directory")?;
+    let bindir =
+        release_images().parent().map(|t| t.join("x86_64-unknown-linux-gnu/image")).ok_or("no target directory")?;
     let again = Scratch::new("images-again");
     let other = Scratch::new("images-other");
     let script = repo().join("scripts/build-images");

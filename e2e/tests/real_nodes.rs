@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;

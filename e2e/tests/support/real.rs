@@ -114,4 +114,3 @@ pub fn ready_pods(lab: &Lab, namespace: &str, app: &str) -> std::result::Result<
 pub async fn answer(lab: &Lab, host: &str, url: &str) -> Result<String> {
     eventually(&format!("{url} from {host}"), SOON, || lab.curl(host, url).map_err(|e| e.to_string())).await
 }
-
