@@ -393,11 +393,6 @@ fn the_schema_refuses_values_it_does_not_know() {
     }
 }
 
-/// kubectl against the lab with `stdin`.
-fn kubectl_stdin(lab: &Lab, args: &[&str], stdin: &str) -> ferrolb_lab::Result<String> {
-    ferrolb_lab::cluster::kubectl(&lab.record().testcluster, &lab.kubeconfig(), args, stdin)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_rendered_objects_pass_a_server_side_dry_run() -> Result {
     let lab = Lab::up(LabOptions { nodes: 1, ferrolb: false, ..LabOptions::for_test() }).await?;
@@ -407,22 +402,15 @@ async fn the_rendered_objects_pass_a_server_side_dry_run() -> Result {
     let (crds, rest): (Vec<Value>, Vec<Value>) =
         objects.into_iter().partition(|o| o["kind"] == "CustomResourceDefinition");
     let stream = |objects: &[Value]| objects.iter().map(|o| format!("---\n{o}\n")).collect::<String>();
-    let out = kubectl_stdin(&lab, &["apply", "--server-side", "--force-conflicts", "-f", "-"], &stream(&crds))?;
+    let out = lab.kubectl_input(&["apply", "--server-side", "--force-conflicts", "-f", "-"], &stream(&crds))?;
     assert_eq!(out.lines().filter(|l| l.contains("serverside-applied")).count(), 8, "{out}");
-    lab.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd",
-        "-l",
-        "app.kubernetes.io/part-of=ferrolb",
-    ])?;
+    lab.wait_crds_established()?;
 
     // Everything else, and the NetworkPolicies of the full render (the monitoring kinds need
     // the Prometheus Operator's CRDs, which the lab has not).
     let policies: Vec<Value> = template(EVERYTHING, &[]).into_iter().filter(|o| o["kind"] == "NetworkPolicy").collect();
     for batch in [rest, policies] {
-        let out = kubectl_stdin(&lab, &["apply", "--dry-run=server", "-f", "-"], &stream(&batch))?;
+        let out = lab.kubectl_input(&["apply", "--dry-run=server", "-f", "-"], &stream(&batch))?;
         for o in &batch {
             let (kind, name) = kind_name(o);
             assert!(

@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::real::{CONFIG, SOON, answer, eventually, get, ready_pods};
+use ferrolb_e2e::real::{CONFIG, SOON, answer, eventually, get, ready_pods, ready_pods_matching};
 use ferrolb_e2e::{release_images, repo, wait_accepted, wait_ingress};
 use ferrolb_lab::{Lab, LabOptions, Mode, NodesKind};
 
@@ -74,25 +74,9 @@ fn run_helm(helm: &Path, lab: &Lab, args: &[&str]) -> Result<String> {
 
 /// Node -> image of the Ready speaker pod there (no entry: no Ready speaker on that node).
 fn speakers(lab: &Lab) -> std::result::Result<BTreeMap<String, String>, String> {
-    let out = get(
-        lab,
-        &[
-            "get",
-            "pods",
-            "-n",
-            NS,
-            "-l",
-            "app.kubernetes.io/name=ferrolb-speaker",
-            "-o",
-            r#"jsonpath={range .items[*]}{.spec.nodeName} {.spec.containers[0].image} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}"#,
-        ],
-    )?;
-    Ok(out
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 3 && f[2] == "True").then(|| (f[0].to_owned(), f[1].to_owned()))
-        })
+    Ok(ready_pods_matching(lab, NS, "app.kubernetes.io/name=ferrolb-speaker")?
+        .into_iter()
+        .map(|p| (p.node, p.image))
         .collect())
 }
 
@@ -103,7 +87,10 @@ async fn wait_ready(lab: &Lab, tag: &str, replicas: usize) -> Result<Duration> {
     let nodes = lab.plan().nodes().count();
     eventually(&format!("FerroLB Ready with {tag}"), ROLLOUT, || {
         let s = speakers(lab)?;
-        let c = ready_pods_by_name(lab, "ferrolb-controller")?;
+        let c: Vec<String> = ready_pods_matching(lab, NS, "app.kubernetes.io/name=ferrolb-controller")?
+            .into_iter()
+            .map(|p| p.image)
+            .collect();
         let ok = s.len() == nodes
             && s.values().all(|i| i.ends_with(&format!(":{tag}")))
             && c.len() == replicas
@@ -112,30 +99,6 @@ async fn wait_ready(lab: &Lab, tag: &str, replicas: usize) -> Result<Duration> {
     })
     .await?;
     Ok(start.elapsed())
-}
-
-/// The images of the Ready pods labelled app.kubernetes.io/name=`name` in FerroLB's namespace.
-fn ready_pods_by_name(lab: &Lab, name: &str) -> std::result::Result<Vec<String>, String> {
-    let out = get(
-        lab,
-        &[
-            "get",
-            "pods",
-            "-n",
-            NS,
-            "-l",
-            &format!("app.kubernetes.io/name={name}"),
-            "-o",
-            r#"jsonpath={range .items[*]}{.spec.containers[0].image} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}"#,
-        ],
-    )?;
-    Ok(out
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 2 && f[1] == "True").then(|| f[0].to_owned())
-        })
-        .collect())
 }
 
 /// The addresses in the two Services' status.

@@ -339,14 +339,7 @@ async fn an_apiserver_accepts_both_installs() -> Result {
         serde_json::to_string(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": first}))?,
     )?;
     lab.kubectl(&["apply", "--server-side", "--force-conflicts", "-f", &path.to_string_lossy()])?;
-    lab.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd",
-        "-l",
-        "app.kubernetes.io/part-of=ferrolb",
-    ])?;
+    lab.wait_crds_established()?;
 
     let full = repo().join(INSTALL);
     let out = lab

@@ -328,10 +328,8 @@ impl Lab {
         Ok(path)
     }
 
-    /// Installs FerroLB's CRDs (config/crd) and waits until the apiserver serves them.
-    pub fn install_crds(&self) -> Result<()> {
-        let dir = cluster::crd_dir().ok_or_else(|| Error::Failed("this repository has no config/crd yet".into()))?;
-        self.kubectl(&["apply", "--server-side", "--force-conflicts", "-k", &dir.to_string_lossy()])?;
+    /// Waits until the apiserver serves every FerroLB CRD (label app.kubernetes.io/part-of=ferrolb).
+    pub fn wait_crds_established(&self) -> Result<()> {
         self.kubectl(&[
             "wait",
             "--for=condition=Established",
@@ -340,6 +338,14 @@ impl Lab {
             "-l",
             "app.kubernetes.io/part-of=ferrolb",
         ])?;
+        Ok(())
+    }
+
+    /// Installs FerroLB's CRDs (config/crd) and waits until the apiserver serves them.
+    pub fn install_crds(&self) -> Result<()> {
+        let dir = cluster::crd_dir().ok_or_else(|| Error::Failed("this repository has no config/crd yet".into()))?;
+        self.kubectl(&["apply", "--server-side", "--force-conflicts", "-k", &dir.to_string_lossy()])?;
+        self.wait_crds_established()?;
         // FerroLB's own namespace, where it looks for Secrets named without a namespace.
         self.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ferrolb-system\n")?;
         Ok(())

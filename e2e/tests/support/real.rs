@@ -86,8 +86,17 @@ pub fn get(lab: &Lab, args: &[&str]) -> std::result::Result<String, String> {
     lab.kubectl(args).map_err(|e| e.to_string())
 }
 
-/// Pod name -> node name of the pods with label app=`app` in `namespace` that are Ready.
-pub fn ready_pods(lab: &Lab, namespace: &str, app: &str) -> std::result::Result<Vec<(String, String)>, String> {
+/// A pod that is Ready and not being deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyPod {
+    pub name: String,
+    pub node: String,
+    /// The image of its first container.
+    pub image: String,
+}
+
+/// The pods matching the label `selector` in `namespace` that are Ready and not being deleted.
+pub fn ready_pods_matching(lab: &Lab, namespace: &str, selector: &str) -> std::result::Result<Vec<ReadyPod>, String> {
     let out = get(
         lab,
         &[
@@ -96,18 +105,25 @@ pub fn ready_pods(lab: &Lab, namespace: &str, app: &str) -> std::result::Result<
             "-n",
             namespace,
             "-l",
-            &format!("app={app}"),
+            selector,
             "-o",
-            r#"jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}"#,
+            r#"jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.spec.containers[0].image} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}"#,
         ],
     )?;
     Ok(out
         .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 3 && f[2] == "True").then(|| (f[0].to_owned(), f[1].to_owned()))
+        .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+            [name, node, image, "True"] => {
+                Some(ReadyPod { name: name.to_owned(), node: node.to_owned(), image: image.to_owned() })
+            }
+            _ => None,
         })
         .collect())
+}
+
+/// Pod name -> node name of the pods with label app=`app` in `namespace` that are Ready.
+pub fn ready_pods(lab: &Lab, namespace: &str, app: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    Ok(ready_pods_matching(lab, namespace, &format!("app={app}"))?.into_iter().map(|p| (p.name, p.node)).collect())
 }
 
 /// Fetches `url` from `host` until it answers, returning the body ("POD on NODE").
