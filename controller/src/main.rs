@@ -9,7 +9,7 @@ use clap::Parser;
 use ferrolb_controller::services::spec::ClassPolicy;
 use ferrolb_controller::{config_watch, leader, member_key, metrics, service_watch};
 use ferrolb_core::config::Config;
-use ferrolb_kube::{logging, owner, resync, shutdown};
+use ferrolb_kube::{logging, resync, shutdown};
 use tokio::sync::watch;
 
 /// FerroLB's controller.
@@ -64,12 +64,8 @@ async fn main() -> anyhow::Result<()> {
     let me = identity(&args);
     let election =
         if args.leader_elect { Some(leader::join(client.clone(), &args.namespace, &me).await?) } else { None };
-    // What this program creates is owned by its ClusterRole, so that an uninstall removes it.
-    let owner = owner::cluster_role(&client, ferrolb_kube::names::CONTROLLER).await;
-    if let (Some(owner), true) = (&owner, args.leader_elect) {
-        member_key::own_lease(client.clone(), &args.namespace, leader::LEASE, owner).await;
-    }
-    tokio::spawn(member_key::ensure(client.clone(), args.namespace.clone(), owner));
+    let lease = args.leader_elect.then_some(leader::LEASE);
+    tokio::spawn(member_key::run(client.clone(), args.namespace.clone(), lease));
     let leading = election.as_ref().map_or_else(leader::alone, |e| e.leading.clone());
     let (configs, config) = watch::channel(Config::default());
     tracing::info!(namespace = %args.namespace, identity = %me, leader_elect = args.leader_elect, class = %args.lb_class, "{} starting", ferrolb_kube::names::CONTROLLER);

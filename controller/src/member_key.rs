@@ -34,8 +34,19 @@ pub fn secret(namespace: &str, key: [u8; 32], owner: Option<OwnerReference>) -> 
     }
 }
 
+/// Beside the controller's work, never before it: makes the controller's ClusterRole the owner
+/// of the election's Lease (when it takes part in one) and creates the member Secret if missing,
+/// owned likewise, so that an uninstall removes both.
+pub async fn run(client: Client, namespace: String, lease: Option<&'static str>) {
+    let owner = ferrolb_kube::owner::cluster_role(&client, ferrolb_kube::names::CONTROLLER).await;
+    if let (Some(owner), Some(lease)) = (&owner, lease) {
+        own_lease(client.clone(), &namespace, lease, owner).await;
+    }
+    ensure(client, namespace, owner).await;
+}
+
 /// Creates the member Secret in `namespace` if it is missing, trying until it exists.
-pub async fn ensure(client: Client, namespace: String, owner: Option<OwnerReference>) {
+async fn ensure(client: Client, namespace: String, owner: Option<OwnerReference>) {
     let api: Api<Secret> = Api::namespaced(client, &namespace);
     loop {
         match create_if_missing(&api, &namespace, owner.clone()).await {
@@ -81,7 +92,7 @@ enum KeyError {
 }
 
 /// Makes `owner` the owner of the election's Lease, so that an uninstall removes it too.
-pub async fn own_lease(client: Client, namespace: &str, lease: &str, owner: &OwnerReference) {
+async fn own_lease(client: Client, namespace: &str, lease: &str, owner: &OwnerReference) {
     let api: Api<Lease> = Api::namespaced(client, namespace);
     let patch = json!({"metadata": {"ownerReferences": [owner]}});
     if let Err(error) = api.patch(lease, &PatchParams::default(), &Patch::Merge(&patch)).await {
