@@ -1,7 +1,8 @@
 //! The Helm chart (charts/ferrolb), as a user relies on it: it lints clean, renders the objects
 //! of config/install (controller, speakers, RBAC, the CRDs of config/crd, unchanged) with the
-//! security settings and image tags a user expects, refuses values it does not know, and what
-//! it renders is accepted by a real apiserver (server-side dry run).
+//! security settings and image tags a user expects, renders with its defaults exactly what the
+//! one-file install holds, refuses values it does not know, and what it renders is accepted by
+//! a real apiserver (server-side dry run).
 //!
 //! helm comes from scripts/build-helm (built once into ~/.cache/ferrolb/helm), or from
 //! FERROLB_HELM. The dry run needs root (it starts a lab: kube-apiserver and etcd).
@@ -321,6 +322,67 @@ fn everything_enabled_renders_monitoring_policies_and_the_programs_flags() {
     // One replica: no PodDisruptionBudget (it would block every drain).
     let single = template("controller: {replicas: 1}\n", &[]);
     assert!(!single.iter().any(|o| o["kind"] == "PodDisruptionBudget"));
+}
+
+/// What helm adds to every object it renders, and nothing else: its own labels and the keep
+/// annotation on the CRDs.
+const HELM_LABELS: [&str; 4] =
+    ["app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "app.kubernetes.io/version", "helm.sh/chart"];
+
+/// `o` without what only helm adds, numbers as floats (config/install is rendered through
+/// kustomize, which writes `255` where the chart's copy of config/crd keeps `255.0`).
+fn without_helm(mut o: Value) -> Value {
+    fn strip_labels(meta: &mut Value) {
+        if let Some(labels) = meta.get_mut("labels").and_then(Value::as_object_mut) {
+            HELM_LABELS.iter().for_each(|l| drop(labels.remove(*l)));
+        }
+        if let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            annotations.remove("helm.sh/resource-policy");
+            if annotations.is_empty() {
+                meta.as_object_mut().map(|m| m.remove("annotations"));
+            }
+        }
+    }
+    fn floats(v: &mut Value) {
+        match v {
+            Value::Number(n) => {
+                if let Some(f) = n.as_f64().and_then(serde_json::Number::from_f64) {
+                    *n = f;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(floats),
+            Value::Object(map) => map.values_mut().for_each(floats),
+            _ => {}
+        }
+    }
+    strip_labels(&mut o["metadata"]);
+    if o["spec"]["template"]["metadata"].is_object() {
+        strip_labels(&mut o["spec"]["template"]["metadata"]);
+    }
+    floats(&mut o);
+    o
+}
+
+/// Two ways to install, one result: `helm template` with the defaults renders exactly the
+/// objects of config/install/ferrolb.yaml (but the Namespace, which `helm install
+/// --create-namespace` makes), field for field once helm's own labels are set aside.
+#[test]
+fn the_chart_defaults_render_the_one_file_install() {
+    let by_name = |objects: Vec<Value>| -> BTreeMap<(String, String), Value> {
+        objects.into_iter().map(|o| (kind_name(&o), without_helm(o))).collect()
+    };
+    let chart = by_name(template("", &[]));
+    let mut install = by_name(documents(&manifest("config/install/ferrolb.yaml")));
+    assert!(install.remove(&("Namespace".to_owned(), NAMESPACE.to_owned())).is_some(), "config/install's Namespace");
+    assert_eq!(chart.keys().collect::<Vec<_>>(), install.keys().collect::<Vec<_>>(), "the objects differ");
+    for (key, object) in &chart {
+        assert!(
+            *object == install[key],
+            "{key:?} differs between the chart and config/install/ferrolb.yaml:\nchart: {}\ninstall: {}",
+            serde_json::to_string(object).unwrap_or_default(),
+            serde_json::to_string(&install[key]).unwrap_or_default()
+        );
+    }
 }
 
 /// config/crd's CRDs, by name.

@@ -144,6 +144,43 @@ fn the_same_binaries_give_the_same_archives_and_another_tag_another_digest() -> 
     Ok(())
 }
 
+/// What a user does with an archive when they have no containerd: `skopeo inspect` it as an
+/// OCI archive and as a docker archive, and `podman load` it. podman keeps its store, its
+/// temporary files and (in a private mount namespace, over a tmpfs on /var/lib) its blob cache
+/// in scratch space, so the machine keeps no trace of it.
+#[test]
+fn skopeo_reads_and_podman_loads_the_archives() -> Result {
+    for (component, user) in [("controller", "65532:65532"), ("speaker", "0:0")] {
+        let path = archive(component)?;
+        let path = path.to_string_lossy();
+        let name = format!("ghcr.io/ferrolb/ferrolb-{component}:v{VERSION}");
+        let image = unpack(Path::new(path.as_ref()), &format!("{component}-tools"))?;
+        let digest = image.index["manifests"][0]["digest"].as_str().unwrap_or_default().to_owned();
+
+        let oci: Value = serde_json::from_str(&run("skopeo", &["inspect", &format!("oci-archive:{path}")], &[])?)?;
+        assert_eq!(oci["Digest"], digest.as_str(), "skopeo sees another manifest");
+        assert_eq!(oci["Labels"]["org.opencontainers.image.version"], format!("v{VERSION}").as_str());
+        let docker: Value =
+            serde_json::from_str(&run("skopeo", &["inspect", &format!("docker-archive:{path}")], &[])?)?;
+        assert_eq!(docker["Labels"], oci["Labels"], "the docker archive's config differs");
+
+        let scratch = Scratch::new(&format!("podman-{component}"));
+        let dir = scratch.0.to_string_lossy();
+        let podman = format!(
+            "podman --root {dir}/root --runroot {dir}/run --storage-driver vfs --events-backend none \
+             --cgroup-manager cgroupfs"
+        );
+        let script = format!(
+            "mount -t tmpfs tmpfs /var/lib && {podman} load -q -i {path} && \
+             {podman} image inspect {name} --format '{{{{.Config.User}}}} {{{{.Digest}}}}'"
+        );
+        let out = run("unshare", &["-m", "--propagation", "private", "sh", "-c", &script], &[("TMPDIR", &dir)])?;
+        assert!(out.contains(&format!("Loaded image: {name}")), "podman load said: {out}");
+        assert!(out.contains(&format!("{user} {digest}")), "podman's image is not ours: {out}");
+    }
+    Ok(())
+}
+
 /// Whether an ELF64 file has a PT_INTERP program header, i.e. needs a dynamic loader.
 fn has_interpreter(elf: &[u8]) -> Result<bool> {
     let field = |at: usize, len: usize| -> Result<u64> {
