@@ -17,6 +17,8 @@
 
 mod drop_reason;
 pub mod packet;
+pub mod session;
 pub mod ttl;
+mod xorshift;
 
 pub use drop_reason::DropReason;
