@@ -15,6 +15,7 @@
 //! ([`session::Session::on_packet`]) and sends what comes back; it calls
 //! [`session::Session::on_timer`] at [`session::Session::next_deadline`].
 
+pub mod demux;
 mod drop_reason;
 pub mod packet;
 pub mod session;
