@@ -19,8 +19,9 @@ test: setup lint testcluster helm
 	@# The release images (static binaries): the image and install tests check them.
 	scripts/make-images >/dev/null
 	$(CARGO) test --workspace
-	@# A short run of the BGP decoder fuzz target (longer runs by hand: scripts/fuzz-bgp 600).
-	scripts/fuzz-bgp 20
+	@# Short runs of the BGP and BFD decoder fuzz targets (longer runs by hand: scripts/fuzz bgp 600).
+	scripts/fuzz bgp 20
+	scripts/fuzz bfd 20
 
 setup:
 	@scripts/setup
