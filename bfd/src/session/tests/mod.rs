@@ -2,6 +2,7 @@
 //! the base, every other instant an offset from it.
 
 mod poll;
+mod properties;
 mod reception;
 mod timers;
 mod transitions;
