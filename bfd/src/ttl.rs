@@ -11,7 +11,7 @@ use crate::DropReason;
 /// The destination port of single-hop Control packets (RFC 5881 section 4).
 pub const PORT_SINGLE_HOP: u16 = 3784;
 
-/// The destination port of multihop Control packets (RFC 5883 section 5).
+/// The destination port of multihop Control packets (RFC 5883 section 4).
 pub const PORT_MULTI_HOP: u16 = 4784;
 
 /// The source ports a session's packets must come from (RFC 5881 section 4): one per session,
@@ -21,7 +21,8 @@ pub const SOURCE_PORTS: RangeInclusive<u16> = 49152..=65535;
 /// The TTL (IPv4) or hop limit (IPv6) of every packet sent, single hop and multihop.
 pub const SEND_TTL: u8 = 255;
 
-/// The TTL or hop limit to send every packet with: 255 (RFC 5881 section 5, RFC 5883 section 5).
+/// The TTL or hop limit to send every packet with: 255, as RFC 5881 section 5 requires for single
+/// hop; multihop too, so that the peer can check the hops it came over.
 pub fn send_ttl() -> u8 {
     SEND_TTL
 }
