@@ -23,7 +23,8 @@ pub use l2::{L2Advertisement, L2AdvertisementSpec, PreferredNodeSelector};
 pub use pool::{IPAddressPool, IPAddressPoolSpec, IPAddressPoolStatus, ServiceAllocation};
 pub use service_status::{BGPStatus, InterfaceInfo, L2Status, ServiceBGPStatus, ServiceL2Status};
 pub use service_status::{
-    NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, SESSION_CONDITION, label_value, shortened,
+    NODE_LABEL, SERVICE_NAME_LABEL, SERVICE_NAMESPACE_LABEL, SESSION_BFD_PART, SESSION_CONDITION, label_value,
+    shortened,
 };
 pub use status::{ACCEPTED, ConfigStatus};
 

@@ -17,6 +17,9 @@ pub const SERVICE_NAMESPACE_LABEL: &str = "ferrolb.io/service-namespace";
 /// A node's BGP session condition on a BGPPeer has the type `<node>/BGPSessionEstablished`
 /// (the node goes in the DNS-subdomain prefix, so long node names still make a valid type).
 pub const SESSION_CONDITION: &str = "BGPSessionEstablished";
+/// In a session condition's message, what precedes the BFD state when the peer has BFD
+/// ("established with 198.51.100.1:179; BFD Up (...)").
+pub const SESSION_BFD_PART: &str = "; BFD ";
 
 /// The value the status labels carry for `value` (a node, Service or namespace name): itself
 /// when it fits a label value (63 characters), else shortened as [`shortened`] does.

@@ -4,12 +4,11 @@
 //! once with BIRD as the router.
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{kernel_nexthops, lb_service, wait_accepted, wait_ingress};
-use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, RouterKind};
+use ferrolb_e2e::{host_prefix, ips, kernel_nexthops, lb_service, ready, wait_accepted, wait_ingress, wait_nexthops};
+use ferrolb_lab::{Lab, LabOptions, Mode, RouterKind};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -44,29 +43,6 @@ async fn bgp_lab(router: RouterKind, advertise: &str) -> Result<Lab> {
     Ok(lab)
 }
 
-fn ready(nodes: &[&str]) -> Vec<Backend> {
-    nodes.iter().map(|n| Backend { node: (*n).to_owned(), health: Health::Ready }).collect()
-}
-
-fn ips(list: &[&str]) -> BTreeSet<IpAddr> {
-    list.iter().filter_map(|s| s.parse().ok()).collect()
-}
-
-/// Waits until `prefix` has exactly `want` as next hops in the router's kernel table.
-async fn wait_nexthops(lab: &Lab, prefix: &str, want: &BTreeSet<IpAddr>, timeout: Duration) -> Result<Duration> {
-    let start = Instant::now();
-    loop {
-        let got = kernel_nexthops(lab, prefix)?;
-        if got == *want {
-            return Ok(start.elapsed());
-        }
-        if start.elapsed() > timeout {
-            return Err(format!("{prefix}: next hops {got:?}, wanted {want:?} within {timeout:?}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Waits until every session the router has is Established ("N/N" in its summary).
 async fn wait_sessions(lab: &Lab, timeout: Duration) -> Result<String> {
     let start = Instant::now();
@@ -83,13 +59,6 @@ async fn wait_sessions(lab: &Lab, timeout: Duration) -> Result<String> {
             return Err(format!("sessions not all established within {timeout:?}: {summary}").into());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn host_prefix(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("{v4}/32"),
-        IpAddr::V6(v6) => format!("{v6}/128"),
     }
 }
 
@@ -241,17 +210,13 @@ fn frr_neighbor_states(lab: &Lab) -> Result<std::collections::BTreeMap<String, S
 async fn an_md5_password_from_a_secret_brings_the_session_up_and_a_wrong_one_does_not() -> Result {
     let mut lab = Lab::up(LabOptions { nodes: 3, mode: Mode::Bgp, ..LabOptions::for_test() }).await?;
     // The router wants a password from every node; node2's is not the one FerroLB has.
-    let pathspace = format!("flb-{}", lab.name());
-    let mut vtysh = vec!["vtysh", "-N", &pathspace, "-c", "configure terminal", "-c", "router bgp 64512"];
     let lines = [
+        "router bgp 64512".to_owned(),
         format!("neighbor {} password s3cret-md5", NODE_V4[0]),
         format!("neighbor {} password another-one", NODE_V4[1]),
         format!("neighbor {} password s3cret-md5", NODE_V4[2]),
     ];
-    for line in &lines {
-        vtysh.extend(["-c", line.as_str()]);
-    }
-    lab.exec_ok("router", &vtysh)?;
+    lab.frr_configure(&lines.iter().map(String::as_str).collect::<Vec<_>>())?;
     lab.apply(
         "apiVersion: v1\nkind: Secret\nmetadata: {name: router-password, namespace: ferrolb-system}\n\
          type: kubernetes.io/basic-auth\nstringData: {password: s3cret-md5}\n---\n\
@@ -291,17 +256,14 @@ async fn an_ibgp_peer_gets_the_local_preference() -> Result {
     let pathspace = format!("flb-{}", lab.name());
     let node1 = NODE_V4[0];
     let lines = [
+        "router bgp 64512".to_owned(),
         format!("no neighbor {node1} peer-group NODES4"),
         format!("neighbor {node1} remote-as internal"),
         format!("neighbor {node1} timers 1 3"),
         "address-family ipv4 unicast".to_owned(),
         format!("neighbor {node1} activate"),
     ];
-    let mut vtysh = vec!["vtysh", "-N", &pathspace, "-c", "configure terminal", "-c", "router bgp 64512"];
-    for line in &lines {
-        vtysh.extend(["-c", line.as_str()]);
-    }
-    lab.exec_ok("router", &vtysh)?;
+    lab.frr_configure(&lines.iter().map(String::as_str).collect::<Vec<_>>())?;
     lab.apply(
         "apiVersion: ferrolb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: router-ibgp}\n\
          spec: {myASN: 64512, peerASN: 64512, peerAddress: 198.51.100.1, holdTime: 3s, keepaliveTime: 1s,\n\

@@ -286,15 +286,21 @@ fn everything_enabled_renders_monitoring_policies_and_the_programs_flags() {
         "FerroLBPoolUsageAbove85Percent",
         "FerroLBPoolUsageAbove95Percent",
         "FerroLBBGPSessionDown",
+        "FerroLBBFDSessionDown",
         "FerroLBSpeakerNotReady",
     ] {
         assert!(alerts.contains(&alert), "{alert} missing from {alerts:?}");
     }
     // Every FerroLB metric an alert reads is one the programs register.
-    let sources: String = ["controller/src/metrics.rs", "speaker/src/metrics.rs", "speaker/src/bgp/metrics.rs"]
-        .iter()
-        .map(|f| manifest(f))
-        .collect();
+    let sources: String = [
+        "controller/src/metrics.rs",
+        "speaker/src/metrics.rs",
+        "speaker/src/bgp/metrics.rs",
+        "speaker/src/bfd/metrics.rs",
+    ]
+    .iter()
+    .map(|f| manifest(f))
+    .collect();
     for r in &rules {
         let expr = r["expr"].as_str().unwrap_or_default();
         for (at, _) in expr.match_indices("ferrolb_") {
@@ -315,7 +321,9 @@ fn everything_enabled_renders_monitoring_policies_and_the_programs_flags() {
     assert_eq!(controller_policy["spec"]["egress"][0]["to"][0]["ipBlock"]["cidr"], "192.0.2.10/32");
     assert_eq!(controller_policy["spec"]["ingress"][0]["ports"][0]["port"], 9472);
     let speaker_policy = find(&objects, "NetworkPolicy", "ferrolb-speaker").to_string();
-    for needle in [r#""port":179"#, r#""port":7947"#, r#""protocol":"UDP""#, r#""port":9473"#] {
+    for needle in
+        [r#""port":179"#, r#""port":7947"#, r#""protocol":"UDP""#, r#""port":9473"#, r#""port":3784"#, r#""port":4784"#]
+    {
         assert!(speaker_policy.contains(needle), "speaker NetworkPolicy lacks {needle}: {speaker_policy}");
     }
 

@@ -242,6 +242,7 @@ fn the_prometheus_variant_is_the_install_plus_monitors_and_rules() {
         "FerroLBPoolUsageAbove85Percent",
         "FerroLBPoolUsageAbove95Percent",
         "FerroLBBGPSessionDown",
+        "FerroLBBFDSessionDown",
         "FerroLBNoSpeakerReadyOnNode",
     ];
     assert_eq!(alerts, expected.iter().map(|a| (*a).to_owned()).collect::<BTreeSet<_>>());

@@ -6,6 +6,7 @@
 
 /// The announcer lives in ferrolb-core, shared with `ferrolb explain`; re-exported here.
 pub use ferrolb_core::announcer;
+pub mod bfd;
 pub mod bgp;
 pub mod driver;
 pub mod http;

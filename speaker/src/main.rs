@@ -90,8 +90,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // What the speaker writes is owned by its ClusterRole, so that an uninstall removes it.
     let owner = ferrolb_kube::owner::cluster_role(&client, ferrolb_kube::names::SPEAKER).await;
     let bgp = {
-        let (node, client, shutdown, metrics, owner) =
-            (args.node_name.clone(), client.clone(), shutdown.clone(), health.metrics.bgp.clone(), owner.clone());
+        let (node, client, shutdown, owner) = (args.node_name.clone(), client.clone(), shutdown.clone(), owner.clone());
+        let (metrics, bfd_metrics) = (health.metrics.bgp.clone(), health.metrics.bfd.clone());
         tokio::spawn(
             async move {
                 let Ok(addresses) = node_addresses_rx.wait_for(|a| !a.is_empty()).await.map(|a| a.clone()) else {
@@ -106,7 +106,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     owner,
                     shutdown,
                 };
-                if let Err(error) = runtime::run(runtime, metrics).await {
+                if let Err(error) = runtime::run(runtime, metrics, bfd_metrics).await {
                     warn!(%error, "BGP mode stopped");
                 }
             }

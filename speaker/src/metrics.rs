@@ -19,6 +19,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use crate::announcer::{BgpDecision, BgpOutcome, ServiceKey};
+use crate::bfd::metrics::BfdMetrics;
 use crate::bgp::metrics::BgpMetrics;
 use crate::layer2::counters::Layer2Counters;
 use crate::members;
@@ -90,6 +91,8 @@ pub struct Metrics {
     members: Mutex<Option<Arc<members::Counters>>>,
     /// BGP mode's metrics, registered in the same registry.
     pub bgp: BgpMetrics,
+    /// BFD's metrics, registered in the same registry.
+    pub bfd: BfdMetrics,
 }
 
 impl Metrics {
@@ -113,6 +116,7 @@ impl Metrics {
         registry.register("members_alive", "Speakers this node sees alive, itself included", members_alive.clone());
         registry.register("member_failures_detected", "Speakers this node saw fail", member_failures.clone());
         let bgp = BgpMetrics::register(&mut registry);
+        let bfd = BfdMetrics::register(&mut registry);
         Self {
             registry,
             announced,
@@ -124,6 +128,7 @@ impl Metrics {
             layer2,
             members: Mutex::new(None),
             bgp,
+            bfd,
         }
     }
 

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use ferrolb_core::config::{CommunityValue, Config, Peer, PeerAsn};
 use ferrolb_speaker::announcer::{BgpDecision, Prefix, RouteAttributes};
+use ferrolb_speaker::bfd::metrics::BfdMetrics;
 use ferrolb_speaker::bgp::metrics::BgpMetrics;
 use ferrolb_speaker::bgp::runtime::{BgpRuntime, run};
 use ferrolb_speaker::rawsock::enter_network_namespace;
@@ -332,6 +333,7 @@ impl Speaker {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut registry = Registry::with_prefix("ferrolb");
         let metrics = BgpMetrics::register(&mut registry);
+        let bfd_metrics = BfdMetrics::register(&mut registry);
         let ns_path = PathBuf::from("/run/netns").join(&net.speaker_ns);
         let thread = std::thread::spawn(move || {
             let ns = File::open(&ns_path).expect("namespace file");
@@ -346,7 +348,7 @@ impl Speaker {
                 owner: None,
                 shutdown: shutdown_rx,
             };
-            rt.block_on(run(runtime, metrics)).expect("BGP runtime");
+            rt.block_on(run(runtime, metrics, bfd_metrics)).expect("BGP runtime");
         });
         Speaker { config, decision, shutdown, thread: Some(thread), registry }
     }

@@ -451,6 +451,31 @@ fn cases() -> Vec<Case> {
             absent: vec![],
         },
         Case {
+            name: "BGP sessions with BFD: the BFD state per node",
+            observed: bgp_cluster(bgp_service(), bgp_pool(), |a| {
+                a.peers = Ok(vec![peer(
+                    "router-v4",
+                    "198.51.100.1",
+                    json!({}),
+                    json!([
+                        {"type": "node1/BGPSessionEstablished", "status": "True", "reason": "Established",
+                         "message": "established with 198.51.100.1:179; BFD Up (transmit every 100ms, detection time 300ms)",
+                         "lastTransitionTime": "2025-05-01T10:00:00Z"},
+                        {"type": "node2/BGPSessionEstablished", "status": "False", "reason": "BFDDown",
+                         "message": "closed because BFD went Down; reopens when BFD is Up; BFD Down (Control Detection Time Expired)",
+                         "lastTransitionTime": "2025-05-01T10:00:00Z"},
+                    ]),
+                )]);
+            }),
+            lines: vec![parts(&[
+                "BGP session router-v4: established from node1; node2: BFDDown (closed because BFD went Down; reopens \
+                 when BFD is Up). BFD: node1 Up (transmit every 100ms, detection time 300ms), node2 Down \
+                 (Control Detection Time Expired).",
+            ])],
+            steps: vec![],
+            absent: vec![],
+        },
+        Case {
             name: "BGP: a node with no ServiceBGPStatus, and a status the rules do not back",
             observed: bgp_cluster(bgp_service().external_traffic_policy("Local"), bgp_pool(), |a| {
                 a.slices = Ok(vec![slice(&["node1", "node3"])]);

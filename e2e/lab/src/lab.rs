@@ -110,9 +110,12 @@ pub fn require_root() -> Result<()> {
 fn needed_tools(router: RouterKind) -> Vec<(&'static str, &'static str)> {
     let mut tools = vec![("ip", "iproute2"), ("sysctl", "procps"), ("curl", "curl")];
     match router {
-        RouterKind::Frr => {
-            tools.extend([("/usr/lib/frr/zebra", "frr"), ("/usr/lib/frr/bgpd", "frr"), ("vtysh", "frr")])
-        }
+        RouterKind::Frr => tools.extend([
+            ("/usr/lib/frr/zebra", "frr"),
+            ("/usr/lib/frr/bgpd", "frr"),
+            ("/usr/lib/frr/bfdd", "frr"),
+            ("vtysh", "frr"),
+        ]),
         RouterKind::Bird => tools.extend([("bird", "bird2"), ("birdc", "bird2")]),
     }
     tools

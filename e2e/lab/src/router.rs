@@ -1,5 +1,5 @@
-//! The network's router: FRR (zebra + bgpd in a per-lab pathspace) or BIRD, peering over
-//! eBGP with every node, ECMP on. Configuration and RIB parsing are pure; starting and
+//! The network's router: FRR (zebra, bgpd and bfdd in a per-lab pathspace) or BIRD, peering
+//! over eBGP with every node, ECMP on. Configuration and RIB parsing are pure; starting and
 //! querying go through the tools.
 
 use std::fmt::Write as _;
@@ -20,7 +20,7 @@ use crate::plan::{NODE_ASN, Plan, ROUTER_ASN};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum RouterKind {
-    /// FRR: zebra and bgpd.
+    /// FRR: zebra, bgpd and bfdd (BFD runs only where a test configures it).
     Frr,
     /// BIRD 2.
     Bird,
@@ -91,6 +91,11 @@ pub fn frr_config(plan: &Plan) -> String {
 /// bird.conf for the router: the same sessions as FRR's, learned routes exported to the
 /// kernel with ECMP (`merge paths`).
 pub fn bird_config(plan: &Plan) -> String {
+    bird_config_with(plan, "")
+}
+
+/// [`bird_config`] with `v4_extra` in each node's IPv4 session (e.g. `bfd on;`).
+pub fn bird_config_with(plan: &Plan, v4_extra: &str) -> String {
     let mut c = String::new();
     c.push_str("router id 192.0.2.1;\nlog stderr all;\nprotocol device {}\n");
     c.push_str("protocol direct { ipv4; ipv6; interface \"eth*\"; }\n");
@@ -105,7 +110,12 @@ pub fn bird_config(plan: &Plan) -> String {
     );
     c.push_str("  hold time 9;\n  ipv4 { import all; export none; };\n  ipv6 { import all; export none; };\n}\n");
     for node in plan.nodes() {
-        let _ = writeln!(c, "protocol bgp {}_v4 from nodes {{ neighbor {} as {NODE_ASN}; }}", node.name, node.v4());
+        let _ = writeln!(
+            c,
+            "protocol bgp {}_v4 from nodes {{ neighbor {} as {NODE_ASN}; {v4_extra}}}",
+            node.name,
+            node.v4()
+        );
         let _ = writeln!(c, "protocol bgp {}_v6 from nodes {{ neighbor {} as {NODE_ASN}; }}", node.name, node.v6());
     }
     c
@@ -218,6 +228,48 @@ pub fn session_summary(plan: &Plan, kind: RouterKind, bird_socket: &Path) -> Res
 }
 
 impl Lab {
+    /// FRR: enters `configure terminal` and runs `lines` in order (`router bgp 64512`,
+    /// `neighbor ... bfd`, `bfd`, `profile fast`, ...); returns what vtysh printed.
+    pub fn frr_configure(&self, lines: &[&str]) -> Result<String> {
+        let ps = pathspace(&self.plan);
+        let mut args = vec!["vtysh", "-N", ps.as_str(), "-c", "configure terminal"];
+        for line in lines {
+            args.extend(["-c", line]);
+        }
+        self.exec_ok("router", &args)
+    }
+
+    /// FRR: `show bfd peers json`, one object per BFD session (peer, status, intervals).
+    pub fn frr_bfd_peers(&self) -> Result<Vec<serde_json::Value>> {
+        let ps = pathspace(&self.plan);
+        let out = self.exec_ok("router", &["vtysh", "-N", &ps, "-c", "show bfd peers json"])?;
+        serde_json::from_str(&out).map_err(|e| Error::Failed(format!("unreadable `show bfd peers json`: {e}: {out}")))
+    }
+
+    /// BIRD: replaces its configuration with the lab's, `v4_extra` in each node's IPv4 session
+    /// and `extra` at the end (see [`bird_config_with`]), and reloads it; returns what birdc
+    /// printed.
+    pub fn bird_reconfigure(&self, v4_extra: &str, extra: &str) -> Result<String> {
+        let conf = self.state.path().join("bird.conf");
+        let text = format!("{}{extra}", bird_config_with(&self.plan, v4_extra));
+        fs::write(&conf, text).map_err(Error::io("writing bird.conf"))?;
+        let socket = self.state.bird_socket();
+        let out = cmd::run("birdc", &["-s", &socket.to_string_lossy(), "configure"])?;
+        if out.contains("Reconfigured") || out.contains("Reconfiguration in progress") {
+            Ok(out)
+        } else {
+            Err(Error::Failed(format!("BIRD did not take the configuration: {out}")))
+        }
+    }
+
+    /// BIRD: `birdc <command>` (e.g. `show bfd sessions`).
+    pub fn birdc(&self, command: &[&str]) -> Result<String> {
+        let socket = self.state.bird_socket().to_string_lossy().into_owned();
+        let mut args = vec!["-s", socket.as_str()];
+        args.extend(command);
+        cmd::run("birdc", &args)
+    }
+
     /// Starts the router daemon(s) in the router namespace and waits until they listen.
     pub(crate) fn start_router(&mut self) -> Result<()> {
         let netns = self.netns("router")?.to_owned();
@@ -244,6 +296,9 @@ impl Lab {
                 zebra.wait_for_file(&zserv, Duration::from_secs(20))?;
                 let bgpd = self.spawn("bgpd", "router", &netns, Path::new("/usr/lib/frr/bgpd"), &args, &[])?;
                 bgpd.wait_for_file(&run_dir.join("bgpd.vty"), Duration::from_secs(20))?;
+                // Idle until a test gives a neighbor `bfd` or adds a `bfd` peer.
+                let bfdd = self.spawn("bfdd", "router", &netns, Path::new("/usr/lib/frr/bfdd"), &args, &[])?;
+                bfdd.wait_for_file(&run_dir.join("bfdd.vty"), Duration::from_secs(20))?;
             }
             RouterKind::Bird => {
                 let conf = self.state.path().join("bird.conf");

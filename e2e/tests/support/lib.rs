@@ -249,3 +249,42 @@ pub fn kernel_nexthops(lab: &Lab, prefix: &str) -> Result<std::collections::BTre
     }
     Ok(hops)
 }
+
+/// Ready backends on `nodes`.
+pub fn ready(nodes: &[&str]) -> Vec<ferrolb_lab::Backend> {
+    nodes.iter().map(|n| ferrolb_lab::Backend { node: (*n).to_owned(), health: ferrolb_lab::Health::Ready }).collect()
+}
+
+/// The addresses in `list` (those that parse).
+pub fn ips(list: &[&str]) -> std::collections::BTreeSet<std::net::IpAddr> {
+    list.iter().filter_map(|s| s.parse().ok()).collect()
+}
+
+/// The host route of `ip`: `a.b.c.d/32` or `x::y/128`.
+pub fn host_prefix(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => format!("{v4}/32"),
+        std::net::IpAddr::V6(v6) => format!("{v6}/128"),
+    }
+}
+
+/// Waits until `prefix` has exactly `want` as next hops in the router's kernel table; returns
+/// how long that took (polled every 20 ms).
+pub async fn wait_nexthops(
+    lab: &Lab,
+    prefix: &str,
+    want: &std::collections::BTreeSet<std::net::IpAddr>,
+    timeout: std::time::Duration,
+) -> Result<std::time::Duration, String> {
+    let start = std::time::Instant::now();
+    loop {
+        let got = kernel_nexthops(lab, prefix)?;
+        if got == *want {
+            return Ok(start.elapsed());
+        }
+        if start.elapsed() > timeout {
+            return Err(format!("{prefix}: next hops {got:?}, wanted {want:?} within {timeout:?}"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

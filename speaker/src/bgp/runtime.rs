@@ -22,6 +22,9 @@ use super::report::SessionReport;
 use super::session::{SessionContext, SessionHandle};
 use super::settings::{PeerSettings, SettingsError};
 use crate::announcer::BgpDecision;
+use crate::bfd::engine::BfdEngine;
+use crate::bfd::metrics::BfdMetrics;
+use crate::bfd::spec::BfdSpec;
 use crate::status::bgp as status;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
@@ -108,9 +111,18 @@ fn peer_settings(peer: &Peer, node_addresses: &[IpAddr]) -> Result<PeerSettings,
     }
 }
 
-/// Runs BGP mode until `shutdown`.
-pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics) -> anyhow::Result<()> {
+/// The BFD sessions wanted: one per running BGP session whose peer has a BFD profile.
+pub fn bfd_wanted<'a>(sessions: impl IntoIterator<Item = &'a String>, config: &Config) -> BTreeMap<String, BfdSpec> {
+    sessions
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), config.peers.get(name).and_then(BfdSpec::from_peer)?)))
+        .collect()
+}
+
+/// Runs BGP mode (and BFD for the peers that ask for it) until `shutdown`.
+pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics, bfd_metrics: BfdMetrics) -> anyhow::Result<()> {
     let mut sessions: BTreeMap<String, SessionHandle> = BTreeMap::new();
+    let (bfd, bfd_task) = BfdEngine::spawn(runtime.node.clone(), bfd_metrics, runtime.shutdown.clone());
     let mut reported_errors: BTreeMap<String, String> = BTreeMap::new();
     let (reports, status_task) = match runtime.client.clone() {
         Some(client) => {
@@ -165,9 +177,11 @@ pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics) -> anyhow::Result
                 decision: runtime.decision.clone(),
                 metrics: metrics.clone(),
                 reports: reports.clone(),
+                bfd: Some(bfd.status(&name)),
             };
             sessions.insert(name, SessionHandle::spawn(settings, context));
         }
+        bfd.set(bfd_wanted(sessions.keys(), &config));
         tokio::select! {
             changed = runtime.config.changed(), if config_open => config_open = changed.is_ok(),
             changed = runtime.decision.changed(), if decision_open => decision_open = changed.is_ok(),
@@ -177,6 +191,7 @@ pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics) -> anyhow::Result
     let stopping =
         std::mem::take(&mut sessions).into_values().map(|handle| handle.stop(Notification::administrative_shutdown()));
     futures::future::join_all(stopping).await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), bfd_task).await;
     drop(reports);
     if let Some(task) = status_task {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;

@@ -18,7 +18,7 @@ use std::time::Instant;
 use ferrolb_bgp::adj_out::{AdjOut, PathContext, SyncStats};
 use ferrolb_bgp::codec::{self, Family, Message, decode};
 use ferrolb_bgp::fsm::{Action, DownReason, Event, Session, State};
-use ferrolb_bgp::notification::Notification;
+use ferrolb_bgp::notification::{CeaseSubcode, Notification};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -29,6 +29,7 @@ use super::report::SessionReport;
 use super::settings::PeerSettings;
 use super::timers::Timers;
 use crate::announcer::BgpDecision;
+use crate::bfd::spec::BfdStatus;
 use crate::rawsock::tcp_md5::set_tcp_md5;
 
 /// What a running session needs besides its settings.
@@ -45,6 +46,8 @@ pub(crate) struct SessionContext {
     pub metrics: BgpMetrics,
     /// Where session state changes go (for status); None: nowhere.
     pub reports: Option<mpsc::UnboundedSender<SessionReport>>,
+    /// The peer's BFD state (None inside: the peer has no BFD); None: never any BFD.
+    pub bfd: Option<watch::Receiver<Option<BfdStatus>>>,
 }
 
 /// A running session: dropping it does not stop the task; call [`SessionHandle::stop`].
@@ -91,6 +94,12 @@ struct Runner {
     pending: VecDeque<Event>,
     /// The peer sent a ROUTE-REFRESH in Established.
     refresh_requested: bool,
+    /// BFD: the session is closed because BFD went Down, until it is Up again.
+    held_by_bfd: bool,
+    /// BFD was Up when last seen (a session that never came Up holds nothing back).
+    bfd_was_up: bool,
+    /// The last session state reported: established, reason, message (without BFD's part).
+    reported: Option<(bool, String, String)>,
 }
 
 /// Opens the TCP connection as the settings say: TTL, MD5 key, source address.
@@ -123,6 +132,13 @@ async fn read_some(conn: &mut Option<TcpStream>, buf: &mut Vec<u8>) -> io::Resul
     }
 }
 
+async fn bfd_changed(bfd: &mut Option<watch::Receiver<Option<BfdStatus>>>) -> bool {
+    match bfd {
+        Some(bfd) => bfd.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
 async fn connected(connecting: &mut Option<Connecting>) -> io::Result<TcpStream> {
     match connecting {
         Some(future) => future.await,
@@ -144,6 +160,9 @@ impl Runner {
             stopping: None,
             pending: VecDeque::new(),
             refresh_requested: false,
+            held_by_bfd: false,
+            bfd_was_up: false,
+            reported: None,
         }
     }
 
@@ -207,6 +226,13 @@ impl Runner {
                         self.sync().await;
                     }
                 }
+                open = bfd_changed(&mut self.context.bfd) => {
+                    if open {
+                        self.on_bfd();
+                    } else {
+                        self.context.bfd = None;
+                    }
+                }
                 cease = &mut stop, if stop_open => {
                     stop_open = false;
                     let cease = cease.unwrap_or_else(|_| Notification::administrative_shutdown());
@@ -214,6 +240,39 @@ impl Runner {
                     self.pending.push_back(Event::ManualStop);
                 }
             }
+        }
+    }
+
+    /// Follows BFD: Up -> Down closes the session (Cease 10, RFC 9384) and holds it closed; Up
+    /// again reopens it. A BFD session that never came Up holds nothing back, so a router
+    /// without BFD for this node still gets its BGP session.
+    fn on_bfd(&mut self) {
+        let Some(bfd) = &mut self.context.bfd else { return };
+        let status = bfd.borrow_and_update().clone();
+        match status.as_ref().map(BfdStatus::up) {
+            Some(true) => {
+                self.bfd_was_up = true;
+                if std::mem::take(&mut self.held_by_bfd) {
+                    tracing::info!(peer = %self.context.peer, "BFD Up again: reopening the BGP session");
+                    self.pending.push_back(Event::ManualStart);
+                }
+            }
+            Some(false) if std::mem::take(&mut self.bfd_was_up) => {
+                tracing::warn!(peer = %self.context.peer, bfd = %status.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    "BFD Down: closing the BGP session (Cease, BFD Down)");
+                self.held_by_bfd = true;
+                self.pending.push_back(Event::ManualStop);
+            }
+            Some(false) => {}
+            None => {
+                self.bfd_was_up = false;
+                if std::mem::take(&mut self.held_by_bfd) {
+                    self.pending.push_back(Event::ManualStart);
+                }
+            }
+        }
+        if let Some((established, reason, message)) = self.reported.clone() {
+            self.report(established, &reason, message);
         }
     }
 
@@ -288,10 +347,12 @@ impl Runner {
             }
             Action::SendKeepalive => self.send(&Message::Keepalive).await,
             Action::SendNotification(mut n) => {
-                if let Some(cease) = &self.stopping
-                    && n == Notification::administrative_shutdown()
-                {
-                    n = cease.clone();
+                if n == Notification::administrative_shutdown() {
+                    if let Some(cease) = &self.stopping {
+                        n = cease.clone();
+                    } else if self.held_by_bfd {
+                        n = Notification::cease(CeaseSubcode::BfdDown);
+                    }
                 }
                 self.context.metrics.notification(n.code, n.subcode, "sent");
                 self.send(&Message::Notification(n)).await;
@@ -336,7 +397,11 @@ impl Runner {
         }
         self.adj_out.clear();
         self.metrics_up(false);
-        self.report(false, reason.condition_reason(), reason.to_string());
+        if self.held_by_bfd {
+            self.report(false, "BFDDown", "closed because BFD went Down; reopens when BFD is Up".into());
+        } else {
+            self.report(false, reason.condition_reason(), reason.to_string());
+        }
     }
 
     /// Sends the difference between the decision and what the peer holds.
@@ -372,7 +437,14 @@ impl Runner {
         self.context.metrics.session_up(&self.context.peer, &self.context.node, up);
     }
 
-    fn report(&self, established: bool, reason: &str, message: String) {
+    /// Reports the session's state, with BFD's when the peer has BFD.
+    fn report(&mut self, established: bool, reason: &str, message: String) {
+        self.reported = Some((established, reason.to_owned(), message.clone()));
+        let bfd = self.context.bfd.as_ref().and_then(|bfd| bfd.borrow().as_ref().map(ToString::to_string));
+        let message = match bfd {
+            Some(bfd) => format!("{message}{}{}", ferrolb_crds::SESSION_BFD_PART, bfd.trim_start_matches("BFD ")),
+            None => message,
+        };
         if let Some(reports) = &self.context.reports {
             let _ = reports.send(SessionReport {
                 peer: self.context.peer.clone(),
@@ -447,6 +519,7 @@ mod tests {
             decision: decision_rx,
             metrics: BgpMetrics::default(),
             reports: None,
+            bfd: None,
         };
         let handle = SessionHandle::spawn(settings, context);
         let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();

@@ -13,7 +13,7 @@ use super::super::{Announcing, Listed};
 use super::world::World;
 use super::{Found, list, objects, steps_for};
 
-use ferrolb_crds::{NODE_LABEL, SESSION_CONDITION};
+use ferrolb_crds::{NODE_LABEL, SESSION_BFD_PART, SESSION_CONDITION};
 
 /// A ServiceBGPStatus about the Service: a node saying which peers it sends it to.
 #[derive(Debug, Clone)]
@@ -270,17 +270,24 @@ impl<'a> Writer<'a> {
             let conditions = peer.pointer("/status/conditions").and_then(Value::as_array);
             let mut up = Vec::new();
             let mut down = Vec::new();
+            let mut bfd = Vec::new();
             for condition in conditions.into_iter().flatten() {
                 let Some(node) =
                     condition["type"].as_str().and_then(|t| t.strip_suffix(SESSION_CONDITION)?.strip_suffix('/'))
                 else {
                     continue;
                 };
+                if let Some((_, state)) = condition["message"].as_str().and_then(|m| m.rsplit_once(SESSION_BFD_PART)) {
+                    bfd.push(format!("{node} {state}"));
+                }
                 if condition["status"] == "True" {
                     up.push(node.to_owned());
                 } else {
                     let reason = condition["reason"].as_str().filter(|r| !r.is_empty()).unwrap_or("down");
-                    let message = condition["message"].as_str().filter(|m| !m.is_empty());
+                    let message = condition["message"]
+                        .as_str()
+                        .map(|m| m.split(SESSION_BFD_PART).next().unwrap_or(m))
+                        .filter(|m| !m.is_empty());
                     down.push(match message {
                         Some(message) => format!("{node}: {reason} ({message})"),
                         None => format!("{node}: {reason}"),
@@ -299,6 +306,10 @@ impl<'a> Writer<'a> {
                 parts.extend(down);
                 format!("BGP session {name}: {}.", parts.join("; "))
             };
+            if !bfd.is_empty() {
+                bfd.sort();
+                line.push_str(&format!(" BFD: {}.", bfd.join(", ")));
+            }
             let cut: Vec<&str> = self
                 .sending
                 .iter()
