@@ -115,6 +115,8 @@ struct Running {
     spec: BfdSpec,
     discriminator: u32,
     session: Session,
+    /// Up -> Down transitions not caused by the router's AdminDown.
+    failures: u64,
     sender: UdpSocket,
     published: Option<BfdStatus>,
 }
@@ -212,7 +214,8 @@ impl Engine {
         };
         tracing::info!(peer = %name, remote = %spec.remote, hops = ?spec.hops, "BFD session starting");
         let first = session.on_timer(now);
-        self.sessions.insert(name.clone(), Running { spec, discriminator, session, sender, published: None });
+        self.sessions
+            .insert(name.clone(), Running { spec, discriminator, session, sender, failures: 0, published: None });
         self.metrics.session_up(&name, &self.node, false);
         self.act(&name, first);
     }
@@ -322,7 +325,7 @@ impl Engine {
     }
 
     fn act(&mut self, name: &str, actions: Vec<Action>) {
-        let Some(running) = self.sessions.get(name) else { return };
+        let Some(running) = self.sessions.get_mut(name) else { return };
         for action in actions {
             match action {
                 Action::Send(packet) => {
@@ -333,8 +336,11 @@ impl Engine {
                 Action::StateChanged { from, to, diag } => {
                     tracing::info!(peer = %name, ?from, ?to, ?diag, "BFD session state changed");
                     self.metrics.session_up(name, &self.node, to == State::Up);
-                    if from == State::Up {
+                    if from == State::Up && to != State::Up {
                         self.metrics.went_down(name, &self.node);
+                        if running.session.remote_state() != State::AdminDown {
+                            running.failures += 1;
+                        }
                     }
                 }
             }
@@ -345,7 +351,7 @@ impl Engine {
     /// Publishes the session's state when it differs from what was published.
     fn publish(&mut self, name: &str) {
         let Some(running) = self.sessions.get_mut(name) else { return };
-        let status = BfdStatus::of(&running.session);
+        let status = BfdStatus::of(&running.session, running.failures);
         if running.published.as_ref() == Some(&status) {
             return;
         }

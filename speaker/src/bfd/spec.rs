@@ -75,6 +75,12 @@ pub struct BfdStatus {
     pub state: State,
     /// Why it last went down (No Diagnostic when it never did).
     pub diag: Diagnostic,
+    /// The router says AdminDown: it took the session down on purpose, which is no failure of
+    /// the path (RFC 5882 section 3.2).
+    pub remote_admin_down: bool,
+    /// How many times the session left Up because the path failed (not for AdminDown): a BGP
+    /// session that sees this grow closes, even if it missed the Up in between.
+    pub failures: u64,
     /// The interval between our packets, as negotiated (before jitter).
     pub tx_interval: Duration,
     /// How long without a packet from the router before the session is declared down (None
@@ -83,11 +89,13 @@ pub struct BfdStatus {
 }
 
 impl BfdStatus {
-    /// The state of `session` now.
-    pub fn of(session: &Session) -> BfdStatus {
+    /// The state of `session` now, which has failed `failures` times.
+    pub fn of(session: &Session, failures: u64) -> BfdStatus {
         BfdStatus {
             state: session.state(),
             diag: session.local_diag(),
+            remote_admin_down: session.remote_state() == State::AdminDown,
+            failures,
             tx_interval: session.tx_interval(),
             detect_time: session.detection_time(),
         }
@@ -96,6 +104,12 @@ impl BfdStatus {
     /// Whether the session is Up.
     pub fn up(&self) -> bool {
         self.state == State::Up
+    }
+
+    /// Whether the session is down because the path failed: down, and not because the router
+    /// said AdminDown.
+    pub fn failed(&self) -> bool {
+        !self.up() && !self.remote_admin_down
     }
 }
 

@@ -96,8 +96,8 @@ struct Runner {
     refresh_requested: bool,
     /// BFD: the session is closed because BFD went Down, until it is Up again.
     held_by_bfd: bool,
-    /// BFD was Up when last seen (a session that never came Up holds nothing back).
-    bfd_was_up: bool,
+    /// BFD failures seen so far (see [`BfdStatus::failures`]).
+    bfd_failures: u64,
     /// The last session state reported: established, reason, message (without BFD's part).
     reported: Option<(bool, String, String)>,
 }
@@ -161,7 +161,7 @@ impl Runner {
             pending: VecDeque::new(),
             refresh_requested: false,
             held_by_bfd: false,
-            bfd_was_up: false,
+            bfd_failures: 0,
             reported: None,
         }
     }
@@ -175,7 +175,10 @@ impl Runner {
             }
         };
         self.metrics_up(false);
-        self.pending.push_back(Event::ManualStart);
+        // A session (re)started while BFD is down after a failure starts held.
+        if !self.on_bfd() {
+            self.pending.push_back(Event::ManualStart);
+        }
         let mut stop_open = true;
         let mut decision_open = true;
         loop {
@@ -243,30 +246,30 @@ impl Runner {
         }
     }
 
-    /// Follows BFD: Up -> Down closes the session (Cease 10, RFC 9384) and holds it closed; Up
-    /// again reopens it. A BFD session that never came Up holds nothing back, so a router
-    /// without BFD for this node still gets its BGP session.
-    fn on_bfd(&mut self) {
-        let Some(bfd) = &mut self.context.bfd else { return };
+    /// Follows BFD: a failure (Up -> Down, not the router's AdminDown) closes the session with
+    /// Cease 10 (RFC 9384) and holds it closed; Up again reopens it. A BFD session that never
+    /// came Up holds nothing back, so a router without BFD for this node still gets its BGP
+    /// session; nor does one the router took down on purpose (AdminDown, RFC 5882 section 3.2).
+    /// Returns whether the session is held.
+    fn on_bfd(&mut self) -> bool {
+        let Some(bfd) = &mut self.context.bfd else { return false };
         let status = bfd.borrow_and_update().clone();
-        match status.as_ref().map(BfdStatus::up) {
-            Some(true) => {
-                self.bfd_was_up = true;
-                if std::mem::take(&mut self.held_by_bfd) {
-                    tracing::info!(peer = %self.context.peer, "BFD Up again: reopening the BGP session");
-                    self.pending.push_back(Event::ManualStart);
+        let failures = status.as_ref().map_or(0, |s| s.failures);
+        let new_failure = failures > std::mem::replace(&mut self.bfd_failures, failures);
+        match &status {
+            Some(status) if status.failed() && new_failure => {
+                if !self.held_by_bfd {
+                    tracing::warn!(peer = %self.context.peer, bfd = %status, "BFD Down: closing the BGP session (Cease, BFD Down)");
+                    self.held_by_bfd = true;
+                    self.pending.push_back(Event::ManualStop);
                 }
             }
-            Some(false) if std::mem::take(&mut self.bfd_was_up) => {
-                tracing::warn!(peer = %self.context.peer, bfd = %status.as_ref().map(ToString::to_string).unwrap_or_default(),
-                    "BFD Down: closing the BGP session (Cease, BFD Down)");
-                self.held_by_bfd = true;
-                self.pending.push_back(Event::ManualStop);
-            }
-            Some(false) => {}
-            None => {
-                self.bfd_was_up = false;
+            // Failed before, still not Up: stay held.
+            Some(status) if status.failed() => {}
+            // Up, or down on the router's purpose, or no BFD any more: nothing holds the session.
+            _ => {
                 if std::mem::take(&mut self.held_by_bfd) {
+                    tracing::info!(peer = %self.context.peer, "BFD no longer Down: reopening the BGP session");
                     self.pending.push_back(Event::ManualStart);
                 }
             }
@@ -274,6 +277,7 @@ impl Runner {
         if let Some((established, reason, message)) = self.reported.clone() {
             self.report(established, &reason, message);
         }
+        self.held_by_bfd
     }
 
     /// Turns the buffered input into events; stops at the first one that resets the session.
@@ -556,5 +560,75 @@ mod tests {
         let last = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Notification(_))).await;
         assert_eq!(last.last(), Some(&Message::Notification(Notification { code: 6, subcode: 3, data: vec![] })));
         stopping.await.unwrap();
+    }
+
+    fn bfd(state: ferrolb_bfd::packet::State, remote_admin_down: bool, failures: u64) -> Option<BfdStatus> {
+        Some(BfdStatus {
+            state,
+            diag: ferrolb_bfd::packet::Diagnostic::NoDiagnostic,
+            remote_admin_down,
+            failures,
+            tx_interval: Duration::from_millis(100),
+            detect_time: Some(Duration::from_millis(300)),
+        })
+    }
+
+    /// Accepts the session's connection and answers its OPEN; returns the stream once the
+    /// session has sent its End-of-RIB.
+    async fn accept_established(listener: &TcpListener, buf: &mut Vec<u8>) -> TcpStream {
+        let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
+        buf.clear();
+        read_until(&mut stream, buf, |m| matches!(m, Message::Open(_))).await;
+        let mut reply = Message::Open(Open::ferrolb(64512, 3, Ipv4Addr::new(192, 0, 2, 1), None)).to_bytes().unwrap();
+        Message::Keepalive.encode(&mut reply).unwrap();
+        stream.write_all(&reply).await.unwrap();
+        read_until(&mut stream, buf, |m| matches!(m, Message::EndOfRib(Family::V4))).await;
+        stream
+    }
+
+    /// BFD Up -> Down closes the session with Cease 10 and no reconnection follows until BFD is
+    /// Up again; a router that puts BFD in AdminDown closes nothing.
+    #[tokio::test]
+    async fn bfd_down_ceases_with_subcode_10_and_holds_the_session_until_bfd_is_up() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
+        let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
+        let (bfd_tx, bfd_rx) = watch::channel(None);
+        let context = SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision: decision_rx,
+            metrics: BgpMetrics::default(),
+            reports: None,
+            bfd: Some(bfd_rx),
+        };
+        let handle = SessionHandle::spawn(settings, context);
+        let mut buf = Vec::new();
+        // BFD not Up yet: the session comes up anyway.
+        let mut stream = accept_established(&listener, &mut buf).await;
+        bfd_tx.send_replace(bfd(ferrolb_bfd::packet::State::Up, false, 0));
+        // The router takes BFD down on purpose: nothing happens.
+        bfd_tx.send_replace(bfd(ferrolb_bfd::packet::State::Down, true, 0));
+        let quiet = tokio::time::timeout(
+            Duration::from_millis(500),
+            read_until(&mut stream, &mut buf, |m| matches!(m, Message::Notification(_))),
+        )
+        .await;
+        assert!(quiet.is_err(), "the router's AdminDown closed the session: {quiet:?}");
+        bfd_tx.send_replace(bfd(ferrolb_bfd::packet::State::Up, false, 0));
+        // The path fails (the session need not see the Up before: the count says it).
+        bfd_tx.send_replace(bfd(ferrolb_bfd::packet::State::Down, false, 1));
+        let last = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Notification(_))).await;
+        assert_eq!(last.last(), Some(&Message::Notification(Notification { code: 6, subcode: 10, data: vec![] })));
+        // Held: with a connect time of 1 s, three seconds pass without a new connection.
+        assert!(
+            tokio::time::timeout(Duration::from_secs(3), listener.accept()).await.is_err(),
+            "reconnected while BFD was Down"
+        );
+        bfd_tx.send_replace(bfd(ferrolb_bfd::packet::State::Up, false, 1));
+        let _stream = accept_established(&listener, &mut buf).await;
+        handle.stop(Notification::cease(CeaseSubcode::PeerDeconfigured)).await;
     }
 }
