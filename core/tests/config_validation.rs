@@ -418,6 +418,45 @@ fn peer_cases() -> Vec<Case> {
             accepted(),
         ),
         case(
+            "localASN on eBGP",
+            objs![router().with(|s| s.local_asn = Some(4_200_000_001))],
+            peer_ref("router"),
+            accepted(),
+        ),
+        case(
+            "localASN with dynamicASN external",
+            objs![dynamic_peer("router", DynamicAsn::External, "198.51.100.1").with(|s| s.local_asn = Some(65001))],
+            peer_ref("router"),
+            accepted(),
+        ),
+        case(
+            "localASN of 0",
+            objs![router().with(|s| s.local_asn = Some(0))],
+            peer_ref("router"),
+            vec![problem("spec.localASN", InvalidField)],
+        ),
+        case(
+            "localASN equal to myASN",
+            objs![router().with(|s| s.local_asn = Some(64600))],
+            peer_ref("router"),
+            vec![problem("spec.localASN", InvalidField)],
+        ),
+        case(
+            "localASN on iBGP (peerASN is myASN)",
+            objs![router().with(|s| {
+                s.peer_asn = Some(64600);
+                s.local_asn = Some(65001);
+            })],
+            peer_ref("router"),
+            vec![problem("spec.localASN", InvalidField)],
+        ),
+        case(
+            "localASN on iBGP (dynamicASN internal)",
+            objs![dynamic_peer("router", DynamicAsn::Internal, "198.51.100.1").with(|s| s.local_asn = Some(65001))],
+            peer_ref("router"),
+            vec![problem("spec.localASN", InvalidField)],
+        ),
+        case(
             "an invalid node selector and VRF",
             objs![router().with(|s| {
                 s.node_selectors = vec![sel(&[("zone", "a")]), expr("zone", "Maybe", &["a"])];

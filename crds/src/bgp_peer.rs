@@ -57,6 +57,13 @@ pub struct BGPPeerSpec {
     #[serde(default, rename = "peerASN", skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 4294967295u32))]
     pub peer_asn: Option<u32>,
+    /// The AS number this session presents to the peer instead of myASN (FRR's `local-as ASN
+    /// no-prepend replace-as`): the OPEN's AS (and 4-octet AS capability), and the AS_PATH of
+    /// the routes sent, carry it instead of myASN. eBGP only (peerASN differs from myASN, or
+    /// dynamicASN external), and it must differ from myASN.
+    #[serde(default, rename = "localASN", skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 4294967295u32))]
+    pub local_asn: Option<u32>,
     /// Accept whatever AS number the peer has, as long as the session is of this kind. Set this
     /// or peerASN.
     #[serde(default, rename = "dynamicASN", skip_serializing_if = "Option::is_none")]

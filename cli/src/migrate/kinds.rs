@@ -67,6 +67,7 @@ pub const BGP_PEER: KindSpec = KindSpec {
     fields: &[
         "myASN",
         "peerASN",
+        "localASN",
         "dynamicASN",
         "peerAddress",
         "sourceAddress",

@@ -298,6 +298,9 @@ pub struct Peer {
     pub my_asn: u32,
     /// Peer AS.
     pub peer_asn: PeerAsn,
+    /// The AS presented to the peer instead of `my_asn` (localASN), if set: the OPEN's AS and
+    /// the AS_PATH of routes sent carry it.
+    pub local_asn: Option<u32>,
     /// Peer address.
     pub address: IpAddr,
     /// Source address, if set.
@@ -334,6 +337,7 @@ impl Peer {
             name: name.into(),
             my_asn,
             peer_asn,
+            local_asn: None,
             address,
             source_address: None,
             port: 179,
@@ -348,6 +352,11 @@ impl Peer {
             graceful_restart: false,
             vrf: None,
         }
+    }
+
+    /// The AS this session presents to the peer: localASN when set, else myASN.
+    pub fn session_asn(&self) -> u32 {
+        self.local_asn.unwrap_or(self.my_asn)
     }
 }
 

@@ -181,6 +181,7 @@ fn resolve(
     // As MetalLB: a fixed peerASN equal to myASN; with dynamicASN the kind of session is only
     // known once the peer's OPEN arrives (and an iBGP session is multihop anyway).
     let internal = matches!(peer_asn, Some(PeerAsn::Fixed(asn)) if asn == spec.my_asn);
+    let local_asn = local_asn(spec, peer_asn, problems);
     if spec.ebgp_multi_hop && internal {
         problems
             .invalid("spec.ebgpMultiHop", "applies to eBGP only, and this session is iBGP (the peer's ASN is myASN)");
@@ -201,6 +202,7 @@ fn resolve(
         name: peer.name().to_owned(),
         my_asn: spec.my_asn,
         peer_asn: peer_asn?,
+        local_asn,
         address: address?,
         source_address,
         port: spec.peer_port,
@@ -236,6 +238,29 @@ fn peer_asn(spec: &BGPPeerSpec, problems: &mut Problems) -> Option<PeerAsn> {
             None
         }
     }
+}
+
+/// localASN, checked as FRR checks `neighbor X local-as ASN` (what MetalLB renders it to): not
+/// 0, not myASN, and on eBGP sessions only.
+fn local_asn(spec: &BGPPeerSpec, peer_asn: Option<PeerAsn>, problems: &mut Problems) -> Option<u32> {
+    let local = spec.local_asn?;
+    let field = "spec.localASN";
+    if local == 0 {
+        problems.invalid(field, "0 is not an AS number; it must be from 1 to 4294967295");
+    } else if local == spec.my_asn {
+        problems.invalid(field, format!("{local} is myASN; leave localASN out, or give another AS number"));
+    } else {
+        match peer_asn {
+            Some(PeerAsn::Fixed(asn)) if asn == spec.my_asn => problems.invalid(
+                field,
+                "applies to eBGP sessions only, and this session is iBGP (the peer's ASN is myASN)",
+            ),
+            Some(PeerAsn::DynamicInternal) => problems
+                .invalid(field, "applies to eBGP sessions only, and this session is iBGP (dynamicASN internal)"),
+            _ => return Some(local),
+        }
+    }
+    None
 }
 
 /// An IP address, as Go's `net.ParseIP` reads it (IPv4-mapped IPv6 addresses are IPv4).

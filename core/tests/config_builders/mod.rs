@@ -111,6 +111,7 @@ pub fn peer(name: &str, peer_asn: u32, address: &str) -> BGPPeer {
         BGPPeerSpec {
             my_asn: 64600,
             peer_asn: Some(peer_asn),
+            local_asn: None,
             dynamic_asn: None,
             peer_address: address.to_owned(),
             source_address: None,

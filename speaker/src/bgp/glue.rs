@@ -131,7 +131,7 @@ fn global_v6(v6: &Ipv6Addr) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ferrolb_bgp::codec::{self, Capability, Treatment, decode};
     use ferrolb_bgp::notification::Notification;
@@ -240,6 +240,47 @@ mod tests {
         assert_eq!(got, expected);
         let order: Vec<_> = got.values().next().unwrap().communities.iter().copied().collect();
         assert_eq!(order, [CommunityValue::Standard(Community::new(64600, 7)), CommunityValue::Large(large)]);
+    }
+
+    /// The OPEN the FSM asks for on a session's first connection.
+    pub(crate) fn first_open(settings: &crate::bgp::settings::PeerSettings) -> Open {
+        use ferrolb_bgp::fsm::{Action, Session};
+        let mut fsm = Session::new(settings.session.clone()).unwrap();
+        let now = std::time::Instant::now();
+        fsm.step(now, Event::ManualStart);
+        let params = fsm
+            .step(now, Event::TcpCrAcked)
+            .into_iter()
+            .find_map(|action| match action {
+                Action::SendOpen(params) => Some(params),
+                _ => None,
+            })
+            .expect("an OPEN once connected");
+        open_message(&params, settings.graceful_restart)
+    }
+
+    #[test]
+    fn local_asn_is_the_open_as_and_the_as_path() {
+        use crate::bgp::settings::{PeerSettings, tests::peer};
+        let mut p = peer();
+        p.local_asn = Some(4_200_000_001);
+        let settings = PeerSettings::from_peer(&p, &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap();
+        let open = first_open(&settings);
+        assert_eq!(open.my_as, 4_200_000_001);
+        assert!(open.capabilities.contains(&Capability::FourOctetAs(4_200_000_001)), "{open:?}");
+        // On the wire: AS_TRANS in the 2-octet My AS, the real AS in the capability.
+        let bytes = Message::Open(open).to_bytes().unwrap();
+        assert_eq!(bytes[20..22], codec::AS_TRANS.to_be_bytes());
+        let path =
+            path_context(&negotiated(false), settings.session.local_asn, "192.0.2.22:40000".parse().unwrap(), &[]);
+        let wire = path.wire_attributes(&adj_out::RouteAttributes::default());
+        assert_eq!(wire.as_path, vec![4_200_000_001], "replace-as: localASN alone, no myASN");
+
+        // Without localASN: myASN, as before.
+        let plain = PeerSettings::from_peer(&peer(), &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap();
+        let open = first_open(&plain);
+        assert_eq!(open.my_as, 64600);
+        assert!(open.capabilities.contains(&Capability::FourOctetAs(64600)));
     }
 
     #[test]

@@ -62,7 +62,10 @@ impl PeerSettings {
             .or_else(|| peer.source_address.as_ref().and_then(v4))
             .or(local_v4)
             .ok_or(SettingsError::NoRouterId)?;
-        let mut session = SessionConfig::new(peer.my_asn, peer.peer_asn, router_id);
+        // localASN replaces myASN towards the peer (FRR's `local-as ASN no-prepend replace-as`):
+        // the OPEN, the 4-octet AS capability and the AS_PATH of routes sent carry it.
+        let local_asn = peer.session_asn();
+        let mut session = SessionConfig::new(local_asn, peer.peer_asn, router_id);
         session.hold_time = peer.hold_time.unwrap_or(DEFAULT_HOLD_TIME);
         session.keepalive = peer.keepalive_time;
         if let Some(connect) = peer.connect_time {
@@ -70,7 +73,7 @@ impl PeerSettings {
         }
         session.validate()?;
         let internal = match peer.peer_asn {
-            PeerAsn::Fixed(asn) => asn == peer.my_asn,
+            PeerAsn::Fixed(asn) => asn == local_asn,
             PeerAsn::DynamicInternal => true,
             PeerAsn::DynamicExternal => false,
         };
@@ -162,6 +165,18 @@ pub(crate) mod tests {
         let mut ibgp = peer();
         ibgp.peer_asn = PeerAsn::Fixed(64600);
         assert_eq!(PeerSettings::from_peer(&ibgp, &node(), None).unwrap().ttl, MULTI_HOP_TTL);
+    }
+
+    #[test]
+    fn local_asn_replaces_my_asn_towards_the_peer() {
+        let plain = PeerSettings::from_peer(&peer(), &node(), None).unwrap();
+        assert_eq!(plain.session.local_asn, 64600);
+        let mut p = peer();
+        p.local_asn = Some(4_200_000_001);
+        let s = PeerSettings::from_peer(&p, &node(), None).unwrap();
+        assert_eq!(s.session.local_asn, 4_200_000_001);
+        assert_eq!(s.ttl, SINGLE_HOP_TTL, "still eBGP");
+        assert_ne!(s, plain, "a localASN change resets the session");
     }
 
     #[test]
