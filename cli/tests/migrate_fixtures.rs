@@ -117,12 +117,10 @@ fn bgp_peers_of_both_versions_convert_and_say_what_they_lose() {
         json!({
             "myASN": 64600, "dynamicASN": "external", "peerAddress": "2001:db8:1::1", "sourceAddress": "2001:db8:1::11",
             "passwordSecret": {"name": "bgp-password-v6", "namespace": "network-secrets"},
+            "dualStackAddressFamily": true, "disableMP": true,
         })
     );
-    let v6_notes = notes(&out, "BGPPeer", "router-v6");
-    assert_eq!(v6_notes.len(), 2, "{v6_notes:?}");
-    assert!(v6_notes[0].starts_with("BGPPeer/router-v6: spec.disableMP is not carried over: "));
-    assert!(v6_notes[1].starts_with("BGPPeer/router-v6: spec.dualStackAddressFamily is not carried over: "));
+    assert!(notes(&out, "BGPPeer", "router-v6").is_empty());
 
     let old = object(&out, "BGPPeer", "legacy-router");
     assert_eq!(old["apiVersion"], "ferrolb.io/v1beta1");
@@ -284,7 +282,8 @@ fn a_kubectl_list_is_migrated_item_by_item_without_server_fields() {
     let peer = object(&out, "BGPPeer", "router");
     assert_eq!(peer["metadata"], json!({"name": "router"}));
     assert_eq!(peer["spec"]["connectTime"], "2m0s");
-    assert!(notes(&out, "BGPPeer", "router")[0].contains("spec.disableMP is not carried over"));
+    assert_eq!(peer["spec"]["disableMP"], false);
+    assert!(notes(&out, "BGPPeer", "router").is_empty());
     assert_eq!(out[1].origin.to_string(), "BGPPeer/router (kubectl-get-list.yaml#1 items[1])");
     // MetalLB's status objects are not carried over: only a comment remains.
     assert_eq!(out[2].body, Body::Nothing);

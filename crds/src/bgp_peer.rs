@@ -124,6 +124,16 @@ pub struct BGPPeerSpec {
     #[serde(default)]
     #[x_kube(validation = Rule::new("self == oldSelf").message("is immutable: delete and recreate the BGPPeer to change it"))]
     pub enable_graceful_restart: bool,
+    /// Carry both IPv4 and IPv6 routes over this session: offer both unicast families in the
+    /// OPEN, and send routes of the other family than the session's with a next hop of that
+    /// family (the node's address of it on the session's interface). Without it, a session
+    /// carries only its own family (an IPv4 peer gets IPv4 routes only), as in MetalLB.
+    #[serde(default)]
+    pub dual_stack_address_family: bool,
+    /// Deprecated, as in MetalLB, and without effect: a session carries only its own address
+    /// family unless dualStackAddressFamily is set. Accepted with a warning.
+    #[serde(default, rename = "disableMP")]
+    pub disable_mp: bool,
     /// The VRF to hold the session in; empty means the default VRF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 15))]

@@ -163,14 +163,14 @@ mod tests {
             json!({
                 "apiVersion": "metallb.io/v1beta2", "kind": "BGPPeer",
                 "metadata": {"name": "r", "namespace": "lb"},
-                "spec": {"myASN": 64600, "peerASN": 64512, "peerAddress": "192.0.2.1", "disableMP": true,
+                "spec": {"myASN": 64600, "peerASN": 64512, "peerAddress": "192.0.2.1", "enableLimitedUnnumbered": true,
                          "passwordSecret": {"name": "s"}},
             }),
         );
         assert_eq!(object["spec"]["passwordSecret"], json!({"name": "s", "namespace": "lb"}));
-        assert!(object["spec"].get("disableMP").is_none());
+        assert!(object["spec"].get("enableLimitedUnnumbered").is_none());
         assert_eq!(notes.len(), 3, "{notes:?}");
-        assert!(notes[1].starts_with("BGPPeer/r: spec.disableMP is not carried over: FerroLB's BGPPeer has no"));
+        assert!(notes[1].starts_with("BGPPeer/r: spec.enableLimitedUnnumbered is not carried over: FerroLB does not"));
         assert!(notes[2].starts_with("BGPPeer/r: spec.passwordSecret.namespace is set to \"lb\""));
     }
 

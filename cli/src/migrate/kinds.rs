@@ -83,6 +83,8 @@ pub const BGP_PEER: KindSpec = KindSpec {
         "ebgpMultiHop",
         "enableGracefulRestart",
         "vrf",
+        "dualStackAddressFamily",
+        "disableMP",
     ],
     nested: &[("passwordSecret", &["name", "namespace"])],
 };
@@ -123,13 +125,6 @@ pub fn spec_order(kind: &str) -> &'static [&'static str] {
 /// Why the MetalLB field `field` of a `kind` object is not carried over to FerroLB.
 pub fn why_dropped(kind: &str, field: &str) -> String {
     let specific = match (kind, field) {
-        ("BGPPeer", "disableMP") => Some(
-            "FerroLB's BGPPeer has no such field; MetalLB used it to stop carrying IPv4 and IPv6 routes over one \
-             session",
-        ),
-        ("BGPPeer", "dualStackAddressFamily") => {
-            Some("FerroLB's BGPPeer has no such field; MetalLB used it to carry IPv4 and IPv6 routes over one session")
-        }
         ("BGPPeer", "interface") => Some(
             "FerroLB does not peer over an interface's link-local address (BGP unnumbered); give the peer's \
              address in spec.peerAddress",

@@ -111,6 +111,9 @@ pub enum Reason {
     /// A warning, not a refusal: two objects that would conflict on a node no Node is today;
     /// when such a Node appears, the newer object is refused.
     ConflictOnFutureNode,
+    /// A warning, not a refusal: a field MetalLB deprecated, accepted as MetalLB accepts it, and
+    /// without effect (BGPPeer disableMP).
+    DeprecatedField,
     /// A warning, not a refusal: a Community name that is also a literal community value, so
     /// advertisements writing that value get the alias's value instead (as in MetalLB).
     AliasShadowsValue,
@@ -327,6 +330,9 @@ pub struct Peer {
     pub graceful_restart: bool,
     /// VRF, if any.
     pub vrf: Option<String>,
+    /// dualStackAddressFamily: the session carries both IPv4 and IPv6 routes; otherwise only
+    /// those of its own family (the peer address's).
+    pub dual_stack: bool,
 }
 
 impl Peer {
@@ -351,6 +357,7 @@ impl Peer {
             ebgp_multi_hop: false,
             graceful_restart: false,
             vrf: None,
+            dual_stack: false,
         }
     }
 

@@ -186,6 +186,16 @@ fn resolve(
         problems
             .invalid("spec.ebgpMultiHop", "applies to eBGP only, and this session is iBGP (the peer's ASN is myASN)");
     }
+    if spec.disable_mp {
+        let message = if spec.dual_stack_address_family {
+            "is deprecated and has no effect (as in MetalLB): dualStackAddressFamily is set, so this session \
+             carries both IPv4 and IPv6 routes"
+        } else {
+            "is deprecated and has no effect (as in MetalLB): a session carries only its own address family \
+             unless dualStackAddressFamily is set"
+        };
+        problems.warn("spec.disableMP", Reason::DeprecatedField, message, None);
+    }
     let bfd = spec.bfd_profile.as_deref().filter(|name| !name.is_empty()).and_then(|name| {
         bfd_profiles.resolve("spec.bfdProfile", name).map_err(|problem| problems.push(problem)).ok().cloned()
     });
@@ -216,6 +226,7 @@ fn resolve(
         ebgp_multi_hop: spec.ebgp_multi_hop,
         graceful_restart: spec.enable_graceful_restart,
         vrf,
+        dual_stack: spec.dual_stack_address_family,
     })
 }
 

@@ -126,6 +126,8 @@ pub fn peer(name: &str, peer_asn: u32, address: &str) -> BGPPeer {
             bfd_profile: None,
             ebgp_multi_hop: false,
             enable_graceful_restart: false,
+            dual_stack_address_family: false,
+            disable_mp: false,
             vrf: None,
         },
     )

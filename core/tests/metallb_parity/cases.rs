@@ -585,6 +585,41 @@ fn peers() -> Vec<Case> {
             peer_ref("b"),
             Refused("spec.peerAddress", Duplicate),
         ),
+        case(
+            "localASN on an eBGP peer",
+            PEER_RULE,
+            Accepts,
+            objs![router("r").with(|s| s.local_asn = Some(65010))],
+            peer_ref("r"),
+            Accepted,
+        ),
+        case(
+            "dualStackAddressFamily",
+            PEER_RULE,
+            Accepts,
+            objs![router("r").with(|s| s.dual_stack_address_family = true)],
+            peer_ref("r"),
+            Accepted,
+        ),
+        case(
+            "disableMP, deprecated (MetalLB's webhook warns that it has no effect)",
+            "bgppeer_webhook.go validatePeerCreate",
+            Accepts,
+            objs![router("r").with(|s| s.disable_mp = true)],
+            peer_ref("r"),
+            Warned(DeprecatedField),
+        ),
+        case(
+            "disableMP with dualStackAddressFamily (MetalLB: dual stack, disableMP has no effect)",
+            "bgppeer_webhook.go validatePeerCreate",
+            Accepts,
+            objs![router("r").with(|s| {
+                s.disable_mp = true;
+                s.dual_stack_address_family = true;
+            })],
+            peer_ref("r"),
+            Warned(DeprecatedField),
+        ),
     ]
 }
 

@@ -302,17 +302,35 @@ impl Runner {
             Action::Established(negotiated) => {
                 let local = self.conn.as_ref().and_then(|c| c.local_addr().ok());
                 let Some(local) = local else { return };
+                let offered = (self.settings.session.ipv4_unicast, self.settings.session.ipv6_unicast);
+                // A dual-stack session's other family goes out with a next hop from the same
+                // interface as the connection's local address.
+                let beside = if offered.0 && offered.1 {
+                    crate::netif::addresses_beside(local.ip()).await.unwrap_or_else(|error| {
+                        tracing::warn!(peer = %self.context.peer, %error, "cannot read the node's addresses");
+                        None
+                    })
+                } else {
+                    None
+                };
                 let path = glue::path_context(
                     &negotiated,
                     self.settings.session.local_asn,
                     local,
                     &self.context.node_addresses,
+                    beside.as_deref(),
                 );
                 tracing::info!(peer = %self.context.peer, remote = %self.settings.remote, "BGP session established");
+                let mut message = format!("established with {}", self.settings.remote);
+                for left_out in glue::families_left_out(offered, &path, local) {
+                    tracing::warn!(peer = %self.context.peer, "{left_out}");
+                    message.push_str("; ");
+                    message.push_str(&left_out);
+                }
                 self.path = Some(path);
                 self.adj_out.clear();
                 self.metrics_up(true);
-                self.report(true, "Established", format!("established with {}", self.settings.remote));
+                self.report(true, "Established", message);
                 self.sync().await;
                 for family in [Family::V4, Family::V6] {
                     let negotiated_family = match family {
@@ -433,17 +451,18 @@ mod tests {
     }
 
     /// Against a scripted peer on loopback: OPEN, KEEPALIVE, the full set and End-of-RIB, then only
-    /// the difference, then Cease 6/3 on stop.
+    /// the difference, then Cease 6/3 on stop. The session is IPv4 and not dual-stack: it offers
+    /// IPv4 unicast only, and carries no IPv6 route though the peer offers both.
     #[tokio::test]
     async fn session_opens_sends_everything_then_differences_then_ceases() {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
-        let (decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "203.0.113.2"]));
+        let (decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "203.0.113.2", "2001:db8::1"]));
         let context = SessionContext {
             peer: "fake".into(),
             node: "node1".into(),
-            node_addresses: vec![],
+            node_addresses: vec!["2001:db8::2".parse().unwrap()],
             decision: decision_rx,
             metrics: BgpMetrics::default(),
             reports: None,
@@ -454,11 +473,12 @@ mod tests {
         let open = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Open(_))).await;
         let Some(Message::Open(theirs)) = open.last() else { panic!("{open:?}") };
         assert_eq!((theirs.my_as, theirs.hold_time, theirs.bgp_id), (64600, 3, Ipv4Addr::new(192, 0, 2, 2)));
+        assert_eq!(theirs.multiprotocol().collect::<Vec<_>>(), [codec::AfiSafi::IPV4_UNICAST]);
 
         let mut reply = Message::Open(Open::ferrolb(64512, 3, Ipv4Addr::new(192, 0, 2, 1), None)).to_bytes().unwrap();
         Message::Keepalive.encode(&mut reply).unwrap();
         stream.write_all(&reply).await.unwrap();
-        let first = read_until(&mut stream, &mut buf, |m| matches!(m, Message::EndOfRib(Family::V6))).await;
+        let first = read_until(&mut stream, &mut buf, |m| matches!(m, Message::EndOfRib(Family::V4))).await;
         let announced: Vec<_> = first
             .iter()
             .filter_map(|m| match m {
@@ -467,12 +487,16 @@ mod tests {
             })
             .flatten()
             .collect();
-        assert_eq!(announced.len(), 2, "{first:?}");
-        assert!(first.contains(&Message::EndOfRib(Family::V4)), "{first:?}");
+        assert_eq!(
+            announced,
+            ["203.0.113.1", "203.0.113.2"].map(|a| codec::Prefix::host(a.parse().unwrap())),
+            "{first:?}"
+        );
 
-        decision_tx.send_replace(decision(&["203.0.113.2", "203.0.113.3"]));
+        decision_tx.send_replace(decision(&["203.0.113.2", "203.0.113.3", "2001:db8::1"]));
         let diff =
             read_until(&mut stream, &mut buf, |m| matches!(m, Message::Update(u) if !u.announced.is_empty())).await;
+        assert!(!diff.contains(&Message::EndOfRib(Family::V6)), "IPv6 was not negotiated: {diff:?}");
         let updates: Vec<_> =
             diff.iter().filter_map(|m| if let Message::Update(u) = m { Some(u) } else { None }).collect();
         assert_eq!(updates.len(), 2, "one withdrawal, one announcement: {diff:?}");
@@ -483,5 +507,50 @@ mod tests {
         let last = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Notification(_))).await;
         assert_eq!(last.last(), Some(&Message::Notification(Notification { code: 6, subcode: 3, data: vec![] })));
         stopping.await.unwrap();
+    }
+
+    /// A dual-stack session over IPv4 loopback offers both families; with no global IPv6
+    /// address on the loopback interface it has no IPv6 next hop, so it sends IPv4 routes only
+    /// and its report says why IPv6 routes are not sent.
+    #[tokio::test]
+    async fn a_dual_stack_session_without_an_ipv6_next_hop_says_so() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let settings = PeerSettings::from_peer(&Peer { dual_stack: true, ..peer(port) }, &[], None).unwrap();
+        let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "2001:db8::1"]));
+        let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
+        let context = SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision: decision_rx,
+            metrics: BgpMetrics::default(),
+            reports: Some(reports_tx),
+        };
+        let handle = SessionHandle::spawn(settings, context);
+        let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
+        let mut buf = Vec::new();
+        let open = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Open(_))).await;
+        let Some(Message::Open(theirs)) = open.last() else { panic!("{open:?}") };
+        let both = [codec::AfiSafi::IPV4_UNICAST, codec::AfiSafi::IPV6_UNICAST];
+        assert_eq!(theirs.multiprotocol().collect::<Vec<_>>(), both);
+        let mut reply = Message::Open(Open::ferrolb(64512, 3, Ipv4Addr::new(192, 0, 2, 1), None)).to_bytes().unwrap();
+        Message::Keepalive.encode(&mut reply).unwrap();
+        stream.write_all(&reply).await.unwrap();
+        let first = read_until(&mut stream, &mut buf, |m| matches!(m, Message::EndOfRib(Family::V6))).await;
+        let announced: Vec<_> = first
+            .iter()
+            .filter_map(|m| if let Message::Update(u) = m { Some(u.announced.clone()) } else { None })
+            .flatten()
+            .collect();
+        assert_eq!(announced, [codec::Prefix::host("203.0.113.1".parse().unwrap())], "{first:?}");
+        let report = loop {
+            let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
+            if report.established {
+                break report;
+            }
+        };
+        assert!(report.message.contains("IPv6 routes are not sent: the node has no IPv6 address"), "{report:?}");
+        handle.stop(Notification::cease(CeaseSubcode::PeerDeconfigured)).await;
     }
 }

@@ -71,6 +71,9 @@ impl PeerSettings {
         if let Some(connect) = peer.connect_time {
             session.connect_retry = RetryBackoff { initial: connect, max: connect.max(RetryBackoff::default().max) };
         }
+        // As MetalLB: a session carries its own address family only, unless dualStackAddressFamily.
+        session.ipv4_unicast = peer.dual_stack || peer.address.is_ipv4();
+        session.ipv6_unicast = peer.dual_stack || peer.address.is_ipv6();
         session.validate()?;
         let internal = match peer.peer_asn {
             PeerAsn::Fixed(asn) => asn == local_asn,
@@ -177,6 +180,22 @@ pub(crate) mod tests {
         assert_eq!(s.session.local_asn, 4_200_000_001);
         assert_eq!(s.ttl, SINGLE_HOP_TTL, "still eBGP");
         assert_ne!(s, plain, "a localASN change resets the session");
+    }
+
+    #[test]
+    fn a_session_offers_its_own_family_unless_dual_stack() {
+        let families = |p: &Peer| {
+            let s = PeerSettings::from_peer(p, &node(), None).unwrap();
+            (s.session.ipv4_unicast, s.session.ipv6_unicast)
+        };
+        let v4 = peer();
+        let v6 = Peer { address: "2001:db8::1".parse().unwrap(), ..peer() };
+        assert_eq!(families(&v4), (true, false));
+        assert_eq!(families(&v6), (false, true));
+        assert_eq!(families(&Peer { dual_stack: true, ..v4.clone() }), (true, true));
+        assert_eq!(families(&Peer { dual_stack: true, ..v6 }), (true, true));
+        let dual = PeerSettings::from_peer(&Peer { dual_stack: true, ..v4.clone() }, &node(), None).unwrap();
+        assert_ne!(dual, PeerSettings::from_peer(&v4, &node(), None).unwrap(), "a change resets the session");
     }
 
     #[test]

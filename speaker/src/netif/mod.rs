@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use crate::layer2::MacAddr;
 
-pub use watch::{NetifError, list_interfaces, watch_interfaces};
+pub use watch::{NetifError, addresses_beside, list_interfaces, watch_interfaces};
 
 /// An interface suitable for answering ARP/NDP, with its addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +146,14 @@ pub fn suitable_interfaces(links: &[LinkFacts], addresses: &[AddressFacts]) -> V
     out
 }
 
+/// The addresses of the link that carries `local` (`local` among them, in the kernel's order), or
+/// None when no link carries it. Any link counts, suitable for Layer2 or not (a VRF's or a
+/// bond's member too): BGP asks which addresses sit beside a session's local address.
+pub fn link_addresses_of(addresses: &[AddressFacts], local: IpAddr) -> Option<Vec<IpAddr>> {
+    let index = addresses.iter().find(|a| a.address == local)?.index;
+    Some(addresses.iter().filter(|a| a.index == index).map(|a| a.address).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +169,16 @@ mod tests {
             hardware_address: Some(vec![0x02, 0, 0, 0, 0, u8::try_from(index).unwrap()]),
             master: None,
         }
+    }
+
+    #[test]
+    fn the_addresses_beside_a_local_address_are_those_of_its_link() {
+        let at = |index, address: &str| AddressFacts { index, address: address.parse().unwrap(), prefix_len: 24 };
+        let addresses = [at(1, "127.0.0.1"), at(2, "192.0.2.2"), at(3, "198.51.100.2"), at(2, "2001:db8::2")];
+        let ip = |a: &str| a.parse::<IpAddr>().unwrap();
+        assert_eq!(link_addresses_of(&addresses, ip("192.0.2.2")), Some(vec![ip("192.0.2.2"), ip("2001:db8::2")]));
+        assert_eq!(link_addresses_of(&addresses, ip("198.51.100.2")), Some(vec![ip("198.51.100.2")]));
+        assert_eq!(link_addresses_of(&addresses, ip("203.0.113.9")), None);
     }
 
     #[test]

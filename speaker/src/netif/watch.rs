@@ -9,7 +9,7 @@ use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType, LinkMe
 use rtnetlink::{Handle, MulticastGroup};
 use tokio::sync::watch;
 
-use super::{AddressFacts, Interface, LinkFacts, suitable_interfaces};
+use super::{AddressFacts, Interface, LinkFacts, link_addresses_of, suitable_interfaces};
 
 /// Changes arriving within this window after the first are folded into one snapshot.
 const SETTLE: Duration = Duration::from_millis(50);
@@ -41,6 +41,23 @@ pub async fn list_interfaces() -> Result<Vec<Interface>, NetifError> {
     let result = snapshot(&handle).await;
     task.abort();
     result
+}
+
+/// The addresses of the link carrying `local`, in the caller's network namespace (see
+/// [`link_addresses_of`]); None when no link carries it.
+pub async fn addresses_beside(local: std::net::IpAddr) -> Result<Option<Vec<std::net::IpAddr>>, NetifError> {
+    let (connection, handle, _) = rtnetlink::new_connection().map_err(NetifError::Socket)?;
+    let task = tokio::spawn(connection);
+    let result = handle
+        .address()
+        .get()
+        .execute()
+        .try_collect::<Vec<AddressMessage>>()
+        .await
+        .map_err(|source| NetifError::Dump { what: "addresses", source });
+    task.abort();
+    let addresses: Vec<AddressFacts> = result?.iter().filter_map(address_facts).collect();
+    Ok(link_addresses_of(&addresses, local))
 }
 
 /// Publishes a snapshot of suitable interfaces on `tx` now and after every link or address change, until
