@@ -105,10 +105,13 @@ fn bgp_peers_of_both_versions_convert_and_say_what_they_lose() {
     assert_eq!(secret["spec"]["enableGracefulRestart"], true);
     assert_eq!(secret["spec"]["vrf"], "red");
     let secret_notes = notes(&out, "BGPPeer", "router-secret");
-    assert_eq!(secret_notes.len(), 1);
+    assert_eq!(secret_notes.len(), 2, "{secret_notes:?}");
     assert!(
         secret_notes[0]
             .starts_with("BGPPeer/router-secret: spec.passwordSecret.namespace is set to \"metallb-system\"")
+    );
+    assert!(
+        secret_notes[1].starts_with("BGPPeer/router-secret: spec.enableGracefulRestart is carried over, but FerroLB")
     );
 
     let v6 = object(&out, "BGPPeer", "router-v6");

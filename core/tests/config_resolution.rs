@@ -286,7 +286,6 @@ fn peers_resolve_password_bfd_and_timers() {
             s.router_id = Some("10.0.0.1".into());
             s.source_address = Some("198.51.100.11".into());
             s.ebgp_multi_hop = true;
-            s.enable_graceful_restart = true;
             s.vrf = Some("red".into());
             s.peer_port = 1179;
             s.local_asn = Some(4_200_000_001);
@@ -324,7 +323,7 @@ fn peers_resolve_password_bfd_and_timers() {
     assert_eq!((peer.address, peer.source_address, peer.port), (ip("198.51.100.1"), Some(ip("198.51.100.11")), 1179));
     assert_eq!((peer.my_asn, peer.peer_asn, peer.local_asn), (64600, PeerAsn::Fixed(64512), Some(4_200_000_001)));
     assert_eq!(peer.session_asn(), 4_200_000_001);
-    assert!(peer.ebgp_multi_hop && peer.graceful_restart);
+    assert!(peer.ebgp_multi_hop);
     assert_eq!(peer.vrf.as_deref(), Some("red"));
 
     let inline = &config.peers["inline"];

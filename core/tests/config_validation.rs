@@ -457,6 +457,12 @@ fn peer_cases() -> Vec<Case> {
             vec![problem("spec.localASN", InvalidField)],
         ),
         case(
+            "enableGracefulRestart, not supported yet",
+            objs![router().with(|s| s.enable_graceful_restart = true)],
+            peer_ref("router"),
+            vec![problem("spec.enableGracefulRestart", NotSupported)],
+        ),
+        case(
             "an invalid node selector and VRF",
             objs![router().with(|s| {
                 s.node_selectors = vec![sel(&[("zone", "a")]), expr("zone", "Maybe", &["a"])];
@@ -935,4 +941,14 @@ fn the_tables_hold_at_least_sixty_cases() {
     let tables = [pool_cases(), community_cases(), bfd_cases(), peer_cases(), l2_cases(), bgp_cases()];
     let count: usize = tables.iter().map(Vec::len).sum();
     assert!(count >= 60, "{count} cases");
+}
+
+#[test]
+fn unsupported_peer_fields_say_so_on_the_condition() {
+    let objects = objs![peer("gr", 64512, "198.51.100.1").with(|s| s.enable_graceful_restart = true)];
+    let (config, verdicts) = build(&objects);
+    assert!(config.peers.is_empty(), "a refused peer has no session");
+    let problems = verdicts.problems(&peer_ref("gr"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].to_string(), "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)");
 }

@@ -120,7 +120,8 @@ pub struct BGPPeerSpec {
     /// The peer is more than one hop away (eBGP multihop).
     #[serde(default, rename = "ebgpMultiHop")]
     pub ebgp_multi_hop: bool,
-    /// Advertise the graceful restart capability. Cannot be changed after creation.
+    /// Graceful restart (RFC 4724). Not supported yet: a BGPPeer with true is refused
+    /// (Accepted=False, reason NotSupported). Cannot be changed after creation.
     #[serde(default)]
     #[x_kube(validation = Rule::new("self == oldSelf").message("is immutable: delete and recreate the BGPPeer to change it"))]
     pub enable_graceful_restart: bool,

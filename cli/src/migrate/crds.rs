@@ -107,6 +107,13 @@ fn fix_bgp_peer(spec: &mut Map<String, Value>, namespace: &str, subject: &str, n
             ));
         }
     }
+    if spec.get("enableGracefulRestart") == Some(&Value::Bool(true)) {
+        notes.push(Note::new(
+            subject,
+            "spec.enableGracefulRestart is carried over, but FerroLB refuses the BGPPeer while it is true \
+             (enableGracefulRestart is not supported yet (issue 14)): remove it to have the peer accepted",
+        ));
+    }
     if !spec.contains_key("peerAddress") {
         notes.push(Note::new(subject, "has no spec.peerAddress, which FerroLB needs: add the peer's address"));
     }

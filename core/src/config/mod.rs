@@ -103,6 +103,8 @@ pub enum Reason {
     Duplicate,
     /// It contradicts another object (e.g. two localPrefs for one pool, peer and node).
     Conflict,
+    /// A field FerroLB does not implement yet: refused rather than accepted and ignored.
+    NotSupported,
     /// An aggregation length shorter than a selected pool's own prefix.
     AggregationTooShort,
     /// A warning, not a refusal: an aggregated route also covers addresses outside the pool
@@ -326,8 +328,6 @@ pub struct Peer {
     pub bfd: Option<Bfd>,
     /// eBGP multihop.
     pub ebgp_multi_hop: bool,
-    /// Graceful restart capability.
-    pub graceful_restart: bool,
     /// VRF, if any.
     pub vrf: Option<String>,
     /// dualStackAddressFamily: the session carries both IPv4 and IPv6 routes; otherwise only
@@ -355,7 +355,6 @@ impl Peer {
             password: None,
             bfd: None,
             ebgp_multi_hop: false,
-            graceful_restart: false,
             vrf: None,
             dual_stack: false,
         }

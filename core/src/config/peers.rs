@@ -186,6 +186,15 @@ fn resolve(
         problems
             .invalid("spec.ebgpMultiHop", "applies to eBGP only, and this session is iBGP (the peer's ASN is myASN)");
     }
+    // Advertising the capability without keeping routes across a restart would make routers
+    // keep forwarding to a speaker that lost its state: refused until restarts preserve it.
+    if spec.enable_graceful_restart {
+        problems.add(
+            "spec.enableGracefulRestart",
+            Reason::NotSupported,
+            "enableGracefulRestart is not supported yet (issue 14)",
+        );
+    }
     if spec.disable_mp {
         let message = if spec.dual_stack_address_family {
             "is deprecated and has no effect (as in MetalLB): dualStackAddressFamily is set, so this session \
@@ -224,7 +233,6 @@ fn resolve(
         password: password.filter(|password| !password.is_empty()),
         bfd,
         ebgp_multi_hop: spec.ebgp_multi_hop,
-        graceful_restart: spec.enable_graceful_restart,
         vrf,
         dual_stack: spec.dual_stack_address_family,
     })

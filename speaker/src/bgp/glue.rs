@@ -55,14 +55,15 @@ pub fn open_params(open: &Open) -> OpenParams {
     }
 }
 
-/// The OPEN to send for the FSM's parameters; `graceful_restart` is the restart time to
-/// advertise (as not restarting), if any.
-pub fn open_message(params: &OpenParams, graceful_restart: Option<u16>) -> Open {
+/// The OPEN to send for the FSM's parameters: its families, route refresh and 4-octet AS. No
+/// graceful restart capability: the speaker does not keep routes across a restart
+/// (enableGracefulRestart is refused).
+pub fn open_message(params: &OpenParams) -> Open {
     let families: Vec<Family> = [(Family::V4, params.ipv4_unicast), (Family::V6, params.ipv6_unicast)]
         .into_iter()
         .filter_map(|(family, offered)| offered.then_some(family))
         .collect();
-    Open::for_families(params.asn, params.hold_time, params.router_id, &families, graceful_restart)
+    Open::for_families(params.asn, params.hold_time, params.router_id, &families, None)
 }
 
 /// What a received message means to the FSM. ROUTE-REFRESH in Established is the session's to
@@ -200,7 +201,7 @@ pub(crate) mod tests {
             ipv6_unicast: true,
             route_refresh: true,
         };
-        let bytes = Message::Open(open_message(&params, Some(120))).to_bytes().unwrap();
+        let bytes = Message::Open(open_message(&params)).to_bytes().unwrap();
         let (message, _) = decode(&bytes).unwrap().unwrap();
         assert_eq!(message_event(message), Event::BgpOpen(params));
     }
@@ -293,7 +294,7 @@ pub(crate) mod tests {
                 _ => None,
             })
             .expect("an OPEN once connected");
-        open_message(&params, settings.graceful_restart)
+        open_message(&params)
     }
 
     #[test]
@@ -388,5 +389,12 @@ pub(crate) mod tests {
         let both = [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST];
         assert_eq!(multiprotocol(&Peer { dual_stack: true, ..peer() }), both);
         assert_eq!(multiprotocol(&Peer { dual_stack: true, ..v6 }), both);
+    }
+
+    #[test]
+    fn no_graceful_restart_capability_is_advertised() {
+        use crate::bgp::settings::{PeerSettings, tests::peer};
+        let open = first_open(&PeerSettings::from_peer(&peer(), &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap());
+        assert!(!open.capabilities.iter().any(|c| matches!(c, Capability::GracefulRestart(_))), "{open:?}");
     }
 }

@@ -283,7 +283,7 @@ impl Runner {
                 }
             }
             Action::SendOpen(params) => {
-                let open = glue::open_message(&params, self.settings.graceful_restart);
+                let open = glue::open_message(&params);
                 self.send(&Message::Open(open)).await;
             }
             Action::SendKeepalive => self.send(&Message::Keepalive).await,

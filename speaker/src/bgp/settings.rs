@@ -16,8 +16,6 @@ use ferrolb_core::config::{Peer, PeerAsn};
 pub const SINGLE_HOP_TTL: u32 = 1;
 /// TTL of packets to iBGP and multihop eBGP peers.
 pub const MULTI_HOP_TTL: u32 = 255;
-/// Restart time advertised in the graceful restart capability when the peer enables it.
-pub const GRACEFUL_RESTART_TIME: u16 = 120;
 
 /// How one session runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +30,6 @@ pub struct PeerSettings {
     pub ttl: u32,
     /// The TCP MD5 key.
     pub password: Option<String>,
-    /// Restart time to advertise in the graceful restart capability; None: not advertised.
-    pub graceful_restart: Option<u16>,
 }
 
 /// Why a peer cannot have a session from this node.
@@ -86,7 +82,6 @@ impl PeerSettings {
             source: peer.source_address,
             ttl: if internal || peer.ebgp_multi_hop { MULTI_HOP_TTL } else { SINGLE_HOP_TTL },
             password: peer.password.clone().filter(|p| !p.is_empty()),
-            graceful_restart: peer.graceful_restart.then_some(GRACEFUL_RESTART_TIME),
         })
     }
 }
@@ -150,20 +145,17 @@ pub(crate) mod tests {
         assert_eq!(s.session.hold_time, DEFAULT_HOLD_TIME);
         assert_eq!(s.remote, "192.0.2.1:179".parse().unwrap());
         assert_eq!(s.password, None);
-        assert_eq!(s.graceful_restart, None);
 
         let mut p = peer();
         p.ebgp_multi_hop = true;
         p.hold_time = Some(Duration::from_secs(3));
         p.connect_time = Some(Duration::from_secs(2));
         p.password = Some("pw".into());
-        p.graceful_restart = true;
         let s = PeerSettings::from_peer(&p, &node(), None).unwrap();
         assert_eq!(s.ttl, MULTI_HOP_TTL);
         assert_eq!(s.session.hold_time, Duration::from_secs(3));
         assert_eq!(s.session.connect_retry.initial, Duration::from_secs(2));
         assert_eq!(s.password.as_deref(), Some("pw"));
-        assert_eq!(s.graceful_restart, Some(GRACEFUL_RESTART_TIME));
 
         let mut ibgp = peer();
         ibgp.peer_asn = PeerAsn::Fixed(64600);
