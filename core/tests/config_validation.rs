@@ -463,6 +463,27 @@ fn peer_cases() -> Vec<Case> {
             vec![problem("spec.enableGracefulRestart", NotSupported)],
         ),
         case(
+            "interface (BGP unnumbered) instead of peerAddress, not supported yet",
+            objs![router().with(|s| {
+                s.peer_address = String::new();
+                s.interface = Some("eth1".into());
+            })],
+            peer_ref("router"),
+            vec![problem("spec.interface", NotSupported)],
+        ),
+        case(
+            "both interface and peerAddress",
+            objs![router().with(|s| s.interface = Some("eth1".into()))],
+            peer_ref("router"),
+            vec![problem("spec.interface", NotSupported), problem("spec.interface", InvalidField)],
+        ),
+        case(
+            "neither interface nor peerAddress",
+            objs![router().with(|s| s.peer_address = String::new())],
+            peer_ref("router"),
+            vec![problem("spec.peerAddress", InvalidField)],
+        ),
+        case(
             "an invalid node selector and VRF",
             objs![router().with(|s| {
                 s.node_selectors = vec![sel(&[("zone", "a")]), expr("zone", "Maybe", &["a"])];
@@ -951,4 +972,12 @@ fn unsupported_peer_fields_say_so_on_the_condition() {
     let problems = verdicts.problems(&peer_ref("gr"));
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].to_string(), "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)");
+
+    let objects = objs![peer("unnumbered", 64512, "").with(|s| s.interface = Some("eth1".into()))];
+    let (config, verdicts) = build(&objects);
+    assert!(config.peers.is_empty());
+    let problems = verdicts.problems(&peer_ref("unnumbered"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].reason, NotSupported);
+    assert_eq!(problems[0].to_string(), "spec.interface: interface (BGP unnumbered) is not supported yet");
 }

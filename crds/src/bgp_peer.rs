@@ -35,12 +35,14 @@ fn port179() -> u16 {
 #[x_kube(
     validation = Rule::new("has(self.peerASN) != has(self.dynamicASN)")
         .message("set exactly one of peerASN and dynamicASN"),
+    validation = Rule::new("has(self.peerAddress) != has(self.interface)")
+        .message("set exactly one of peerAddress and interface"),
     validation = Rule::new("!(has(self.password) && has(self.passwordSecret))")
         .message("password and passwordSecret are mutually exclusive: set one"),
     validation = Rule::new("!has(self.keepaliveTime) || !has(self.holdTime) || duration(self.keepaliveTime) <= duration(self.holdTime)")
         .message("keepaliveTime must not be longer than holdTime")
         .field_path(".keepaliveTime"),
-    validation = Rule::new("!has(self.sourceAddress) || !isIP(self.sourceAddress) || !isIP(self.peerAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()")
+    validation = Rule::new("!has(self.sourceAddress) || !has(self.peerAddress) || !isIP(self.sourceAddress) || !isIP(self.peerAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()")
         .message("sourceAddress and peerAddress must be of the same address family")
         .field_path(".sourceAddress"),
     validation = Rule::new("!self.ebgpMultiHop || !has(self.peerASN) || self.peerASN != self.myASN")
@@ -68,10 +70,17 @@ pub struct BGPPeerSpec {
     /// or peerASN.
     #[serde(default, rename = "dynamicASN", skip_serializing_if = "Option::is_none")]
     pub dynamic_asn: Option<DynamicAsn>,
-    /// The peer's address, IPv4 or IPv6.
+    /// The peer's address, IPv4 or IPv6. Set this or interface.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     #[x_kube(validation = Rule::new("isIP(self)").message("must be an IPv4 or IPv6 address"))]
     #[schemars(length(max = 64))]
     pub peer_address: String,
+    /// BGP unnumbered: peer over this node interface with the router's link-local address
+    /// instead of peerAddress. Not supported yet: a BGPPeer with it is refused (Accepted=False,
+    /// reason NotSupported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 15))]
+    pub interface: Option<String>,
     /// The local address to connect from; by default the kernel chooses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("isIP(self)").message("must be an IPv4 or IPv6 address"))]

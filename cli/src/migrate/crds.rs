@@ -114,7 +114,14 @@ fn fix_bgp_peer(spec: &mut Map<String, Value>, namespace: &str, subject: &str, n
              (enableGracefulRestart is not supported yet (issue 14)): remove it to have the peer accepted",
         ));
     }
-    if !spec.contains_key("peerAddress") {
+    let interface = matches!(spec.get("interface"), Some(Value::String(name)) if !name.is_empty());
+    if interface {
+        notes.push(Note::new(
+            subject,
+            "spec.interface is carried over, but FerroLB refuses the BGPPeer while it is set (interface (BGP \
+             unnumbered) is not supported yet): give the router's address in spec.peerAddress instead",
+        ));
+    } else if !spec.contains_key("peerAddress") {
         notes.push(Note::new(subject, "has no spec.peerAddress, which FerroLB needs: add the peer's address"));
     }
 }
@@ -182,15 +189,23 @@ mod tests {
     }
 
     #[test]
-    fn a_peer_with_only_an_interface_is_told_to_name_an_address() {
+    fn a_peer_with_an_interface_keeps_it_and_is_told_it_is_refused() {
         let (object, notes) = convert_one(
             &kinds::BGP_PEER,
             "v1beta2",
             json!({"kind": "BGPPeer", "metadata": {"name": "u"}, "spec": {"myASN": 1, "interface": "eth1"}}),
         );
-        assert_eq!(object["spec"], json!({"myASN": 1}));
-        assert!(notes[0].contains("spec.interface is not carried over"));
-        assert!(notes[1].contains("has no spec.peerAddress"));
+        assert_eq!(object["spec"], json!({"myASN": 1, "interface": "eth1"}));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("spec.interface is carried over, but FerroLB refuses the BGPPeer"), "{notes:?}");
+        assert!(notes[0].contains("spec.peerAddress"));
+
+        let (_, notes) = convert_one(
+            &kinds::BGP_PEER,
+            "v1beta2",
+            json!({"kind": "BGPPeer", "metadata": {"name": "n"}, "spec": {"myASN": 1}}),
+        );
+        assert!(notes[0].contains("has no spec.peerAddress"), "{notes:?}");
     }
 
     #[test]

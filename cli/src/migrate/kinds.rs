@@ -70,6 +70,7 @@ pub const BGP_PEER: KindSpec = KindSpec {
         "localASN",
         "dynamicASN",
         "peerAddress",
+        "interface",
         "sourceAddress",
         "peerPort",
         "holdTime",
@@ -125,10 +126,6 @@ pub fn spec_order(kind: &str) -> &'static [&'static str] {
 /// Why the MetalLB field `field` of a `kind` object is not carried over to FerroLB.
 pub fn why_dropped(kind: &str, field: &str) -> String {
     let specific = match (kind, field) {
-        ("BGPPeer", "interface") => Some(
-            "FerroLB does not peer over an interface's link-local address (BGP unnumbered); give the peer's \
-             address in spec.peerAddress",
-        ),
         ("BGPAdvertisement", "asPathPrepend") => {
             Some("FerroLB does not prepend AS numbers yet (MetalLB does with its frr-k8s backend only)")
         }
@@ -158,7 +155,7 @@ mod tests {
 
     #[test]
     fn dropped_fields_say_why() {
-        assert!(why_dropped("BGPPeer", "interface").contains("peerAddress"));
+        assert!(why_dropped("BGPPeer", "enableLimitedUnnumbered").contains("BGP unnumbered"));
         assert_eq!(why_dropped("L2Advertisement", "foo"), "FerroLB's L2Advertisement has no such field");
     }
 }

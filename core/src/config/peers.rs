@@ -146,7 +146,7 @@ fn resolve(
         problems.invalid("spec.myASN", "0 is not an AS number; it must be from 1 to 4294967295");
     }
     let peer_asn = peer_asn(spec, problems);
-    let address = ip(problems, "spec.peerAddress", &spec.peer_address);
+    let address = peer_address(spec, problems);
     let source_address = spec.source_address.as_deref().and_then(|text| ip(problems, "spec.sourceAddress", text));
     if let (Some(address), Some(source)) = (address, source_address)
         && address.is_ipv4() != source.is_ipv4()
@@ -280,6 +280,31 @@ fn local_asn(spec: &BGPPeerSpec, peer_asn: Option<PeerAsn>, problems: &mut Probl
         }
     }
     None
+}
+
+/// The peer's address; `interface` (BGP unnumbered) is refused as not supported yet, and
+/// exactly one of the two must be set, as in MetalLB.
+fn peer_address(spec: &BGPPeerSpec, problems: &mut Problems) -> Option<IpAddr> {
+    let interface = spec.interface.as_deref().filter(|name| !name.is_empty());
+    if let Some(name) = interface {
+        if let Err(message) = check_interface(name) {
+            problems.invalid("spec.interface", message);
+        }
+        problems.add("spec.interface", Reason::NotSupported, "interface (BGP unnumbered) is not supported yet");
+    }
+    match (spec.peer_address.is_empty(), interface) {
+        (true, None) => {
+            problems.invalid("spec.peerAddress", "set exactly one of peerAddress and interface; neither is set");
+            None
+        }
+        (true, Some(_)) => None,
+        (false, interface) => {
+            if interface.is_some() {
+                problems.invalid("spec.interface", "set exactly one of peerAddress and interface, not both");
+            }
+            ip(problems, "spec.peerAddress", &spec.peer_address)
+        }
+    }
 }
 
 /// An IP address, as Go's `net.ParseIP` reads it (IPv4-mapped IPv6 addresses are IPv4).

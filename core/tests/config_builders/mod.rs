@@ -114,6 +114,7 @@ pub fn peer(name: &str, peer_asn: u32, address: &str) -> BGPPeer {
             local_asn: None,
             dynamic_asn: None,
             peer_address: address.to_owned(),
+            interface: None,
             source_address: None,
             peer_port: 179,
             hold_time: None,
