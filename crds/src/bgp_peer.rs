@@ -144,7 +144,10 @@ pub struct BGPPeerSpec {
     /// family unless dualStackAddressFamily is set. Accepted with a warning.
     #[serde(default, rename = "disableMP")]
     pub disable_mp: bool,
-    /// The VRF to hold the session in; empty means the default VRF.
+    /// The VRF device on the node to hold the session in: the speaker's socket is bound to it
+    /// (SO_BINDTODEVICE), so the route to the peer and the source address are the VRF's. On a
+    /// node without that VRF the session does not start, and the node's session condition says
+    /// so (reason VRFNotFound). Empty: the default VRF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 15))]
     pub vrf: Option<String>,

@@ -534,6 +534,26 @@ fn frr_sees_local_asn_instead_of_my_asn() {
     assert!(!v4.contains("4200000001"), "myASN must not show: {v4}");
 }
 
+/// The speaker's link to the router is in VRF `red`: the default VRF has no route to the
+/// router, so the session comes up only through the VRF (SO_BINDTODEVICE), from the VRF's
+/// address. Written for a kernel with CONFIG_NET_VRF; the kernel this was written on has none,
+/// so it has not run yet.
+#[test]
+#[ignore = "needs a kernel with VRF support (CONFIG_NET_VRF)"]
+fn frr_session_in_a_vrf() {
+    let net = Net::up();
+    let s = net.speaker_ns.as_str();
+    must(Command::new("ip").args(["-n", s, "link", "add", "red", "type", "vrf", "table", "10"]));
+    must(Command::new("ip").args(["-n", s, "link", "set", "red", "up"]));
+    must(Command::new("ip").args(["-n", s, "link", "set", "eth0", "master", "red"]));
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let p = Peer { vrf: Some("red".into()), ..peer(NODE_ASN, ROUTER_ASN) };
+    let _speaker = Speaker::start(&net, p, [(prefix(V4), attrs(None, &[]))].into());
+    frr.wait_established();
+    let v4 = frr.wait_route(V4);
+    assert!(v4.contains(SPEAKER4), "next hop is the VRF's address: {v4}");
+}
+
 /// FRR's count of sessions established with the speaker.
 fn connections_established(frr: &Router) -> u64 {
     let n = frr.vtysh(&format!("show bgp neighbors {SPEAKER4} json"));

@@ -74,6 +74,9 @@ impl SessionHandle {
     }
 }
 
+/// How often a session whose VRF does not exist looks for it again.
+const VRF_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 type Connecting = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
 
 struct Runner {
@@ -93,11 +96,15 @@ struct Runner {
     refresh_requested: bool,
 }
 
-/// Opens the TCP connection as the settings say: TTL, MD5 key, source address.
+/// Opens the TCP connection as the settings say: VRF, TTL, MD5 key, source address.
 async fn connect(settings: PeerSettings) -> io::Result<TcpStream> {
     let remote = settings.remote;
     let socket = if remote.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     let sock = socket2::SockRef::from(&socket);
+    if let Some(vrf) = &settings.vrf {
+        // In the VRF: the route to the peer and the source address come from its table.
+        sock.bind_device(Some(vrf.as_bytes()))?;
+    }
     if remote.is_ipv4() {
         sock.set_ttl_v4(settings.ttl)?;
         // Internetwork control (CS6), as routers mark BGP.
@@ -156,6 +163,11 @@ impl Runner {
             }
         };
         self.metrics_up(false);
+        if let Some(vrf) = self.settings.vrf.clone()
+            && !self.wait_for_vrf(&vrf, &mut stop).await
+        {
+            return;
+        }
         self.pending.push_back(Event::ManualStart);
         let mut stop_open = true;
         let mut decision_open = true;
@@ -213,6 +225,27 @@ impl Runner {
                     self.stopping = Some(cease);
                     self.pending.push_back(Event::ManualStop);
                 }
+            }
+        }
+    }
+
+    /// Waits until the VRF device `vrf` exists (checking every [`VRF_RETRY`]), reporting once
+    /// why the session does not start meanwhile. False: stopped while waiting.
+    async fn wait_for_vrf(&mut self, vrf: &str, stop: &mut oneshot::Receiver<Notification>) -> bool {
+        let mut said = None;
+        loop {
+            let error = match crate::netif::check_vrf(vrf).await {
+                Ok(_) => return true,
+                Err(error) => error.to_string(),
+            };
+            if said.as_ref() != Some(&error) {
+                tracing::warn!(peer = %self.context.peer, %error, "BGP session not started");
+                self.report(false, "VRFNotFound", format!("{error}: the session does not start until it does"));
+                said = Some(error);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(VRF_RETRY) => {}
+                _ = &mut *stop => return false,
             }
         }
     }
@@ -552,5 +585,53 @@ mod tests {
         };
         assert!(report.message.contains("IPv6 routes are not sent: the node has no IPv6 address"), "{report:?}");
         handle.stop(Notification::cease(CeaseSubcode::PeerDeconfigured)).await;
+    }
+
+    /// A peer in a VRF the node does not have: no connection is attempted, and the report says
+    /// why; stopping it while it waits ends it.
+    #[tokio::test]
+    async fn a_session_in_a_missing_vrf_does_not_start_and_says_so() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let vrf = Peer { vrf: Some("flb-no-such".into()), ..peer(port) };
+        let settings = PeerSettings::from_peer(&vrf, &[], None).unwrap();
+        let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
+        let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
+        let context = SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision: decision_rx,
+            metrics: BgpMetrics::default(),
+            reports: Some(reports_tx),
+        };
+        let handle = SessionHandle::spawn(settings, context);
+        let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
+        assert!(!report.established);
+        assert_eq!(report.reason, "VRFNotFound");
+        assert_eq!(
+            report.message,
+            "VRF flb-no-such does not exist on this node: the session does not start until it does"
+        );
+        let accepted = tokio::time::timeout(Duration::from_millis(1500), listener.accept()).await;
+        assert!(accepted.is_err(), "a connection was made outside the VRF");
+        tokio::time::timeout(Duration::from_secs(2), handle.stop(Notification::administrative_shutdown()))
+            .await
+            .unwrap();
+    }
+
+    /// The socket is bound to the VRF's device before it connects: bound to `lo`, a connection to
+    /// loopback works and says so; a device that does not exist fails the connect.
+    #[tokio::test]
+    async fn connect_binds_the_socket_to_the_vrf_device() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
+        settings.vrf = Some("lo".into());
+        let stream = connect(settings.clone()).await.unwrap();
+        assert_eq!(socket2::SockRef::from(&stream).device().unwrap().as_deref(), Some(&b"lo"[..]));
+        settings.vrf = Some("flb-no-such".into());
+        let error = connect(settings).await.unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::ENODEV), "{error}");
     }
 }

@@ -30,6 +30,9 @@ pub struct PeerSettings {
     pub ttl: u32,
     /// The TCP MD5 key.
     pub password: Option<String>,
+    /// The VRF device the socket is bound to (SO_BINDTODEVICE), if any: the connection, its
+    /// route and its source address are the VRF's.
+    pub vrf: Option<String>,
 }
 
 /// Why a peer cannot have a session from this node.
@@ -82,6 +85,7 @@ impl PeerSettings {
             source: peer.source_address,
             ttl: if internal || peer.ebgp_multi_hop { MULTI_HOP_TTL } else { SINGLE_HOP_TTL },
             password: peer.password.clone().filter(|p| !p.is_empty()),
+            vrf: peer.vrf.clone().filter(|vrf| !vrf.is_empty()),
         })
     }
 }
@@ -188,6 +192,15 @@ pub(crate) mod tests {
         assert_eq!(families(&Peer { dual_stack: true, ..v6 }), (true, true));
         let dual = PeerSettings::from_peer(&Peer { dual_stack: true, ..v4.clone() }, &node(), None).unwrap();
         assert_ne!(dual, PeerSettings::from_peer(&v4, &node(), None).unwrap(), "a change resets the session");
+    }
+
+    #[test]
+    fn the_vrf_is_part_of_the_settings() {
+        let plain = PeerSettings::from_peer(&peer(), &node(), None).unwrap();
+        assert_eq!(plain.vrf, None);
+        let red = PeerSettings::from_peer(&Peer { vrf: Some("red".into()), ..peer() }, &node(), None).unwrap();
+        assert_eq!(red.vrf.as_deref(), Some("red"));
+        assert_ne!(red, plain, "moving a peer into a VRF resets its session");
     }
 
     #[test]
