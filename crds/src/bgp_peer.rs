@@ -100,7 +100,9 @@ pub struct BGPPeerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::duration")]
     pub keepalive_time: Option<String>,
-    /// How long to wait between connection attempts (1s to 65535s).
+    /// How long to wait between connection attempts (1s to 65535s), fixed, as FRR's `timers
+    /// connect`; a connection attempt is also given up after this long. Without it, 5s doubling
+    /// to 120s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::duration")]
     #[x_kube(validation = Rule::new("duration(self) >= duration('1s') && duration(self) <= duration('65535s')").message("must be between 1s and 65535s"))]

@@ -67,8 +67,10 @@ impl PeerSettings {
         let mut session = SessionConfig::new(local_asn, peer.peer_asn, router_id);
         session.hold_time = peer.hold_time.unwrap_or(DEFAULT_HOLD_TIME);
         session.keepalive = peer.keepalive_time;
+        // connectTime, as FRR's `timers connect` that MetalLB renders it to: a fixed interval
+        // between attempts, which also bounds each attempt. Without it, 5 s doubling to 120 s.
         if let Some(connect) = peer.connect_time {
-            session.connect_retry = RetryBackoff { initial: connect, max: connect.max(RetryBackoff::default().max) };
+            session.connect_retry = RetryBackoff::fixed(connect);
         }
         // As MetalLB: a session carries its own address family only, unless dualStackAddressFamily.
         session.ipv4_unicast = peer.dual_stack || peer.address.is_ipv4();
@@ -158,7 +160,7 @@ pub(crate) mod tests {
         let s = PeerSettings::from_peer(&p, &node(), None).unwrap();
         assert_eq!(s.ttl, MULTI_HOP_TTL);
         assert_eq!(s.session.hold_time, Duration::from_secs(3));
-        assert_eq!(s.session.connect_retry.initial, Duration::from_secs(2));
+        assert_eq!(s.session.connect_retry, RetryBackoff::fixed(Duration::from_secs(2)));
         assert_eq!(s.password.as_deref(), Some("pw"));
 
         let mut ibgp = peer();
@@ -192,6 +194,42 @@ pub(crate) mod tests {
         assert_eq!(families(&Peer { dual_stack: true, ..v6 }), (true, true));
         let dual = PeerSettings::from_peer(&Peer { dual_stack: true, ..v4.clone() }, &node(), None).unwrap();
         assert_ne!(dual, PeerSettings::from_peer(&v4, &node(), None).unwrap(), "a change resets the session");
+    }
+
+    /// The ConnectRetry timers the FSM arms while the peer cannot be reached.
+    fn retry_delays(settings: &PeerSettings, failures: usize) -> Vec<Duration> {
+        use ferrolb_bgp::fsm::{Action, Event, Session, Timer};
+        let mut fsm = Session::new(settings.session.clone()).unwrap();
+        let now = std::time::Instant::now();
+        let mut delays = Vec::new();
+        let mut record = |actions: Vec<Action>| {
+            for action in actions {
+                if let Action::StartTimer(Timer::ConnectRetry, delay) = action {
+                    delays.push(delay);
+                }
+            }
+        };
+        record(fsm.step(now, Event::ManualStart));
+        for _ in 0..failures {
+            // The attempt fails; the timer runs out in Active and the next attempt starts.
+            record(fsm.step(now, Event::TcpConnectionFails));
+            record(fsm.step(now, Event::ConnectRetryTimerExpires));
+        }
+        // An attempt that hangs is abandoned when the timer runs out in Connect.
+        record(fsm.step(now, Event::ConnectRetryTimerExpires));
+        delays
+    }
+
+    #[test]
+    fn connect_time_is_the_fixed_retry_interval_and_attempt_timeout() {
+        let secs = Duration::from_secs;
+        let p = Peer { connect_time: Some(secs(10)), ..peer() };
+        let fixed = retry_delays(&PeerSettings::from_peer(&p, &node(), None).unwrap(), 4);
+        assert!(fixed.len() >= 9 && fixed.iter().all(|d| *d == secs(10)), "{fixed:?}");
+        // Without connectTime: 5 s, doubling to 120 s.
+        let default = retry_delays(&PeerSettings::from_peer(&peer(), &node(), None).unwrap(), 6);
+        assert_eq!(default.first(), Some(&secs(5)));
+        assert!(default.contains(&secs(40)) && default.iter().all(|d| *d <= secs(120)), "{default:?}");
     }
 
     #[test]
