@@ -292,3 +292,54 @@ fn a_kubectl_list_is_migrated_item_by_item_without_server_fields() {
     assert_eq!(out[2].body, Body::Nothing);
     assert!(out[2].notes[0].text.contains("ServiceL2Status is not carried over"));
 }
+
+/// Every field of MetalLB v0.16's BGPPeer is carried over under its own name, and FerroLB's
+/// types and validation read it: the working ones accepted, the refused ones refused with the
+/// field named (and the migration saying so beforehand).
+#[test]
+fn every_bgp_peer_field_of_metallb_0_16_is_kept() {
+    let full = "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: full, namespace: metallb-system}\n\
+        spec:\n  myASN: 64600\n  peerASN: 64512\n  localASN: 65010\n  peerAddress: 198.51.100.1\n\
+        \x20 sourceAddress: 198.51.100.11\n  peerPort: 1179\n  holdTime: 9s\n  keepaliveTime: 3s\n  connectTime: 5s\n\
+        \x20 routerID: 198.51.100.11\n  password: pw\n  ebgpMultiHop: true\n  vrf: red\n\
+        \x20 dualStackAddressFamily: true\n  disableMP: true\n\
+        ---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: unnumbered, namespace: metallb-system}\n\
+        spec: {myASN: 64600, peerASN: 64512, interface: eth1, enableGracefulRestart: true}\n";
+    let out = support::migrate(&[("peers.yaml", full)]).unwrap();
+    let migrated = object(&out, "BGPPeer", "full");
+    assert_eq!(
+        migrated["spec"],
+        json!({
+            "myASN": 64600, "peerASN": 64512, "localASN": 65010, "peerAddress": "198.51.100.1",
+            "sourceAddress": "198.51.100.11", "peerPort": 1179, "holdTime": "9s", "keepaliveTime": "3s",
+            "connectTime": "5s", "routerID": "198.51.100.11", "password": "pw", "ebgpMultiHop": true, "vrf": "red",
+            "dualStackAddressFamily": true, "disableMP": true,
+        })
+    );
+    assert!(notes(&out, "BGPPeer", "full").is_empty(), "{:?}", notes(&out, "BGPPeer", "full"));
+    let unnumbered = object(&out, "BGPPeer", "unnumbered");
+    assert_eq!(unnumbered["spec"]["interface"], "eth1");
+    assert_eq!(unnumbered["spec"]["enableGracefulRestart"], true);
+    let said = notes(&out, "BGPPeer", "unnumbered");
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(said.iter().any(|n| n.contains("enableGracefulRestart is not supported yet (issue 14)")), "{said:?}");
+    assert!(said.iter().any(|n| n.contains("interface (BGP unnumbered) is not supported yet")), "{said:?}");
+
+    // FerroLB's own types read every field, and validation gives each its verdict.
+    let peers: Vec<ferrolb_crds::BGPPeer> = [migrated, unnumbered]
+        .into_iter()
+        .map(|o| serde_json::from_value(o.clone()).expect("a ferrolb.io BGPPeer"))
+        .collect();
+    let spec = &peers[0].spec;
+    assert_eq!((spec.local_asn, spec.dual_stack_address_family, spec.disable_mp), (Some(65010), true, true));
+    assert_eq!(spec.vrf.as_deref(), Some("red"));
+    let objects = ferrolb_core::config::Objects { peers, ..Default::default() };
+    let (config, verdicts) = ferrolb_core::config::Config::from_objects(&objects);
+    let peer = &config.peers["full"];
+    assert_eq!((peer.session_asn(), peer.dual_stack, peer.vrf.as_deref()), (65010, true, Some("red")));
+    let warned = verdicts.warnings(&ferrolb_core::config::ObjectRef::new(ferrolb_core::config::Kind::BGPPeer, "full"));
+    assert_eq!(warned.iter().map(|w| w.field.as_str()).collect::<Vec<_>>(), ["spec.disableMP"]);
+    let refused = verdicts.problems(&ferrolb_core::config::ObjectRef::new(ferrolb_core::config::Kind::BGPPeer, "unnumbered"));
+    let fields: Vec<&str> = refused.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["spec.interface", "spec.enableGracefulRestart"], "{refused:?}");
+}
