@@ -339,7 +339,8 @@ fn every_bgp_peer_field_of_metallb_0_16_is_kept() {
     assert_eq!((peer.session_asn(), peer.dual_stack, peer.vrf.as_deref()), (65010, true, Some("red")));
     let warned = verdicts.warnings(&ferrolb_core::config::ObjectRef::new(ferrolb_core::config::Kind::BGPPeer, "full"));
     assert_eq!(warned.iter().map(|w| w.field.as_str()).collect::<Vec<_>>(), ["spec.disableMP"]);
-    let refused = verdicts.problems(&ferrolb_core::config::ObjectRef::new(ferrolb_core::config::Kind::BGPPeer, "unnumbered"));
+    let refused =
+        verdicts.problems(&ferrolb_core::config::ObjectRef::new(ferrolb_core::config::Kind::BGPPeer, "unnumbered"));
     let fields: Vec<&str> = refused.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(fields, ["spec.interface", "spec.enableGracefulRestart"], "{refused:?}");
 }

@@ -971,7 +971,10 @@ fn unsupported_peer_fields_say_so_on_the_condition() {
     assert!(config.peers.is_empty(), "a refused peer has no session");
     let problems = verdicts.problems(&peer_ref("gr"));
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].to_string(), "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)");
+    assert_eq!(
+        problems[0].to_string(),
+        "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)"
+    );
 
     let objects = objs![peer("unnumbered", 64512, "").with(|s| s.interface = Some("eth1".into()))];
     let (config, verdicts) = build(&objects);

@@ -417,7 +417,9 @@ fn cases() -> Vec<Case> {
                     peer("router-v6", "2001:db8:1::1", json!({}), json!([])),
                 ]);
             }),
-            lines: vec![parts(&["BGP: node1, node2, node3 advertise 203.0.113.5/32 to router-v4 (BGPAdvertisement bgp)."])],
+            lines: vec![parts(&[
+                "BGP: node1, node2, node3 advertise 203.0.113.5/32 to router-v4 (BGPAdvertisement bgp).",
+            ])],
             steps: vec![],
             absent: vec!["to router-v4, router-v6"],
         },

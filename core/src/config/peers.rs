@@ -270,12 +270,11 @@ fn local_asn(spec: &BGPPeerSpec, peer_asn: Option<PeerAsn>, problems: &mut Probl
         problems.invalid(field, format!("{local} is myASN; leave localASN out, or give another AS number"));
     } else {
         match peer_asn {
-            Some(PeerAsn::Fixed(asn)) if asn == spec.my_asn => problems.invalid(
-                field,
-                "applies to eBGP sessions only, and this session is iBGP (the peer's ASN is myASN)",
-            ),
-            Some(PeerAsn::DynamicInternal) => problems
-                .invalid(field, "applies to eBGP sessions only, and this session is iBGP (dynamicASN internal)"),
+            Some(PeerAsn::Fixed(asn)) if asn == spec.my_asn => problems
+                .invalid(field, "applies to eBGP sessions only, and this session is iBGP (the peer's ASN is myASN)"),
+            Some(PeerAsn::DynamicInternal) => {
+                problems.invalid(field, "applies to eBGP sessions only, and this session is iBGP (dynamicASN internal)")
+            }
             _ => return Some(local),
         }
     }

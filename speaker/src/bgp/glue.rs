@@ -309,8 +309,13 @@ pub(crate) mod tests {
         // On the wire: AS_TRANS in the 2-octet My AS, the real AS in the capability.
         let bytes = Message::Open(open).to_bytes().unwrap();
         assert_eq!(bytes[20..22], codec::AS_TRANS.to_be_bytes());
-        let path =
-            path_context(&negotiated(false), settings.session.local_asn, "192.0.2.22:40000".parse().unwrap(), &[], None);
+        let path = path_context(
+            &negotiated(false),
+            settings.session.local_asn,
+            "192.0.2.22:40000".parse().unwrap(),
+            &[],
+            None,
+        );
         let wire = path.wire_attributes(&adj_out::RouteAttributes::default());
         assert_eq!(wire.as_path, vec![4_200_000_001], "replace-as: localASN alone, no myASN");
 

@@ -94,7 +94,8 @@ fn a_peer_gets_its_own_family_unless_dual_stack() {
     assert_eq!((peers_of(0), peers_of(1)), (vec!["dual".into(), "v4".into()], vec!["dual".into(), "v6".into()]));
 
     // Only an IPv4 peer: the IPv6 address goes nowhere, and the reason says why.
-    let world = World::new().everywhere(svc("web", &[B, V6])).bgp(vec![bgp_adv("ads", &["bgp", "bgp6"])], vec![peer("v4")]);
+    let world =
+        World::new().everywhere(svc("web", &[B, V6])).bgp(vec![bgp_adv("ads", &["bgp", "bgp6"])], vec![peer("v4")]);
     let verdicts = &world.announcer().decide_bgp().verdicts[&key("web")];
     let BgpOutcome::NotAdvertised(reason) = &verdicts[1].outcome else { panic!("{verdicts:?}") };
     assert!(reason.to_string().contains("carries this address family"), "{reason}");
