@@ -29,8 +29,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 pub struct BgpRuntime {
     /// This node's name (Node object), for status objects and logs.
     pub node: String,
-    /// This node's addresses (Node InternalIPs): the default router ID (first IPv4) and the
-    /// IPv6 next hop when a session runs over IPv4.
+    /// This node's addresses (Node InternalIPs): the default router ID (first IPv4), and the
+    /// other family's next hop of a dual-stack session when the interface it runs over is
+    /// unknown.
     pub node_addresses: Vec<IpAddr>,
     /// The validated configuration: peers (address, ASNs, timers, password, ...).
     pub config: watch::Receiver<Arc<Config>>,
