@@ -39,7 +39,8 @@ fn migrates_a_file_to_yaml_on_stdout() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.starts_with("# from: BGPPeer/router (") && text.contains("bgppeers.yaml#1)\n"), "{text}");
-    assert!(text.contains("# ferrolb migrate: BGPPeer/router-v6: spec.disableMP is not carried over: "));
+    assert!(text.contains("# ferrolb migrate: BGPPeer/router-secret: spec.passwordSecret.namespace is set to "));
+    assert!(text.contains("dualStackAddressFamily: true"), "{text}");
     let docs = documents(&output.stdout);
     assert_eq!(docs.len(), 4);
     assert!(docs.iter().all(|d| d["apiVersion"] == "ferrolb.io/v1beta1" && d["kind"] == "BGPPeer"));

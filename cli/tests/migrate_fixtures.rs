@@ -105,10 +105,13 @@ fn bgp_peers_of_both_versions_convert_and_say_what_they_lose() {
     assert_eq!(secret["spec"]["enableGracefulRestart"], true);
     assert_eq!(secret["spec"]["vrf"], "red");
     let secret_notes = notes(&out, "BGPPeer", "router-secret");
-    assert_eq!(secret_notes.len(), 1);
+    assert_eq!(secret_notes.len(), 2, "{secret_notes:?}");
     assert!(
         secret_notes[0]
             .starts_with("BGPPeer/router-secret: spec.passwordSecret.namespace is set to \"metallb-system\"")
+    );
+    assert!(
+        secret_notes[1].starts_with("BGPPeer/router-secret: spec.enableGracefulRestart is carried over, but FerroLB")
     );
 
     let v6 = object(&out, "BGPPeer", "router-v6");
@@ -117,12 +120,10 @@ fn bgp_peers_of_both_versions_convert_and_say_what_they_lose() {
         json!({
             "myASN": 64600, "dynamicASN": "external", "peerAddress": "2001:db8:1::1", "sourceAddress": "2001:db8:1::11",
             "passwordSecret": {"name": "bgp-password-v6", "namespace": "network-secrets"},
+            "dualStackAddressFamily": true, "disableMP": true,
         })
     );
-    let v6_notes = notes(&out, "BGPPeer", "router-v6");
-    assert_eq!(v6_notes.len(), 2, "{v6_notes:?}");
-    assert!(v6_notes[0].starts_with("BGPPeer/router-v6: spec.disableMP is not carried over: "));
-    assert!(v6_notes[1].starts_with("BGPPeer/router-v6: spec.dualStackAddressFamily is not carried over: "));
+    assert!(notes(&out, "BGPPeer", "router-v6").is_empty());
 
     let old = object(&out, "BGPPeer", "legacy-router");
     assert_eq!(old["apiVersion"], "ferrolb.io/v1beta1");
@@ -144,6 +145,10 @@ fn bfd_profiles_keep_every_timer() {
             "echoMode": true, "passiveMode": true, "minimumTtl": 254,
         })
     );
+    assert!(notes(&out, "BFDProfile", "testbfdprofile").is_empty());
+    let echo = notes(&out, "BFDProfile", "full-bfd");
+    assert_eq!(echo.len(), 1, "{echo:?}");
+    assert!(echo[0].starts_with("BFDProfile/full-bfd: spec.echoMode is carried over, but FerroLB refuses"), "{echo:?}");
 }
 
 #[test]
@@ -213,7 +218,9 @@ fn the_legacy_config_map_becomes_pools_advertisements_peers_profiles_and_a_commu
         })
     );
     let renamed = notes(&out, "BFDProfile", "full-bfd");
-    assert_eq!(renamed, ["BFDProfile/full-bfd: the profile \"full_bfd\" is named \"full-bfd\", a valid object name"]);
+    assert_eq!(renamed.len(), 2, "{renamed:?}");
+    assert_eq!(renamed[0], "BFDProfile/full-bfd: the profile \"full_bfd\" is named \"full-bfd\", a valid object name");
+    assert!(renamed[1].contains("spec.echoMode is carried over"), "{renamed:?}");
     assert_eq!(
         object(&out, "Community", "bgp-communities")["spec"]["communities"],
         json!([{"name": "no-advertise", "value": "65535:65282"}, {"name": "vpn-only", "value": "1234:1"}])
@@ -284,9 +291,62 @@ fn a_kubectl_list_is_migrated_item_by_item_without_server_fields() {
     let peer = object(&out, "BGPPeer", "router");
     assert_eq!(peer["metadata"], json!({"name": "router"}));
     assert_eq!(peer["spec"]["connectTime"], "2m0s");
-    assert!(notes(&out, "BGPPeer", "router")[0].contains("spec.disableMP is not carried over"));
+    assert_eq!(peer["spec"]["disableMP"], false);
+    assert!(notes(&out, "BGPPeer", "router").is_empty());
     assert_eq!(out[1].origin.to_string(), "BGPPeer/router (kubectl-get-list.yaml#1 items[1])");
     // MetalLB's status objects are not carried over: only a comment remains.
     assert_eq!(out[2].body, Body::Nothing);
     assert!(out[2].notes[0].text.contains("ServiceL2Status is not carried over"));
+}
+
+/// Every field of MetalLB v0.16's BGPPeer is carried over under its own name, and FerroLB's
+/// types and validation read it: the working ones accepted, the refused ones refused with the
+/// field named (and the migration saying so beforehand).
+#[test]
+fn every_bgp_peer_field_of_metallb_0_16_is_kept() {
+    let full = "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: full, namespace: metallb-system}\n\
+        spec:\n  myASN: 64600\n  peerASN: 64512\n  localASN: 65010\n  peerAddress: 198.51.100.1\n\
+        \x20 sourceAddress: 198.51.100.11\n  peerPort: 1179\n  holdTime: 9s\n  keepaliveTime: 3s\n  connectTime: 5s\n\
+        \x20 routerID: 198.51.100.11\n  password: pw\n  ebgpMultiHop: true\n  vrf: red\n\
+        \x20 dualStackAddressFamily: true\n  disableMP: true\n\
+        ---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: unnumbered, namespace: metallb-system}\n\
+        spec: {myASN: 64600, peerASN: 64512, interface: eth1, enableGracefulRestart: true}\n";
+    let out = support::migrate(&[("peers.yaml", full)]).unwrap();
+    let migrated = object(&out, "BGPPeer", "full");
+    assert_eq!(
+        migrated["spec"],
+        json!({
+            "myASN": 64600, "peerASN": 64512, "localASN": 65010, "peerAddress": "198.51.100.1",
+            "sourceAddress": "198.51.100.11", "peerPort": 1179, "holdTime": "9s", "keepaliveTime": "3s",
+            "connectTime": "5s", "routerID": "198.51.100.11", "password": "pw", "ebgpMultiHop": true, "vrf": "red",
+            "dualStackAddressFamily": true, "disableMP": true,
+        })
+    );
+    assert!(notes(&out, "BGPPeer", "full").is_empty(), "{:?}", notes(&out, "BGPPeer", "full"));
+    let unnumbered = object(&out, "BGPPeer", "unnumbered");
+    assert_eq!(unnumbered["spec"]["interface"], "eth1");
+    assert_eq!(unnumbered["spec"]["enableGracefulRestart"], true);
+    let said = notes(&out, "BGPPeer", "unnumbered");
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(said.iter().any(|n| n.contains("enableGracefulRestart is not supported yet (issue 14)")), "{said:?}");
+    assert!(said.iter().any(|n| n.contains("interface (BGP unnumbered) is not supported yet")), "{said:?}");
+
+    // FerroLB's own types read every field, and validation gives each its verdict.
+    let peers: Vec<ferrolb_crds::BGPPeer> = [migrated, unnumbered]
+        .into_iter()
+        .map(|o| serde_json::from_value(o.clone()).expect("a ferrolb.io BGPPeer"))
+        .collect();
+    let spec = &peers[0].spec;
+    assert_eq!((spec.local_asn, spec.dual_stack_address_family, spec.disable_mp), (Some(65010), true, true));
+    assert_eq!(spec.vrf.as_deref(), Some("red"));
+    let objects = ferrolb_core::config::Objects { peers, ..Default::default() };
+    let (config, verdicts) = ferrolb_core::config::Config::from_objects(&objects);
+    let peer = &config.peers["full"];
+    assert_eq!((peer.session_asn(), peer.dual_stack, peer.vrf.as_deref()), (65010, true, Some("red")));
+    let warned = verdicts.warnings(&ferrolb_core::config::ObjectRef::new(ferrolb_core::config::Kind::BGPPeer, "full"));
+    assert_eq!(warned.iter().map(|w| w.field.as_str()).collect::<Vec<_>>(), ["spec.disableMP"]);
+    let refused =
+        verdicts.problems(&ferrolb_core::config::ObjectRef::new(ferrolb_core::config::Kind::BGPPeer, "unnumbered"));
+    let fields: Vec<&str> = refused.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["spec.interface", "spec.enableGracefulRestart"], "{refused:?}");
 }

@@ -286,15 +286,15 @@ fn peers_resolve_password_bfd_and_timers() {
             s.router_id = Some("10.0.0.1".into());
             s.source_address = Some("198.51.100.11".into());
             s.ebgp_multi_hop = true;
-            s.enable_graceful_restart = true;
             s.vrf = Some("red".into());
             s.peer_port = 1179;
+            s.local_asn = Some(4_200_000_001);
         }),
         peer("inline", 64600, "2001:db8::1").with(|s| s.password = Some("clear".into())),
         dynamic_peer("dynamic", DynamicAsn::External, "::ffff:198.51.100.3").with(|s| s.vrf = Some(String::new())),
         secret("net", "md5", "kubernetes.io/basic-auth", Some("from-secret")),
         bfd("fast").with(|s| {
-            s.echo_mode = true;
+            s.passive_mode = true;
             s.detect_multiplier = 5;
         }),
     ];
@@ -310,8 +310,8 @@ fn peers_resolve_password_bfd_and_timers() {
             transmit_interval_ms: 300,
             detect_multiplier: 5,
             echo_interval_ms: 50,
-            echo_mode: true,
-            passive_mode: false,
+            echo_mode: false,
+            passive_mode: true,
             minimum_ttl: 254,
         })
     );
@@ -321,13 +321,15 @@ fn peers_resolve_password_bfd_and_timers() {
     assert_eq!(peer.connect_time, Some(Duration::from_secs(2)));
     assert_eq!(peer.router_id, Some("10.0.0.1".parse().unwrap()));
     assert_eq!((peer.address, peer.source_address, peer.port), (ip("198.51.100.1"), Some(ip("198.51.100.11")), 1179));
-    assert_eq!((peer.my_asn, peer.peer_asn), (64600, PeerAsn::Fixed(64512)));
-    assert!(peer.ebgp_multi_hop && peer.graceful_restart);
+    assert_eq!((peer.my_asn, peer.peer_asn, peer.local_asn), (64600, PeerAsn::Fixed(64512), Some(4_200_000_001)));
+    assert_eq!(peer.session_asn(), 4_200_000_001);
+    assert!(peer.ebgp_multi_hop);
     assert_eq!(peer.vrf.as_deref(), Some("red"));
 
     let inline = &config.peers["inline"];
     assert_eq!(inline.password.as_deref(), Some("clear"));
     assert_eq!(inline.peer_asn, PeerAsn::Fixed(64600));
+    assert_eq!((inline.local_asn, inline.session_asn()), (None, 64600));
     assert_eq!(
         (inline.hold_time, inline.keepalive_time, inline.connect_time, inline.bfd.as_ref()),
         (None, None, None, None)

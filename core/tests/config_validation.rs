@@ -278,6 +278,12 @@ fn bfd_cases() -> Vec<Case> {
             ],
         ),
         case(
+            "echo mode, which FerroLB does not run",
+            objs![bfd("echo").with(|s| s.echo_mode = true)],
+            bfd_ref("echo"),
+            vec![problem("spec.echoMode", NotSupported)],
+        ),
+        case(
             "multiplier and TTL out of range",
             objs![bfd("b").with(|s| {
                 s.detect_multiplier = 1;
@@ -416,6 +422,72 @@ fn peer_cases() -> Vec<Case> {
             objs![dynamic_peer("router", DynamicAsn::External, "198.51.100.1").with(|s| s.ebgp_multi_hop = true)],
             peer_ref("router"),
             accepted(),
+        ),
+        case(
+            "localASN on eBGP",
+            objs![router().with(|s| s.local_asn = Some(4_200_000_001))],
+            peer_ref("router"),
+            accepted(),
+        ),
+        case(
+            "localASN with dynamicASN external",
+            objs![dynamic_peer("router", DynamicAsn::External, "198.51.100.1").with(|s| s.local_asn = Some(65001))],
+            peer_ref("router"),
+            accepted(),
+        ),
+        case(
+            "localASN of 0",
+            objs![router().with(|s| s.local_asn = Some(0))],
+            peer_ref("router"),
+            vec![problem("spec.localASN", InvalidField)],
+        ),
+        case(
+            "localASN equal to myASN",
+            objs![router().with(|s| s.local_asn = Some(64600))],
+            peer_ref("router"),
+            vec![problem("spec.localASN", InvalidField)],
+        ),
+        case(
+            "localASN on iBGP (peerASN is myASN)",
+            objs![router().with(|s| {
+                s.peer_asn = Some(64600);
+                s.local_asn = Some(65001);
+            })],
+            peer_ref("router"),
+            vec![problem("spec.localASN", InvalidField)],
+        ),
+        case(
+            "localASN on iBGP (dynamicASN internal)",
+            objs![dynamic_peer("router", DynamicAsn::Internal, "198.51.100.1").with(|s| s.local_asn = Some(65001))],
+            peer_ref("router"),
+            vec![problem("spec.localASN", InvalidField)],
+        ),
+        case(
+            "enableGracefulRestart, not supported yet",
+            objs![router().with(|s| s.enable_graceful_restart = true)],
+            peer_ref("router"),
+            vec![problem("spec.enableGracefulRestart", NotSupported)],
+        ),
+        case(
+            "interface (BGP unnumbered) instead of peerAddress, not supported yet",
+            objs![router().with(|s| {
+                s.peer_address = String::new();
+                s.interface = Some("eth1".into());
+            })],
+            peer_ref("router"),
+            vec![problem("spec.interface", NotSupported)],
+        ),
+        case(
+            "both interface and peerAddress",
+            objs![router().with(|s| s.interface = Some("eth1".into()))],
+            peer_ref("router"),
+            vec![problem("spec.interface", NotSupported), problem("spec.interface", InvalidField)],
+        ),
+        case(
+            "neither interface nor peerAddress",
+            objs![router().with(|s| s.peer_address = String::new())],
+            peer_ref("router"),
+            vec![problem("spec.peerAddress", InvalidField)],
         ),
         case(
             "an invalid node selector and VRF",
@@ -896,4 +968,25 @@ fn the_tables_hold_at_least_sixty_cases() {
     let tables = [pool_cases(), community_cases(), bfd_cases(), peer_cases(), l2_cases(), bgp_cases()];
     let count: usize = tables.iter().map(Vec::len).sum();
     assert!(count >= 60, "{count} cases");
+}
+
+#[test]
+fn unsupported_peer_fields_say_so_on_the_condition() {
+    let objects = objs![peer("gr", 64512, "198.51.100.1").with(|s| s.enable_graceful_restart = true)];
+    let (config, verdicts) = build(&objects);
+    assert!(config.peers.is_empty(), "a refused peer has no session");
+    let problems = verdicts.problems(&peer_ref("gr"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        problems[0].to_string(),
+        "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)"
+    );
+
+    let objects = objs![peer("unnumbered", 64512, "").with(|s| s.interface = Some("eth1".into()))];
+    let (config, verdicts) = build(&objects);
+    assert!(config.peers.is_empty());
+    let problems = verdicts.problems(&peer_ref("unnumbered"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].reason, NotSupported);
+    assert_eq!(problems[0].to_string(), "spec.interface: interface (BGP unnumbered) is not supported yet");
 }

@@ -53,7 +53,8 @@ pub struct BFDProfileSpec {
     #[serde(default = "ms50")]
     #[schemars(range(min = 10, max = 60000))]
     pub echo_interval: u32,
-    /// Send echo packets, looped back by the peer's forwarding plane.
+    /// Send echo packets, looped back by the peer's forwarding plane. Not supported: a profile
+    /// with echo mode on is refused (FerroLB runs asynchronous mode only).
     #[serde(default)]
     pub echo_mode: bool,
     /// Wait for the peer to start the session instead of starting it.

@@ -35,12 +35,14 @@ fn port179() -> u16 {
 #[x_kube(
     validation = Rule::new("has(self.peerASN) != has(self.dynamicASN)")
         .message("set exactly one of peerASN and dynamicASN"),
+    validation = Rule::new("has(self.peerAddress) != has(self.interface)")
+        .message("set exactly one of peerAddress and interface"),
     validation = Rule::new("!(has(self.password) && has(self.passwordSecret))")
         .message("password and passwordSecret are mutually exclusive: set one"),
     validation = Rule::new("!has(self.keepaliveTime) || !has(self.holdTime) || duration(self.keepaliveTime) <= duration(self.holdTime)")
         .message("keepaliveTime must not be longer than holdTime")
         .field_path(".keepaliveTime"),
-    validation = Rule::new("!has(self.sourceAddress) || !isIP(self.sourceAddress) || !isIP(self.peerAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()")
+    validation = Rule::new("!has(self.sourceAddress) || !has(self.peerAddress) || !isIP(self.sourceAddress) || !isIP(self.peerAddress) || ip(self.sourceAddress).family() == ip(self.peerAddress).family()")
         .message("sourceAddress and peerAddress must be of the same address family")
         .field_path(".sourceAddress"),
     validation = Rule::new("!self.ebgpMultiHop || !has(self.peerASN) || self.peerASN != self.myASN")
@@ -57,14 +59,28 @@ pub struct BGPPeerSpec {
     #[serde(default, rename = "peerASN", skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 4294967295u32))]
     pub peer_asn: Option<u32>,
+    /// The AS number this session presents to the peer instead of myASN (FRR's `local-as ASN
+    /// no-prepend replace-as`): the OPEN's AS (and 4-octet AS capability), and the AS_PATH of
+    /// the routes sent, carry it instead of myASN. eBGP only (peerASN differs from myASN, or
+    /// dynamicASN external), and it must differ from myASN.
+    #[serde(default, rename = "localASN", skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 4294967295u32))]
+    pub local_asn: Option<u32>,
     /// Accept whatever AS number the peer has, as long as the session is of this kind. Set this
     /// or peerASN.
     #[serde(default, rename = "dynamicASN", skip_serializing_if = "Option::is_none")]
     pub dynamic_asn: Option<DynamicAsn>,
-    /// The peer's address, IPv4 or IPv6.
+    /// The peer's address, IPv4 or IPv6. Set this or interface.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     #[x_kube(validation = Rule::new("isIP(self)").message("must be an IPv4 or IPv6 address"))]
     #[schemars(length(max = 64))]
     pub peer_address: String,
+    /// BGP unnumbered: peer over this node interface with the router's link-local address
+    /// instead of peerAddress. Not supported yet: a BGPPeer with it is refused (Accepted=False,
+    /// reason NotSupported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 15))]
+    pub interface: Option<String>,
     /// The local address to connect from; by default the kernel chooses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("isIP(self)").message("must be an IPv4 or IPv6 address"))]
@@ -84,7 +100,9 @@ pub struct BGPPeerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::duration")]
     pub keepalive_time: Option<String>,
-    /// How long to wait between connection attempts (1s to 65535s).
+    /// How long to wait between connection attempts (1s to 65535s), fixed, as FRR's `timers
+    /// connect`; a connection attempt is also given up after this long. Without it, 5s doubling
+    /// to 120s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::duration")]
     #[x_kube(validation = Rule::new("duration(self) >= duration('1s') && duration(self) <= duration('65535s')").message("must be between 1s and 65535s"))]
@@ -113,11 +131,25 @@ pub struct BGPPeerSpec {
     /// The peer is more than one hop away (eBGP multihop).
     #[serde(default, rename = "ebgpMultiHop")]
     pub ebgp_multi_hop: bool,
-    /// Advertise the graceful restart capability. Cannot be changed after creation.
+    /// Graceful restart (RFC 4724). Not supported yet: a BGPPeer with true is refused
+    /// (Accepted=False, reason NotSupported). Cannot be changed after creation.
     #[serde(default)]
     #[x_kube(validation = Rule::new("self == oldSelf").message("is immutable: delete and recreate the BGPPeer to change it"))]
     pub enable_graceful_restart: bool,
-    /// The VRF to hold the session in; empty means the default VRF.
+    /// Carry both IPv4 and IPv6 routes over this session: offer both unicast families in the
+    /// OPEN, and send routes of the other family than the session's with a next hop of that
+    /// family (the node's address of it on the session's interface). Without it, a session
+    /// carries only its own family (an IPv4 peer gets IPv4 routes only), as in MetalLB.
+    #[serde(default)]
+    pub dual_stack_address_family: bool,
+    /// Deprecated, as in MetalLB, and without effect: a session carries only its own address
+    /// family unless dualStackAddressFamily is set. Accepted with a warning.
+    #[serde(default, rename = "disableMP")]
+    pub disable_mp: bool,
+    /// The VRF device on the node to hold the session in: the speaker's socket is bound to it
+    /// (SO_BINDTODEVICE), so the route to the peer and the source address are the VRF's. On a
+    /// node without that VRF the session does not start, and the node's session condition says
+    /// so (reason VRFNotFound). Empty: the default VRF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 15))]
     pub vrf: Option<String>,

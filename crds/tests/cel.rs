@@ -98,6 +98,25 @@ fn peer_rules() {
                 Some("set exactly one of peerASN and dynamicASN"),
             ),
             ("no asn", peer(json!({"peerASN": null})), Some("set exactly one")),
+            // BGP unnumbered: stored (the controller refuses it as not supported yet, on Accepted).
+            ("interface instead of an address", peer(json!({"peerAddress": null, "interface": "eth1"})), None),
+            (
+                "interface and an address",
+                peer(json!({"interface": "eth1"})),
+                Some("set exactly one of peerAddress and interface"),
+            ),
+            (
+                "neither interface nor address",
+                peer(json!({"peerAddress": null})),
+                Some("set exactly one of peerAddress and interface"),
+            ),
+            (
+                "interface with a source address",
+                peer(json!({"peerAddress": null, "interface": "eth1", "sourceAddress": "198.51.100.11"})),
+                None,
+            ),
+            ("localASN", peer(json!({"localASN": 65010})), None),
+            ("dual stack and disableMP", peer(json!({"dualStackAddressFamily": true, "disableMP": true})), None),
             (
                 "bad address",
                 peer(json!({"peerAddress": "198.51.100.1x"})),

@@ -339,3 +339,35 @@ async fn what_metallb_refuses_is_refused_on_the_right_object_within_2s() -> Resu
     assert!(at_apply + by_condition >= 40, "most refused cases ran");
     Ok(())
 }
+
+/// BGPPeer fields FerroLB does not implement are refused on the object, naming the field and
+/// saying so (never accepted and ignored); disableMP is accepted with its warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn unsupported_bgp_peer_fields_are_refused_and_disable_mp_is_warned() -> Result {
+    let mut lab = lab_with_controller().await?;
+    let peer = |name: &str, fields: &str| {
+        format!(
+            "apiVersion: ferrolb.io/v1beta1\nkind: BGPPeer\nmetadata: {{name: {name}}}\n\
+             spec: {{myASN: 64600, peerASN: 64512, {fields}}}\n"
+        )
+    };
+    lab.apply(&peer("gr", "peerAddress: 198.51.100.1, enableGracefulRestart: true"))?;
+    lab.apply(&peer("unnumbered", "interface: eth1"))?;
+    lab.apply(&peer("old", "peerAddress: 198.51.100.2, disableMP: true, localASN: 65010"))?;
+    let (c, _) = wait_accepted::<BGPPeer>(&mut lab, "gr", "False", WITHIN).await?;
+    assert_eq!(
+        (c.reason.as_str(), c.message.as_str()),
+        ("NotSupported", "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)")
+    );
+    let (c, _) = wait_accepted::<BGPPeer>(&mut lab, "unnumbered", "False", WITHIN).await?;
+    assert_eq!(
+        (c.reason.as_str(), c.message.as_str()),
+        ("NotSupported", "spec.interface: interface (BGP unnumbered) is not supported yet")
+    );
+    let events = lab.kubectl(&["get", "events", "-A", "--field-selector", "involvedObject.name=gr", "-o", "wide"])?;
+    assert!(events.contains("NotSupported") && events.contains("Warning"), "{events}");
+    let (c, _) = wait_accepted::<BGPPeer>(&mut lab, "old", "True", WITHIN).await?;
+    assert_eq!(c.reason, "DeprecatedField");
+    assert!(c.message.contains("spec.disableMP: is deprecated and has no effect"), "{}", c.message);
+    Ok(())
+}

@@ -420,7 +420,8 @@ fn frr_ebgp_announces_both_families_with_communities_withdraws_and_survives_rest
     let mut frr = Router::frr(&net, ROUTER_ASN, "");
     let routes: BTreeMap<Prefix, RouteAttributes> =
         [(prefix(V4), tagged()), (prefix(V4B), attrs(None, &[])), (prefix(V6), tagged())].into();
-    let mut speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), routes.clone());
+    let dual = Peer { dual_stack: true, ..peer(NODE_ASN, ROUTER_ASN) };
+    let mut speaker = Speaker::start(&net, dual, routes.clone());
     frr.wait_established();
 
     let v4 = frr.wait_route(V4);
@@ -488,17 +489,71 @@ fn frr_ibgp_carries_local_pref() {
 }
 
 #[test]
-fn frr_ipv6_session_carries_both_families() {
+fn frr_ipv6_session_carries_both_families_when_dual_stack() {
     let net = Net::up();
     let frr = Router::frr_with(&net, ROUTER_ASN, SPEAKER6, "");
     let mut p = peer(NODE_ASN, ROUTER_ASN);
     p.address = ROUTER6.parse().unwrap();
+    p.dual_stack = true;
     let _speaker = Speaker::start(&net, p, [(prefix(V4), tagged()), (prefix(V6), tagged())].into());
     frr.wait_established();
     let v6 = frr.wait_route(V6);
     assert!(v6.contains(&format!("\"ip\":\"{SPEAKER6}\"")), "next hop is the session's address: {v6}");
     let v4 = frr.wait_route(V4);
     assert!(v4.contains(&format!("\"ip\":\"{SPEAKER4}\"")), "next hop is the node's IPv4 address: {v4}");
+}
+
+#[test]
+fn frr_sessions_carry_their_own_family_by_default() {
+    let net = Net::up();
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let routes: BTreeMap<Prefix, RouteAttributes> =
+        [(prefix(V4), attrs(None, &[])), (prefix(V6), attrs(None, &[]))].into();
+    let _speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), routes);
+    frr.wait_established();
+    frr.wait_route(V4);
+    // The speaker offered IPv4 unicast only: FRR, which activated both, negotiated IPv4 alone.
+    let n = frr.vtysh(&format!("show bgp neighbors {SPEAKER4} json"));
+    let families = &n[SPEAKER4]["neighborCapabilities"]["multiprotocolExtensions"];
+    assert_eq!(families["ipv4Unicast"]["advertisedAndReceived"], true, "{families}");
+    let v6 = families["ipv6Unicast"].to_string();
+    assert!(!v6.contains("eceived"), "the speaker offered IPv6 unicast: {families}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(frr.route(V6).is_err(), "an IPv6 route went over an IPv4 session without dualStackAddressFamily");
+}
+
+#[test]
+fn frr_sees_local_asn_instead_of_my_asn() {
+    let net = Net::up();
+    // FRR expects the speaker in AS NODE_ASN; the speaker's myASN is another AS, and its
+    // localASN is NODE_ASN: the session comes up only if the OPEN carries localASN.
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let p = Peer { local_asn: Some(NODE_ASN), ..peer(4_200_000_001, ROUTER_ASN) };
+    let _speaker = Speaker::start(&net, p, [(prefix(V4), attrs(None, &[]))].into());
+    frr.wait_established();
+    let v4 = frr.wait_route(V4);
+    assert!(v4.contains("\"string\":\"64600\""), "AS_PATH is localASN alone: {v4}");
+    assert!(!v4.contains("4200000001"), "myASN must not show: {v4}");
+}
+
+/// The speaker's link to the router is in VRF `red`: the default VRF has no route to the
+/// router, so the session comes up only through the VRF (SO_BINDTODEVICE), from the VRF's
+/// address. Written for a kernel with CONFIG_NET_VRF; the kernel this was written on has none,
+/// so it has not run yet.
+#[test]
+#[ignore = "needs a kernel with VRF support (CONFIG_NET_VRF)"]
+fn frr_session_in_a_vrf() {
+    let net = Net::up();
+    let s = net.speaker_ns.as_str();
+    must(Command::new("ip").args(["-n", s, "link", "add", "red", "type", "vrf", "table", "10"]));
+    must(Command::new("ip").args(["-n", s, "link", "set", "red", "up"]));
+    must(Command::new("ip").args(["-n", s, "link", "set", "eth0", "master", "red"]));
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let p = Peer { vrf: Some("red".into()), ..peer(NODE_ASN, ROUTER_ASN) };
+    let _speaker = Speaker::start(&net, p, [(prefix(V4), attrs(None, &[]))].into());
+    frr.wait_established();
+    let v4 = frr.wait_route(V4);
+    assert!(v4.contains(SPEAKER4), "next hop is the VRF's address: {v4}");
 }
 
 /// FRR's count of sessions established with the speaker.
@@ -572,7 +627,8 @@ fn bird_ebgp_announces_both_families_with_communities_and_withdraws() {
     let bird = Router::bird(&net);
     let routes: BTreeMap<Prefix, RouteAttributes> =
         [(prefix(V4), tagged()), (prefix(V4B), attrs(None, &[])), (prefix(V6), tagged())].into();
-    let speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), routes.clone());
+    let dual = Peer { dual_stack: true, ..peer(NODE_ASN, ROUTER_ASN) };
+    let speaker = Speaker::start(&net, dual, routes.clone());
     bird.wait_established();
     let v4 = bird.wait_route(V4);
     for expected in ["(64600,100)", "(64600, 1, 2)", "BGP.as_path: 64600", SPEAKER4] {

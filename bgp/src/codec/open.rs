@@ -8,7 +8,7 @@
 use std::net::Ipv4Addr;
 
 use super::error::{DecodeError, EncodeError, Problem};
-use super::prefix::AfiSafi;
+use super::prefix::{AfiSafi, Family};
 use super::reader::Reader;
 use crate::notification::{Notification, OpenSubcode};
 use crate::wire::BGP_VERSION;
@@ -68,14 +68,26 @@ pub struct GracefulRestart {
 }
 
 impl Open {
-    /// FerroLB's OPEN: IPv4 and IPv6 unicast, route refresh, 4-octet AS and, when `restart_time` is given,
-    /// graceful restart advertised as not restarting (flags 0) with no preserved families.
+    /// FerroLB's OPEN for a dual-stack session: IPv4 and IPv6 unicast, route refresh, 4-octet AS
+    /// and, when `restart_time` is given, graceful restart advertised as not restarting (flags 0)
+    /// with no preserved families. [`Open::for_families`] with both families.
     pub fn ferrolb(my_as: u32, hold_time: u16, bgp_id: Ipv4Addr, restart_time: Option<u16>) -> Self {
-        let mut capabilities = vec![
-            Capability::Multiprotocol(AfiSafi::IPV4_UNICAST),
-            Capability::Multiprotocol(AfiSafi::IPV6_UNICAST),
-            Capability::RouteRefresh,
-        ];
+        Self::for_families(my_as, hold_time, bgp_id, &[Family::V4, Family::V6], restart_time)
+    }
+
+    /// FerroLB's OPEN offering unicast for `families` only (one multiprotocol capability each, in
+    /// the order given), route refresh, 4-octet AS and, when `restart_time` is given, graceful
+    /// restart advertised as not restarting (flags 0) with no preserved families.
+    pub fn for_families(
+        my_as: u32,
+        hold_time: u16,
+        bgp_id: Ipv4Addr,
+        families: &[Family],
+        restart_time: Option<u16>,
+    ) -> Self {
+        let mut capabilities: Vec<Capability> =
+            families.iter().map(|family| Capability::Multiprotocol(AfiSafi::unicast(*family))).collect();
+        capabilities.push(Capability::RouteRefresh);
         if let Some(restart_time) = restart_time {
             capabilities.push(Capability::GracefulRestart(GracefulRestart {
                 restart_flags: 0,

@@ -40,6 +40,11 @@ pub(crate) fn convert(
         let namespace = carried.namespace.as_deref().unwrap_or(METALLB_NAMESPACE);
         fix_bgp_peer(out.get_or_insert_default(), namespace, &subject, &mut notes);
     }
+    if spec.kind == kinds::BFD_PROFILE.kind
+        && let Some(out) = &out
+    {
+        note_bfd_profile(out, &subject, &mut notes);
+    }
     Ok(vec![Produced { object: Some(meta::ferrolb_object(spec.kind, carried.metadata, out)), notes }])
 }
 
@@ -92,6 +97,17 @@ fn prune(value: &Value, allowed: &[&str], path: &str, kind: &str, subject: &str,
     }
 }
 
+/// What a BFDProfile carries that FerroLB refuses: echo mode.
+pub(super) fn note_bfd_profile(spec: &Map<String, Value>, subject: &str, notes: &mut Vec<Note>) {
+    if spec.get("echoMode") == Some(&Value::Bool(true)) {
+        notes.push(Note::new(
+            subject,
+            "spec.echoMode is carried over, but FerroLB refuses the BFDProfile while it is true (echo mode is not \
+             supported: FerroLB runs BFD in asynchronous mode only): remove it to have the profile accepted",
+        ));
+    }
+}
+
 /// What a BGPPeer needs beyond its fields: the Secret's namespace, which MetalLB implied.
 fn fix_bgp_peer(spec: &mut Map<String, Value>, namespace: &str, subject: &str, notes: &mut Vec<Note>) {
     if let Some(Value::Object(secret)) = spec.get_mut("passwordSecret") {
@@ -107,7 +123,21 @@ fn fix_bgp_peer(spec: &mut Map<String, Value>, namespace: &str, subject: &str, n
             ));
         }
     }
-    if !spec.contains_key("peerAddress") {
+    if spec.get("enableGracefulRestart") == Some(&Value::Bool(true)) {
+        notes.push(Note::new(
+            subject,
+            "spec.enableGracefulRestart is carried over, but FerroLB refuses the BGPPeer while it is true \
+             (enableGracefulRestart is not supported yet (issue 14)): remove it to have the peer accepted",
+        ));
+    }
+    let interface = matches!(spec.get("interface"), Some(Value::String(name)) if !name.is_empty());
+    if interface {
+        notes.push(Note::new(
+            subject,
+            "spec.interface is carried over, but FerroLB refuses the BGPPeer while it is set (interface (BGP \
+             unnumbered) is not supported yet): give the router's address in spec.peerAddress instead",
+        ));
+    } else if !spec.contains_key("peerAddress") {
         notes.push(Note::new(subject, "has no spec.peerAddress, which FerroLB needs: add the peer's address"));
     }
 }
@@ -163,27 +193,35 @@ mod tests {
             json!({
                 "apiVersion": "metallb.io/v1beta2", "kind": "BGPPeer",
                 "metadata": {"name": "r", "namespace": "lb"},
-                "spec": {"myASN": 64600, "peerASN": 64512, "peerAddress": "192.0.2.1", "disableMP": true,
+                "spec": {"myASN": 64600, "peerASN": 64512, "peerAddress": "192.0.2.1", "enableLimitedUnnumbered": true,
                          "passwordSecret": {"name": "s"}},
             }),
         );
         assert_eq!(object["spec"]["passwordSecret"], json!({"name": "s", "namespace": "lb"}));
-        assert!(object["spec"].get("disableMP").is_none());
+        assert!(object["spec"].get("enableLimitedUnnumbered").is_none());
         assert_eq!(notes.len(), 3, "{notes:?}");
-        assert!(notes[1].starts_with("BGPPeer/r: spec.disableMP is not carried over: FerroLB's BGPPeer has no"));
+        assert!(notes[1].starts_with("BGPPeer/r: spec.enableLimitedUnnumbered is not carried over: FerroLB does not"));
         assert!(notes[2].starts_with("BGPPeer/r: spec.passwordSecret.namespace is set to \"lb\""));
     }
 
     #[test]
-    fn a_peer_with_only_an_interface_is_told_to_name_an_address() {
+    fn a_peer_with_an_interface_keeps_it_and_is_told_it_is_refused() {
         let (object, notes) = convert_one(
             &kinds::BGP_PEER,
             "v1beta2",
             json!({"kind": "BGPPeer", "metadata": {"name": "u"}, "spec": {"myASN": 1, "interface": "eth1"}}),
         );
-        assert_eq!(object["spec"], json!({"myASN": 1}));
-        assert!(notes[0].contains("spec.interface is not carried over"));
-        assert!(notes[1].contains("has no spec.peerAddress"));
+        assert_eq!(object["spec"], json!({"myASN": 1, "interface": "eth1"}));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("spec.interface is carried over, but FerroLB refuses the BGPPeer"), "{notes:?}");
+        assert!(notes[0].contains("spec.peerAddress"));
+
+        let (_, notes) = convert_one(
+            &kinds::BGP_PEER,
+            "v1beta2",
+            json!({"kind": "BGPPeer", "metadata": {"name": "n"}, "spec": {"myASN": 1}}),
+        );
+        assert!(notes[0].contains("has no spec.peerAddress"), "{notes:?}");
     }
 
     #[test]

@@ -67,8 +67,10 @@ pub const BGP_PEER: KindSpec = KindSpec {
     fields: &[
         "myASN",
         "peerASN",
+        "localASN",
         "dynamicASN",
         "peerAddress",
+        "interface",
         "sourceAddress",
         "peerPort",
         "holdTime",
@@ -82,6 +84,8 @@ pub const BGP_PEER: KindSpec = KindSpec {
         "ebgpMultiHop",
         "enableGracefulRestart",
         "vrf",
+        "dualStackAddressFamily",
+        "disableMP",
     ],
     nested: &[("passwordSecret", &["name", "namespace"])],
 };
@@ -122,17 +126,6 @@ pub fn spec_order(kind: &str) -> &'static [&'static str] {
 /// Why the MetalLB field `field` of a `kind` object is not carried over to FerroLB.
 pub fn why_dropped(kind: &str, field: &str) -> String {
     let specific = match (kind, field) {
-        ("BGPPeer", "disableMP") => Some(
-            "FerroLB's BGPPeer has no such field; MetalLB used it to stop carrying IPv4 and IPv6 routes over one \
-             session",
-        ),
-        ("BGPPeer", "dualStackAddressFamily") => {
-            Some("FerroLB's BGPPeer has no such field; MetalLB used it to carry IPv4 and IPv6 routes over one session")
-        }
-        ("BGPPeer", "interface") => Some(
-            "FerroLB does not peer over an interface's link-local address (BGP unnumbered); give the peer's \
-             address in spec.peerAddress",
-        ),
         ("BGPAdvertisement", "asPathPrepend") => {
             Some("FerroLB does not prepend AS numbers yet (MetalLB does with its frr-k8s backend only)")
         }
@@ -162,7 +155,7 @@ mod tests {
 
     #[test]
     fn dropped_fields_say_why() {
-        assert!(why_dropped("BGPPeer", "interface").contains("peerAddress"));
+        assert!(why_dropped("BGPPeer", "enableLimitedUnnumbered").contains("BGP unnumbered"));
         assert_eq!(why_dropped("L2Advertisement", "foo"), "FerroLB's L2Advertisement has no such field");
     }
 }

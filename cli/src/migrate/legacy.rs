@@ -225,6 +225,7 @@ fn bfd_profiles(
             renamed.insert(old_name.to_string(), name.clone());
         }
         let spec = rename(profile, BFD_FIELDS, &["name"], &path, &subject, &mut notes);
+        super::crds::note_bfd_profile(&spec, &subject, &mut notes);
         produced.push(Produced { object: Some(object(BFD_PROFILE.kind, &name, spec)), notes });
     }
     Ok((produced, renamed))

@@ -69,7 +69,8 @@ fn peer(name: &str, address: &str, extra: Value, conditions: Value) -> Value {
 fn two_peers() -> Vec<Value> {
     vec![
         peer("router-v4", "198.51.100.1", json!({}), json!([])),
-        peer("router-v6", "2001:db8:1::1", json!({}), json!([])),
+        // Dual-stack: it carries the IPv4 Service too.
+        peer("router-v6", "2001:db8:1::1", json!({"dualStackAddressFamily": true}), json!([])),
     ]
 }
 
@@ -409,6 +410,20 @@ fn cases() -> Vec<Case> {
             absent: vec!["Layer2", "do not:", "does not:"],
         },
         Case {
+            name: "BGP: an IPv6 peer without dualStackAddressFamily does not carry an IPv4 address",
+            observed: bgp_cluster(bgp_service(), bgp_pool(), |a| {
+                a.peers = Ok(vec![
+                    peer("router-v4", "198.51.100.1", json!({}), json!([])),
+                    peer("router-v6", "2001:db8:1::1", json!({}), json!([])),
+                ]);
+            }),
+            lines: vec![parts(&[
+                "BGP: node1, node2, node3 advertise 203.0.113.5/32 to router-v4 (BGPAdvertisement bgp).",
+            ])],
+            steps: vec![],
+            absent: vec!["to router-v4, router-v6"],
+        },
+        Case {
             name: "BGP, Local with endpoints on node1 and node3: node2 does not, and why",
             observed: bgp_cluster(bgp_service().external_traffic_policy("Local"), bgp_pool(), |a| {
                 a.slices = Ok(vec![slice(&["node1", "node3"])]);
@@ -509,7 +524,7 @@ fn cases() -> Vec<Case> {
             }),
             lines: vec![parts(&[
                 "node1, node3 advertise 203.0.113.5/32 to router-v4",
-                "node2 does not: no BGPPeer that BGPAdvertisement bgp sends to selects it",
+                "node2 does not: no BGPPeer that BGPAdvertisement bgp sends to selects it and carries this address family",
             ])],
             steps: vec![],
             absent: vec![],

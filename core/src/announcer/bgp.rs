@@ -11,7 +11,9 @@
 //!    a dead node's sessions drop and its routes with them;
 //! 3. each matching advertisement whose nodeSelectors select this node sends the prefix (the
 //!    address masked to aggregationLength, or aggregationLengthV6) to the peers it names (all
-//!    configured peers when it names none) whose own nodeSelectors select this node.
+//!    configured peers when it names none) whose own nodeSelectors select this node and whose
+//!    session carries the address's family: a peer's own family (its peerAddress's), or both
+//!    with dualStackAddressFamily, as in MetalLB.
 //!
 //! When several advertisements (for one or several Services) give the same prefix to the same
 //! peer, the route carries the union of their communities and the highest LOCAL_PREF any of
@@ -25,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 pub use crate::addresses::Prefix;
-use crate::config::{BgpAdvertisement, CommunityValue};
+use crate::config::{BgpAdvertisement, CommunityValue, Peer};
 use crate::selectors::any_matches;
 
 use super::Announcer;
@@ -104,13 +106,19 @@ pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> BgpDecis
     let config = &index.config;
     let me = index.me.as_str();
     let my_labels = index.nodes.get(me).map(|n| &n.labels);
-    // Peers this node talks to, in name order, each with its desired routes.
-    let mut desired: Vec<(&str, BTreeMap<Prefix, RouteAttributes>)> = config
+    // Peers this node talks to, in name order, each with its desired routes, and the families
+    // their sessions carry (IPv4, IPv6), in the same order.
+    let mine: Vec<&Peer> = config
         .peers
         .values()
         .filter(|peer| my_labels.is_some_and(|labels| any_matches(&peer.node_selectors, labels)))
-        .map(|peer| (peer.name.as_str(), BTreeMap::new()))
         .collect();
+    let families: Vec<(bool, bool)> = mine
+        .iter()
+        .map(|peer| (peer.dual_stack || peer.address.is_ipv4(), peer.dual_stack || peer.address.is_ipv6()))
+        .collect();
+    let mut desired: Vec<(&str, BTreeMap<Prefix, RouteAttributes>)> =
+        mine.iter().map(|peer| (peer.name.as_str(), BTreeMap::new())).collect();
     let plans: Vec<Plan<'_>> = config
         .bgp_advertisements
         .iter()
@@ -160,7 +168,7 @@ pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> BgpDecis
                 });
             let outcome = match outcome {
                 Err(reason) => BgpOutcome::NotAdvertised(reason),
-                Ok(selecting) => advertise(&mut desired, address, &selecting),
+                Ok(selecting) => advertise(&mut desired, &families, address, &selecting),
             };
             if index.reasons || matches!(outcome, BgpOutcome::Advertised { .. }) {
                 mine.push(BgpVerdict { address, pool: pool.map(String::from), outcome });
@@ -176,9 +184,11 @@ pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> BgpDecis
     }
 }
 
-/// Adds `address` to the desired sets of the peers the `plans` send it to.
+/// Adds `address` to the desired sets of the peers the `plans` send it to whose sessions carry
+/// its family (`families`: IPv4, IPv6 per peer, in `desired`'s order).
 fn advertise(
     desired: &mut [(&str, BTreeMap<Prefix, RouteAttributes>)],
+    families: &[(bool, bool)],
     address: IpAddr,
     plans: &[&Plan<'_>],
 ) -> BgpOutcome {
@@ -190,6 +200,10 @@ fn advertise(
         };
         let prefix = Prefix::covering(address, length);
         for &position in &plan.peers {
+            let carried = families.get(position).is_some_and(|(v4, v6)| if address.is_ipv4() { *v4 } else { *v6 });
+            if !carried {
+                continue;
+            }
             let Some((peer, routes)) = desired.get_mut(position) else { continue };
             match routes.entry(prefix) {
                 Entry::Occupied(mut existing) => existing.get_mut().merge(&plan.attributes),

@@ -78,8 +78,9 @@ pub enum Reason {
         /// Why not.
         rejection: NodeRejection,
     },
-    /// BGP: this node may advertise it, but no configured peer both is named by a matching
-    /// advertisement and selects this node.
+    /// BGP: this node may advertise it, but no configured peer is named by a matching
+    /// advertisement, selects this node and carries the address's family (its own, or both
+    /// with dualStackAddressFamily).
     NoPeer {
         /// The matching advertisements selecting this node, by name.
         advertisements: Vec<String>,
@@ -114,7 +115,12 @@ impl fmt::Display for Reason {
             }
             Reason::NodeRejected { node, rejection } => write!(f, "node {node} may not advertise it: {rejection}"),
             Reason::NoPeer { advertisements } => {
-                write!(f, "no BGPPeer named by the advertisements ({}) selects this node", advertisements.join(", "))
+                write!(
+                    f,
+                    "no BGPPeer named by the advertisements ({}) selects this node and carries this address family \
+                     (a peer carries its own family, or both with dualStackAddressFamily)",
+                    advertisements.join(", ")
+                )
             }
         }
     }

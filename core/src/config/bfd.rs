@@ -5,7 +5,7 @@ use std::ops::RangeInclusive;
 use ferrolb_crds::BFDProfile;
 
 use super::validate::{Accepted, Object, Problems, record};
-use super::{Bfd, Verdicts};
+use super::{Bfd, Reason, Verdicts};
 
 /// Intervals, in milliseconds, that BFD implementations accept.
 const INTERVAL_MS: RangeInclusive<u32> = 10..=60_000;
@@ -31,6 +31,16 @@ pub(super) fn validate(profiles: &[BFDProfile], verdicts: &mut Verdicts) -> Acce
             if !range.contains(&value) {
                 problems.invalid(field, format!("{value} is not from {} to {}{unit}", range.start(), range.end()));
             }
+        }
+        // Echo packets need the router to loop our own packets back through its forwarding
+        // plane; the speaker runs asynchronous mode only, so a profile asking for echo would
+        // silently get less than it says.
+        if spec.echo_mode {
+            problems.add(
+                "spec.echoMode",
+                Reason::NotSupported,
+                "echo mode is not supported: FerroLB runs BFD in asynchronous mode only; leave echoMode out",
+            );
         }
         if problems.is_empty() {
             let bfd = Bfd {

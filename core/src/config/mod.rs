@@ -103,6 +103,8 @@ pub enum Reason {
     Duplicate,
     /// It contradicts another object (e.g. two localPrefs for one pool, peer and node).
     Conflict,
+    /// A field FerroLB does not implement yet: refused rather than accepted and ignored.
+    NotSupported,
     /// An aggregation length shorter than a selected pool's own prefix.
     AggregationTooShort,
     /// A warning, not a refusal: an aggregated route also covers addresses outside the pool
@@ -111,6 +113,9 @@ pub enum Reason {
     /// A warning, not a refusal: two objects that would conflict on a node no Node is today;
     /// when such a Node appears, the newer object is refused.
     ConflictOnFutureNode,
+    /// A warning, not a refusal: a field MetalLB deprecated, accepted as MetalLB accepts it, and
+    /// without effect (BGPPeer disableMP).
+    DeprecatedField,
     /// A warning, not a refusal: a Community name that is also a literal community value, so
     /// advertisements writing that value get the alias's value instead (as in MetalLB).
     AliasShadowsValue,
@@ -298,6 +303,9 @@ pub struct Peer {
     pub my_asn: u32,
     /// Peer AS.
     pub peer_asn: PeerAsn,
+    /// The AS presented to the peer instead of `my_asn` (localASN), if set: the OPEN's AS and
+    /// the AS_PATH of routes sent carry it.
+    pub local_asn: Option<u32>,
     /// Peer address.
     pub address: IpAddr,
     /// Source address, if set.
@@ -320,10 +328,11 @@ pub struct Peer {
     pub bfd: Option<Bfd>,
     /// eBGP multihop.
     pub ebgp_multi_hop: bool,
-    /// Graceful restart capability.
-    pub graceful_restart: bool,
     /// VRF, if any.
     pub vrf: Option<String>,
+    /// dualStackAddressFamily: the session carries both IPv4 and IPv6 routes; otherwise only
+    /// those of its own family (the peer address's).
+    pub dual_stack: bool,
 }
 
 impl Peer {
@@ -334,6 +343,7 @@ impl Peer {
             name: name.into(),
             my_asn,
             peer_asn,
+            local_asn: None,
             address,
             source_address: None,
             port: 179,
@@ -345,9 +355,14 @@ impl Peer {
             password: None,
             bfd: None,
             ebgp_multi_hop: false,
-            graceful_restart: false,
             vrf: None,
+            dual_stack: false,
         }
+    }
+
+    /// The AS this session presents to the peer: localASN when set, else myASN.
+    pub fn session_asn(&self) -> u32 {
+        self.local_asn.unwrap_or(self.my_asn)
     }
 }
 

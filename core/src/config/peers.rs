@@ -146,7 +146,7 @@ fn resolve(
         problems.invalid("spec.myASN", "0 is not an AS number; it must be from 1 to 4294967295");
     }
     let peer_asn = peer_asn(spec, problems);
-    let address = ip(problems, "spec.peerAddress", &spec.peer_address);
+    let address = peer_address(spec, problems);
     let source_address = spec.source_address.as_deref().and_then(|text| ip(problems, "spec.sourceAddress", text));
     if let (Some(address), Some(source)) = (address, source_address)
         && address.is_ipv4() != source.is_ipv4()
@@ -181,9 +181,29 @@ fn resolve(
     // As MetalLB: a fixed peerASN equal to myASN; with dynamicASN the kind of session is only
     // known once the peer's OPEN arrives (and an iBGP session is multihop anyway).
     let internal = matches!(peer_asn, Some(PeerAsn::Fixed(asn)) if asn == spec.my_asn);
+    let local_asn = local_asn(spec, peer_asn, problems);
     if spec.ebgp_multi_hop && internal {
         problems
             .invalid("spec.ebgpMultiHop", "applies to eBGP only, and this session is iBGP (the peer's ASN is myASN)");
+    }
+    // Advertising the capability without keeping routes across a restart would make routers
+    // keep forwarding to a speaker that lost its state: refused until restarts preserve it.
+    if spec.enable_graceful_restart {
+        problems.add(
+            "spec.enableGracefulRestart",
+            Reason::NotSupported,
+            "enableGracefulRestart is not supported yet (issue 14)",
+        );
+    }
+    if spec.disable_mp {
+        let message = if spec.dual_stack_address_family {
+            "is deprecated and has no effect (as in MetalLB): dualStackAddressFamily is set, so this session \
+             carries both IPv4 and IPv6 routes"
+        } else {
+            "is deprecated and has no effect (as in MetalLB): a session carries only its own address family \
+             unless dualStackAddressFamily is set"
+        };
+        problems.warn("spec.disableMP", Reason::DeprecatedField, message, None);
     }
     let bfd = spec.bfd_profile.as_deref().filter(|name| !name.is_empty()).and_then(|name| {
         bfd_profiles.resolve("spec.bfdProfile", name).map_err(|problem| problems.push(problem)).ok().cloned()
@@ -201,6 +221,7 @@ fn resolve(
         name: peer.name().to_owned(),
         my_asn: spec.my_asn,
         peer_asn: peer_asn?,
+        local_asn,
         address: address?,
         source_address,
         port: spec.peer_port,
@@ -212,8 +233,8 @@ fn resolve(
         password: password.filter(|password| !password.is_empty()),
         bfd,
         ebgp_multi_hop: spec.ebgp_multi_hop,
-        graceful_restart: spec.enable_graceful_restart,
         vrf,
+        dual_stack: spec.dual_stack_address_family,
     })
 }
 
@@ -234,6 +255,53 @@ fn peer_asn(spec: &BGPPeerSpec, problems: &mut Problems) -> Option<PeerAsn> {
         (Some(_), Some(_)) => {
             problems.invalid("spec.dynamicASN", "set exactly one of peerASN and dynamicASN, not both");
             None
+        }
+    }
+}
+
+/// localASN, checked as FRR checks `neighbor X local-as ASN` (what MetalLB renders it to): not
+/// 0, not myASN, and on eBGP sessions only.
+fn local_asn(spec: &BGPPeerSpec, peer_asn: Option<PeerAsn>, problems: &mut Problems) -> Option<u32> {
+    let local = spec.local_asn?;
+    let field = "spec.localASN";
+    if local == 0 {
+        problems.invalid(field, "0 is not an AS number; it must be from 1 to 4294967295");
+    } else if local == spec.my_asn {
+        problems.invalid(field, format!("{local} is myASN; leave localASN out, or give another AS number"));
+    } else {
+        match peer_asn {
+            Some(PeerAsn::Fixed(asn)) if asn == spec.my_asn => problems
+                .invalid(field, "applies to eBGP sessions only, and this session is iBGP (the peer's ASN is myASN)"),
+            Some(PeerAsn::DynamicInternal) => {
+                problems.invalid(field, "applies to eBGP sessions only, and this session is iBGP (dynamicASN internal)")
+            }
+            _ => return Some(local),
+        }
+    }
+    None
+}
+
+/// The peer's address; `interface` (BGP unnumbered) is refused as not supported yet, and
+/// exactly one of the two must be set, as in MetalLB.
+fn peer_address(spec: &BGPPeerSpec, problems: &mut Problems) -> Option<IpAddr> {
+    let interface = spec.interface.as_deref().filter(|name| !name.is_empty());
+    if let Some(name) = interface {
+        if let Err(message) = check_interface(name) {
+            problems.invalid("spec.interface", message);
+        }
+        problems.add("spec.interface", Reason::NotSupported, "interface (BGP unnumbered) is not supported yet");
+    }
+    match (spec.peer_address.is_empty(), interface) {
+        (true, None) => {
+            problems.invalid("spec.peerAddress", "set exactly one of peerAddress and interface; neither is set");
+            None
+        }
+        (true, Some(_)) => None,
+        (false, interface) => {
+            if interface.is_some() {
+                problems.invalid("spec.interface", "set exactly one of peerAddress and interface, not both");
+            }
+            ip(problems, "spec.peerAddress", &spec.peer_address)
         }
     }
 }

@@ -111,8 +111,10 @@ pub fn peer(name: &str, peer_asn: u32, address: &str) -> BGPPeer {
         BGPPeerSpec {
             my_asn: 64600,
             peer_asn: Some(peer_asn),
+            local_asn: None,
             dynamic_asn: None,
             peer_address: address.to_owned(),
+            interface: None,
             source_address: None,
             peer_port: 179,
             hold_time: None,
@@ -125,6 +127,8 @@ pub fn peer(name: &str, peer_asn: u32, address: &str) -> BGPPeer {
             bfd_profile: None,
             ebgp_multi_hop: false,
             enable_graceful_restart: false,
+            dual_stack_address_family: false,
+            disable_mp: false,
             vrf: None,
         },
     )

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use ferrolb_bgp::adj_out::{self, CommunityValue, PathContext, Routes};
-use ferrolb_bgp::codec::{AfiSafi, Community, DecodeError, LargeCommunity, Message, Open};
+use ferrolb_bgp::codec::{AfiSafi, Community, DecodeError, Family, LargeCommunity, Message, Open};
 use ferrolb_bgp::fsm::{Event, Negotiated, OpenParams};
 use ferrolb_bgp::notification::ErrorCode;
 use ferrolb_bgp::wire::BGP_VERSION;
@@ -55,10 +55,15 @@ pub fn open_params(open: &Open) -> OpenParams {
     }
 }
 
-/// The OPEN to send for the FSM's parameters; `graceful_restart` is the restart time to
-/// advertise (as not restarting), if any.
-pub fn open_message(params: &OpenParams, graceful_restart: Option<u16>) -> Open {
-    Open::ferrolb(params.asn, params.hold_time, params.router_id, graceful_restart)
+/// The OPEN to send for the FSM's parameters: its families, route refresh and 4-octet AS. No
+/// graceful restart capability: the speaker does not keep routes across a restart
+/// (enableGracefulRestart is refused).
+pub fn open_message(params: &OpenParams) -> Open {
+    let families: Vec<Family> = [(Family::V4, params.ipv4_unicast), (Family::V6, params.ipv6_unicast)]
+        .into_iter()
+        .filter_map(|(family, offered)| offered.then_some(family))
+        .collect();
+    Open::for_families(params.asn, params.hold_time, params.router_id, &families, None)
 }
 
 /// What a received message means to the FSM. ROUTE-REFRESH in Established is the session's to
@@ -88,29 +93,37 @@ pub fn decode_error_event(error: &DecodeError) -> (Event, Option<usize>) {
     (event, None)
 }
 
-/// The path context of a session that reached Established over a connection from `local`:
-/// IPv4 next hop the connection's local address (or the node's first IPv4 on an IPv6 session),
-/// IPv6 next hop the connection's local address on an IPv6 session, else the node's first
-/// global IPv6 address.
+/// The path context of a session that reached Established over a connection from `local`.
+/// The next hop of the session's own family is the connection's local address (for an IPv6
+/// session whose local address is not global, as for the other family: see below). The next hop
+/// of the other family, used only when the session carries it (dualStackAddressFamily), is the
+/// first usable address of that family on the interface the connection runs over (`beside`,
+/// the addresses of the interface holding `local`, when known), else, when that interface is
+/// unknown, the node's first such address. None: routes of that family are not sent.
 pub fn path_context(
     negotiated: &Negotiated,
     local_asn: u32,
     local: SocketAddr,
     node_addresses: &[IpAddr],
+    beside: Option<&[IpAddr]>,
 ) -> PathContext {
-    let next_hop_v4 = match local.ip() {
-        IpAddr::V4(v4) => Some(v4),
-        IpAddr::V6(_) => node_addresses.iter().find_map(|a| match a {
+    let candidates = beside.unwrap_or(node_addresses);
+    let other_v4 = || {
+        candidates.iter().find_map(|a| match a {
             IpAddr::V4(v4) if usable_v4(v4) => Some(*v4),
             _ => None,
-        }),
+        })
     };
-    let next_hop_v6 = match local.ip() {
-        IpAddr::V6(v6) if global_v6(&v6) => Some(v6),
-        _ => node_addresses.iter().find_map(|a| match a {
+    let other_v6 = || {
+        candidates.iter().find_map(|a| match a {
             IpAddr::V6(v6) if global_v6(v6) => Some(*v6),
             _ => None,
-        }),
+        })
+    };
+    let (next_hop_v4, next_hop_v6) = match local.ip() {
+        IpAddr::V4(v4) => (Some(v4), other_v6()),
+        IpAddr::V6(v6) if global_v6(&v6) => (other_v4(), Some(v6)),
+        IpAddr::V6(_) => (other_v4(), other_v6()),
     };
     PathContext {
         local_asn,
@@ -122,6 +135,31 @@ pub fn path_context(
     }
 }
 
+/// What an established session that carries `offered` families leaves out: for each family
+/// offered but not carried, why (the peer did not offer it, or no next hop of it is known).
+/// Empty when every family offered goes out.
+pub fn families_left_out(offered: (bool, bool), path: &PathContext, local: SocketAddr) -> Vec<String> {
+    let mut out = Vec::new();
+    for (family, wanted, negotiated, next_hop) in [
+        ("IPv4", offered.0, path.ipv4, path.next_hop_v4.is_some()),
+        ("IPv6", offered.1, path.ipv6, path.next_hop_v6.is_some()),
+    ] {
+        if !wanted {
+            continue;
+        }
+        if !negotiated {
+            out.push(format!("{family} routes are not sent: the peer did not offer {family} unicast"));
+        } else if !next_hop {
+            out.push(format!(
+                "{family} routes are not sent: the node has no {family} address on the interface of {} to use as \
+                 next hop",
+                local.ip()
+            ));
+        }
+    }
+    out
+}
+
 fn usable_v4(v4: &Ipv4Addr) -> bool {
     !v4.is_unspecified() && !v4.is_loopback()
 }
@@ -131,7 +169,7 @@ fn global_v6(v6: &Ipv6Addr) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ferrolb_bgp::codec::{self, Capability, Treatment, decode};
     use ferrolb_bgp::notification::Notification;
@@ -163,7 +201,7 @@ mod tests {
             ipv6_unicast: true,
             route_refresh: true,
         };
-        let bytes = Message::Open(open_message(&params, Some(120))).to_bytes().unwrap();
+        let bytes = Message::Open(open_message(&params)).to_bytes().unwrap();
         let (message, _) = decode(&bytes).unwrap().unwrap();
         assert_eq!(message_event(message), Event::BgpOpen(params));
     }
@@ -242,18 +280,126 @@ mod tests {
         assert_eq!(order, [CommunityValue::Standard(Community::new(64600, 7)), CommunityValue::Large(large)]);
     }
 
+    /// The OPEN the FSM asks for on a session's first connection.
+    pub(crate) fn first_open(settings: &crate::bgp::settings::PeerSettings) -> Open {
+        use ferrolb_bgp::fsm::{Action, Session};
+        let mut fsm = Session::new(settings.session.clone()).unwrap();
+        let now = std::time::Instant::now();
+        fsm.step(now, Event::ManualStart);
+        let params = fsm
+            .step(now, Event::TcpCrAcked)
+            .into_iter()
+            .find_map(|action| match action {
+                Action::SendOpen(params) => Some(params),
+                _ => None,
+            })
+            .expect("an OPEN once connected");
+        open_message(&params)
+    }
+
+    #[test]
+    fn local_asn_is_the_open_as_and_the_as_path() {
+        use crate::bgp::settings::{PeerSettings, tests::peer};
+        let mut p = peer();
+        p.local_asn = Some(4_200_000_001);
+        let settings = PeerSettings::from_peer(&p, &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap();
+        let open = first_open(&settings);
+        assert_eq!(open.my_as, 4_200_000_001);
+        assert!(open.capabilities.contains(&Capability::FourOctetAs(4_200_000_001)), "{open:?}");
+        // On the wire: AS_TRANS in the 2-octet My AS, the real AS in the capability.
+        let bytes = Message::Open(open).to_bytes().unwrap();
+        assert_eq!(bytes[20..22], codec::AS_TRANS.to_be_bytes());
+        let path = path_context(
+            &negotiated(false),
+            settings.session.local_asn,
+            "192.0.2.22:40000".parse().unwrap(),
+            &[],
+            None,
+        );
+        let wire = path.wire_attributes(&adj_out::RouteAttributes::default());
+        assert_eq!(wire.as_path, vec![4_200_000_001], "replace-as: localASN alone, no myASN");
+
+        // Without localASN: myASN, as before.
+        let plain = PeerSettings::from_peer(&peer(), &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap();
+        let open = first_open(&plain);
+        assert_eq!(open.my_as, 64600);
+        assert!(open.capabilities.contains(&Capability::FourOctetAs(64600)));
+    }
+
     #[test]
     fn next_hops_by_session_family() {
         let node: Vec<IpAddr> =
             vec!["fe80::1".parse().unwrap(), "2001:db8::2".parse().unwrap(), "192.0.2.2".parse().unwrap()];
-        let v4 = path_context(&negotiated(false), 64600, "192.0.2.22:40000".parse().unwrap(), &node);
+        let v4 = path_context(&negotiated(false), 64600, "192.0.2.22:40000".parse().unwrap(), &node, None);
         assert_eq!(v4.next_hop_v4, Some(Ipv4Addr::new(192, 0, 2, 22)));
         assert_eq!(v4.next_hop_v6, Some("2001:db8::2".parse().unwrap()));
-        let v6 = path_context(&negotiated(true), 64600, "[2001:db8::22]:40000".parse().unwrap(), &node);
+        let v6 = path_context(&negotiated(true), 64600, "[2001:db8::22]:40000".parse().unwrap(), &node, None);
         assert_eq!(v6.next_hop_v4, Some(Ipv4Addr::new(192, 0, 2, 2)));
         assert_eq!(v6.next_hop_v6, Some("2001:db8::22".parse().unwrap()));
         assert!(v6.internal);
-        let bare = path_context(&negotiated(false), 64600, "192.0.2.22:40000".parse().unwrap(), &[]);
+        let bare = path_context(&negotiated(false), 64600, "192.0.2.22:40000".parse().unwrap(), &[], None);
         assert_eq!(bare.next_hop_v6, None);
+    }
+
+    #[test]
+    fn the_other_familys_next_hop_comes_from_the_sessions_interface() {
+        let node: Vec<IpAddr> = vec!["2001:db8::2".parse().unwrap(), "192.0.2.2".parse().unwrap()];
+        let local: SocketAddr = "192.0.2.22:40000".parse().unwrap();
+        // The interface holding 192.0.2.22 also has 2001:db8:1::22 (and a link-local address).
+        let beside: Vec<IpAddr> =
+            vec!["192.0.2.22".parse().unwrap(), "fe80::22".parse().unwrap(), "2001:db8:1::22".parse().unwrap()];
+        let path = path_context(&negotiated(false), 64600, local, &node, Some(&beside));
+        assert_eq!(path.next_hop_v6, Some("2001:db8:1::22".parse().unwrap()), "not the node's 2001:db8::2");
+        assert_eq!(path.next_hop_v4, Some(Ipv4Addr::new(192, 0, 2, 22)));
+        assert!(families_left_out((true, true), &path, local).is_empty());
+
+        // The interface has no global IPv6 address: no IPv6 next hop, even though the node has one.
+        let v4_only: Vec<IpAddr> = vec!["192.0.2.22".parse().unwrap(), "fe80::22".parse().unwrap()];
+        let path = path_context(&negotiated(false), 64600, local, &node, Some(&v4_only));
+        assert_eq!(path.next_hop_v6, None);
+        assert!(!path.carries(Family::V6) && path.carries(Family::V4));
+        let left_out = families_left_out((true, true), &path, local);
+        assert_eq!(left_out.len(), 1, "{left_out:?}");
+        assert!(left_out[0].starts_with("IPv6 routes are not sent: the node has no IPv6 address"), "{left_out:?}");
+
+        // An IPv6 session: the IPv4 next hop from its interface.
+        let local6: SocketAddr = "[2001:db8:1::22]:40000".parse().unwrap();
+        let path = path_context(&negotiated(false), 64600, local6, &node, Some(&beside));
+        assert_eq!(path.next_hop_v4, Some(Ipv4Addr::new(192, 0, 2, 22)));
+
+        // The peer did not offer IPv6: said so.
+        let mut v4_peer = negotiated(false);
+        v4_peer.ipv6_unicast = false;
+        let path = path_context(&v4_peer, 64600, local, &node, Some(&beside));
+        assert_eq!(
+            families_left_out((true, true), &path, local),
+            ["IPv6 routes are not sent: the peer did not offer IPv6 unicast"]
+        );
+        // A single-family session does not miss the other family.
+        assert!(families_left_out((true, false), &path, local).is_empty());
+    }
+
+    #[test]
+    fn opens_offer_the_sessions_families() {
+        use crate::bgp::settings::{PeerSettings, tests::peer};
+        use ferrolb_core::config::Peer;
+        let id = Some(Ipv4Addr::new(192, 0, 2, 2));
+        let multiprotocol = |p: &Peer| {
+            let open = first_open(&PeerSettings::from_peer(p, &[], id).unwrap());
+            open.multiprotocol().collect::<Vec<_>>()
+        };
+        let v6 = Peer { address: "2001:db8::1".parse().unwrap(), ..peer() };
+        assert_eq!(multiprotocol(&peer()), [AfiSafi::IPV4_UNICAST]);
+        assert_eq!(multiprotocol(&v6), [AfiSafi::IPV6_UNICAST]);
+        let both = [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST];
+        assert_eq!(multiprotocol(&Peer { dual_stack: true, ..peer() }), both);
+        assert_eq!(multiprotocol(&Peer { dual_stack: true, ..v6 }), both);
+    }
+
+    #[test]
+    fn no_graceful_restart_capability_is_advertised() {
+        use crate::bgp::settings::{PeerSettings, tests::peer};
+        let open = first_open(&PeerSettings::from_peer(&peer(), &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap());
+        assert!(!open.capabilities.iter().any(|c| matches!(c, Capability::GracefulRestart(_))), "{open:?}");
     }
 }

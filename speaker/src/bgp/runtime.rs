@@ -32,8 +32,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 pub struct BgpRuntime {
     /// This node's name (Node object), for status objects and logs.
     pub node: String,
-    /// This node's addresses (Node InternalIPs): the default router ID (first IPv4) and the
-    /// IPv6 next hop when a session runs over IPv4.
+    /// This node's addresses (Node InternalIPs): the default router ID (first IPv4), and the
+    /// other family's next hop of a dual-stack session when the interface it runs over is
+    /// unknown.
     pub node_addresses: Vec<IpAddr>,
     /// The validated configuration: peers (address, ASNs, timers, password, ...).
     pub config: watch::Receiver<Arc<Config>>,
@@ -91,9 +92,13 @@ pub fn plan(
     plan
 }
 
-/// The local IPv4 address the kernel would use towards `remote`, for a router ID of last resort.
-fn local_v4_towards(remote: SocketAddr) -> Option<Ipv4Addr> {
+/// The local IPv4 address the kernel would use towards `remote` (in `vrf`, if any), for a
+/// router ID of last resort.
+fn local_v4_towards(remote: SocketAddr, vrf: Option<&str>) -> Option<Ipv4Addr> {
     let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    if let Some(vrf) = vrf {
+        socket2::SockRef::from(&socket).bind_device(Some(vrf.as_bytes())).ok()?;
+    }
     socket.connect(remote).ok()?;
     match socket.local_addr().ok()?.ip() {
         IpAddr::V4(v4) if !v4.is_unspecified() => Some(v4),
@@ -104,7 +109,7 @@ fn local_v4_towards(remote: SocketAddr) -> Option<Ipv4Addr> {
 fn peer_settings(peer: &Peer, node_addresses: &[IpAddr]) -> Result<PeerSettings, SettingsError> {
     match PeerSettings::from_peer(peer, node_addresses, None) {
         Err(SettingsError::NoRouterId) => {
-            let local = local_v4_towards(SocketAddr::new(peer.address, peer.port));
+            let local = local_v4_towards(SocketAddr::new(peer.address, peer.port), peer.vrf.as_deref());
             PeerSettings::from_peer(peer, node_addresses, local)
         }
         other => other,

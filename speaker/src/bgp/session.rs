@@ -77,6 +77,9 @@ impl SessionHandle {
     }
 }
 
+/// How often a session whose VRF does not exist looks for it again.
+const VRF_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 type Connecting = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
 
 struct Runner {
@@ -102,11 +105,15 @@ struct Runner {
     reported: Option<(bool, String, String)>,
 }
 
-/// Opens the TCP connection as the settings say: TTL, MD5 key, source address.
+/// Opens the TCP connection as the settings say: VRF, TTL, MD5 key, source address.
 async fn connect(settings: PeerSettings) -> io::Result<TcpStream> {
     let remote = settings.remote;
     let socket = if remote.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     let sock = socket2::SockRef::from(&socket);
+    if let Some(vrf) = &settings.vrf {
+        // In the VRF: the route to the peer and the source address come from its table.
+        sock.bind_device(Some(vrf.as_bytes()))?;
+    }
     if remote.is_ipv4() {
         sock.set_ttl_v4(settings.ttl)?;
         // Internetwork control (CS6), as routers mark BGP.
@@ -175,6 +182,11 @@ impl Runner {
             }
         };
         self.metrics_up(false);
+        if let Some(vrf) = self.settings.vrf.clone()
+            && !self.wait_for_vrf(&vrf, &mut stop).await
+        {
+            return;
+        }
         // A session (re)started while BFD is down after a failure starts held.
         if !self.on_bfd() {
             self.pending.push_back(Event::ManualStart);
@@ -280,6 +292,27 @@ impl Runner {
         self.held_by_bfd
     }
 
+    /// Waits until the VRF device `vrf` exists (checking every [`VRF_RETRY`]), reporting once
+    /// why the session does not start meanwhile. False: stopped while waiting.
+    async fn wait_for_vrf(&mut self, vrf: &str, stop: &mut oneshot::Receiver<Notification>) -> bool {
+        let mut said = None;
+        loop {
+            let error = match crate::netif::check_vrf(vrf).await {
+                Ok(_) => return true,
+                Err(error) => error.to_string(),
+            };
+            if said.as_ref() != Some(&error) {
+                tracing::warn!(peer = %self.context.peer, %error, "BGP session not started");
+                self.report(false, "VRFNotFound", format!("{error}: the session does not start until it does"));
+                said = Some(error);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(VRF_RETRY) => {}
+                _ = &mut *stop => return false,
+            }
+        }
+    }
+
     /// Turns the buffered input into events; stops at the first one that resets the session.
     fn decode_input(&mut self, state: State) {
         let mut offset = 0;
@@ -346,7 +379,7 @@ impl Runner {
                 }
             }
             Action::SendOpen(params) => {
-                let open = glue::open_message(&params, self.settings.graceful_restart);
+                let open = glue::open_message(&params);
                 self.send(&Message::Open(open)).await;
             }
             Action::SendKeepalive => self.send(&Message::Keepalive).await,
@@ -367,17 +400,35 @@ impl Runner {
             Action::Established(negotiated) => {
                 let local = self.conn.as_ref().and_then(|c| c.local_addr().ok());
                 let Some(local) = local else { return };
+                let offered = (self.settings.session.ipv4_unicast, self.settings.session.ipv6_unicast);
+                // A dual-stack session's other family goes out with a next hop from the same
+                // interface as the connection's local address.
+                let beside = if offered.0 && offered.1 {
+                    crate::netif::addresses_beside(local.ip()).await.unwrap_or_else(|error| {
+                        tracing::warn!(peer = %self.context.peer, %error, "cannot read the node's addresses");
+                        None
+                    })
+                } else {
+                    None
+                };
                 let path = glue::path_context(
                     &negotiated,
                     self.settings.session.local_asn,
                     local,
                     &self.context.node_addresses,
+                    beside.as_deref(),
                 );
                 tracing::info!(peer = %self.context.peer, remote = %self.settings.remote, "BGP session established");
+                let mut message = format!("established with {}", self.settings.remote);
+                for left_out in glue::families_left_out(offered, &path, local) {
+                    tracing::warn!(peer = %self.context.peer, "{left_out}");
+                    message.push_str("; ");
+                    message.push_str(&left_out);
+                }
                 self.path = Some(path);
                 self.adj_out.clear();
                 self.metrics_up(true);
-                self.report(true, "Established", format!("established with {}", self.settings.remote));
+                self.report(true, "Established", message);
                 self.sync().await;
                 for family in [Family::V4, Family::V6] {
                     let negotiated_family = match family {
@@ -509,17 +560,18 @@ mod tests {
     }
 
     /// Against a scripted peer on loopback: OPEN, KEEPALIVE, the full set and End-of-RIB, then only
-    /// the difference, then Cease 6/3 on stop.
+    /// the difference, then Cease 6/3 on stop. The session is IPv4 and not dual-stack: it offers
+    /// IPv4 unicast only, and carries no IPv6 route though the peer offers both.
     #[tokio::test]
     async fn session_opens_sends_everything_then_differences_then_ceases() {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
-        let (decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "203.0.113.2"]));
+        let (decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "203.0.113.2", "2001:db8::1"]));
         let context = SessionContext {
             peer: "fake".into(),
             node: "node1".into(),
-            node_addresses: vec![],
+            node_addresses: vec!["2001:db8::2".parse().unwrap()],
             decision: decision_rx,
             metrics: BgpMetrics::default(),
             reports: None,
@@ -531,11 +583,12 @@ mod tests {
         let open = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Open(_))).await;
         let Some(Message::Open(theirs)) = open.last() else { panic!("{open:?}") };
         assert_eq!((theirs.my_as, theirs.hold_time, theirs.bgp_id), (64600, 3, Ipv4Addr::new(192, 0, 2, 2)));
+        assert_eq!(theirs.multiprotocol().collect::<Vec<_>>(), [codec::AfiSafi::IPV4_UNICAST]);
 
         let mut reply = Message::Open(Open::ferrolb(64512, 3, Ipv4Addr::new(192, 0, 2, 1), None)).to_bytes().unwrap();
         Message::Keepalive.encode(&mut reply).unwrap();
         stream.write_all(&reply).await.unwrap();
-        let first = read_until(&mut stream, &mut buf, |m| matches!(m, Message::EndOfRib(Family::V6))).await;
+        let first = read_until(&mut stream, &mut buf, |m| matches!(m, Message::EndOfRib(Family::V4))).await;
         let announced: Vec<_> = first
             .iter()
             .filter_map(|m| match m {
@@ -544,12 +597,16 @@ mod tests {
             })
             .flatten()
             .collect();
-        assert_eq!(announced.len(), 2, "{first:?}");
-        assert!(first.contains(&Message::EndOfRib(Family::V4)), "{first:?}");
+        assert_eq!(
+            announced,
+            ["203.0.113.1", "203.0.113.2"].map(|a| codec::Prefix::host(a.parse().unwrap())),
+            "{first:?}"
+        );
 
-        decision_tx.send_replace(decision(&["203.0.113.2", "203.0.113.3"]));
+        decision_tx.send_replace(decision(&["203.0.113.2", "203.0.113.3", "2001:db8::1"]));
         let diff =
             read_until(&mut stream, &mut buf, |m| matches!(m, Message::Update(u) if !u.announced.is_empty())).await;
+        assert!(!diff.contains(&Message::EndOfRib(Family::V6)), "IPv6 was not negotiated: {diff:?}");
         let updates: Vec<_> =
             diff.iter().filter_map(|m| if let Message::Update(u) = m { Some(u) } else { None }).collect();
         assert_eq!(updates.len(), 2, "one withdrawal, one announcement: {diff:?}");
@@ -630,5 +687,100 @@ mod tests {
         bfd_tx.send_replace(bfd(ferrolb_bfd::packet::State::Up, false, 1));
         let _stream = accept_established(&listener, &mut buf).await;
         handle.stop(Notification::cease(CeaseSubcode::PeerDeconfigured)).await;
+    }
+
+    /// A dual-stack session over IPv4 loopback offers both families; with no global IPv6
+    /// address on the loopback interface it has no IPv6 next hop, so it sends IPv4 routes only
+    /// and its report says why IPv6 routes are not sent.
+    #[tokio::test]
+    async fn a_dual_stack_session_without_an_ipv6_next_hop_says_so() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let settings = PeerSettings::from_peer(&Peer { dual_stack: true, ..peer(port) }, &[], None).unwrap();
+        let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "2001:db8::1"]));
+        let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
+        let context = SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision: decision_rx,
+            metrics: BgpMetrics::default(),
+            reports: Some(reports_tx),
+            bfd: None,
+        };
+        let handle = SessionHandle::spawn(settings, context);
+        let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
+        let mut buf = Vec::new();
+        let open = read_until(&mut stream, &mut buf, |m| matches!(m, Message::Open(_))).await;
+        let Some(Message::Open(theirs)) = open.last() else { panic!("{open:?}") };
+        let both = [codec::AfiSafi::IPV4_UNICAST, codec::AfiSafi::IPV6_UNICAST];
+        assert_eq!(theirs.multiprotocol().collect::<Vec<_>>(), both);
+        let mut reply = Message::Open(Open::ferrolb(64512, 3, Ipv4Addr::new(192, 0, 2, 1), None)).to_bytes().unwrap();
+        Message::Keepalive.encode(&mut reply).unwrap();
+        stream.write_all(&reply).await.unwrap();
+        let first = read_until(&mut stream, &mut buf, |m| matches!(m, Message::EndOfRib(Family::V6))).await;
+        let announced: Vec<_> = first
+            .iter()
+            .filter_map(|m| if let Message::Update(u) = m { Some(u.announced.clone()) } else { None })
+            .flatten()
+            .collect();
+        assert_eq!(announced, [codec::Prefix::host("203.0.113.1".parse().unwrap())], "{first:?}");
+        let report = loop {
+            let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
+            if report.established {
+                break report;
+            }
+        };
+        assert!(report.message.contains("IPv6 routes are not sent: the node has no IPv6 address"), "{report:?}");
+        handle.stop(Notification::cease(CeaseSubcode::PeerDeconfigured)).await;
+    }
+
+    /// A peer in a VRF the node does not have: no connection is attempted, and the report says
+    /// why; stopping it while it waits ends it.
+    #[tokio::test]
+    async fn a_session_in_a_missing_vrf_does_not_start_and_says_so() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let vrf = Peer { vrf: Some("flb-no-such".into()), ..peer(port) };
+        let settings = PeerSettings::from_peer(&vrf, &[], None).unwrap();
+        let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
+        let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
+        let context = SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision: decision_rx,
+            metrics: BgpMetrics::default(),
+            reports: Some(reports_tx),
+            bfd: None,
+        };
+        let handle = SessionHandle::spawn(settings, context);
+        let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
+        assert!(!report.established);
+        assert_eq!(report.reason, "VRFNotFound");
+        assert_eq!(
+            report.message,
+            "VRF flb-no-such does not exist on this node: the session does not start until it does"
+        );
+        let accepted = tokio::time::timeout(Duration::from_millis(1500), listener.accept()).await;
+        assert!(accepted.is_err(), "a connection was made outside the VRF");
+        tokio::time::timeout(Duration::from_secs(2), handle.stop(Notification::administrative_shutdown()))
+            .await
+            .unwrap();
+    }
+
+    /// The socket is bound to the VRF's device before it connects: bound to `lo`, a connection to
+    /// loopback works and says so; a device that does not exist fails the connect.
+    #[tokio::test]
+    async fn connect_binds_the_socket_to_the_vrf_device() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
+        settings.vrf = Some("lo".into());
+        let stream = connect(settings.clone()).await.unwrap();
+        assert_eq!(socket2::SockRef::from(&stream).device().unwrap().as_deref(), Some(&b"lo"[..]));
+        settings.vrf = Some("flb-no-such".into());
+        let error = connect(settings).await.unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::ENODEV), "{error}");
     }
 }

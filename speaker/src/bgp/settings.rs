@@ -16,8 +16,6 @@ use ferrolb_core::config::{Peer, PeerAsn};
 pub const SINGLE_HOP_TTL: u32 = 1;
 /// TTL of packets to iBGP and multihop eBGP peers.
 pub const MULTI_HOP_TTL: u32 = 255;
-/// Restart time advertised in the graceful restart capability when the peer enables it.
-pub const GRACEFUL_RESTART_TIME: u16 = 120;
 
 /// How one session runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +30,9 @@ pub struct PeerSettings {
     pub ttl: u32,
     /// The TCP MD5 key.
     pub password: Option<String>,
-    /// Restart time to advertise in the graceful restart capability; None: not advertised.
-    pub graceful_restart: Option<u16>,
+    /// The VRF device the socket is bound to (SO_BINDTODEVICE), if any: the connection, its
+    /// route and its source address are the VRF's.
+    pub vrf: Option<String>,
 }
 
 /// Why a peer cannot have a session from this node.
@@ -62,15 +61,23 @@ impl PeerSettings {
             .or_else(|| peer.source_address.as_ref().and_then(v4))
             .or(local_v4)
             .ok_or(SettingsError::NoRouterId)?;
-        let mut session = SessionConfig::new(peer.my_asn, peer.peer_asn, router_id);
+        // localASN replaces myASN towards the peer (FRR's `local-as ASN no-prepend replace-as`):
+        // the OPEN, the 4-octet AS capability and the AS_PATH of routes sent carry it.
+        let local_asn = peer.session_asn();
+        let mut session = SessionConfig::new(local_asn, peer.peer_asn, router_id);
         session.hold_time = peer.hold_time.unwrap_or(DEFAULT_HOLD_TIME);
         session.keepalive = peer.keepalive_time;
+        // connectTime, as FRR's `timers connect` that MetalLB renders it to: a fixed interval
+        // between attempts, which also bounds each attempt. Without it, 5 s doubling to 120 s.
         if let Some(connect) = peer.connect_time {
-            session.connect_retry = RetryBackoff { initial: connect, max: connect.max(RetryBackoff::default().max) };
+            session.connect_retry = RetryBackoff::fixed(connect);
         }
+        // As MetalLB: a session carries its own address family only, unless dualStackAddressFamily.
+        session.ipv4_unicast = peer.dual_stack || peer.address.is_ipv4();
+        session.ipv6_unicast = peer.dual_stack || peer.address.is_ipv6();
         session.validate()?;
         let internal = match peer.peer_asn {
-            PeerAsn::Fixed(asn) => asn == peer.my_asn,
+            PeerAsn::Fixed(asn) => asn == local_asn,
             PeerAsn::DynamicInternal => true,
             PeerAsn::DynamicExternal => false,
         };
@@ -80,7 +87,7 @@ impl PeerSettings {
             source: peer.source_address,
             ttl: if internal || peer.ebgp_multi_hop { MULTI_HOP_TTL } else { SINGLE_HOP_TTL },
             password: peer.password.clone().filter(|p| !p.is_empty()),
-            graceful_restart: peer.graceful_restart.then_some(GRACEFUL_RESTART_TIME),
+            vrf: peer.vrf.clone().filter(|vrf| !vrf.is_empty()),
         })
     }
 }
@@ -144,24 +151,94 @@ pub(crate) mod tests {
         assert_eq!(s.session.hold_time, DEFAULT_HOLD_TIME);
         assert_eq!(s.remote, "192.0.2.1:179".parse().unwrap());
         assert_eq!(s.password, None);
-        assert_eq!(s.graceful_restart, None);
 
         let mut p = peer();
         p.ebgp_multi_hop = true;
         p.hold_time = Some(Duration::from_secs(3));
         p.connect_time = Some(Duration::from_secs(2));
         p.password = Some("pw".into());
-        p.graceful_restart = true;
         let s = PeerSettings::from_peer(&p, &node(), None).unwrap();
         assert_eq!(s.ttl, MULTI_HOP_TTL);
         assert_eq!(s.session.hold_time, Duration::from_secs(3));
-        assert_eq!(s.session.connect_retry.initial, Duration::from_secs(2));
+        assert_eq!(s.session.connect_retry, RetryBackoff::fixed(Duration::from_secs(2)));
         assert_eq!(s.password.as_deref(), Some("pw"));
-        assert_eq!(s.graceful_restart, Some(GRACEFUL_RESTART_TIME));
 
         let mut ibgp = peer();
         ibgp.peer_asn = PeerAsn::Fixed(64600);
         assert_eq!(PeerSettings::from_peer(&ibgp, &node(), None).unwrap().ttl, MULTI_HOP_TTL);
+    }
+
+    #[test]
+    fn local_asn_replaces_my_asn_towards_the_peer() {
+        let plain = PeerSettings::from_peer(&peer(), &node(), None).unwrap();
+        assert_eq!(plain.session.local_asn, 64600);
+        let mut p = peer();
+        p.local_asn = Some(4_200_000_001);
+        let s = PeerSettings::from_peer(&p, &node(), None).unwrap();
+        assert_eq!(s.session.local_asn, 4_200_000_001);
+        assert_eq!(s.ttl, SINGLE_HOP_TTL, "still eBGP");
+        assert_ne!(s, plain, "a localASN change resets the session");
+    }
+
+    #[test]
+    fn a_session_offers_its_own_family_unless_dual_stack() {
+        let families = |p: &Peer| {
+            let s = PeerSettings::from_peer(p, &node(), None).unwrap();
+            (s.session.ipv4_unicast, s.session.ipv6_unicast)
+        };
+        let v4 = peer();
+        let v6 = Peer { address: "2001:db8::1".parse().unwrap(), ..peer() };
+        assert_eq!(families(&v4), (true, false));
+        assert_eq!(families(&v6), (false, true));
+        assert_eq!(families(&Peer { dual_stack: true, ..v4.clone() }), (true, true));
+        assert_eq!(families(&Peer { dual_stack: true, ..v6 }), (true, true));
+        let dual = PeerSettings::from_peer(&Peer { dual_stack: true, ..v4.clone() }, &node(), None).unwrap();
+        assert_ne!(dual, PeerSettings::from_peer(&v4, &node(), None).unwrap(), "a change resets the session");
+    }
+
+    /// The ConnectRetry timers the FSM arms while the peer cannot be reached.
+    fn retry_delays(settings: &PeerSettings, failures: usize) -> Vec<Duration> {
+        use ferrolb_bgp::fsm::{Action, Event, Session, Timer};
+        let mut fsm = Session::new(settings.session.clone()).unwrap();
+        let now = std::time::Instant::now();
+        let mut delays = Vec::new();
+        let mut record = |actions: Vec<Action>| {
+            for action in actions {
+                if let Action::StartTimer(Timer::ConnectRetry, delay) = action {
+                    delays.push(delay);
+                }
+            }
+        };
+        record(fsm.step(now, Event::ManualStart));
+        for _ in 0..failures {
+            // The attempt fails; the timer runs out in Active and the next attempt starts.
+            record(fsm.step(now, Event::TcpConnectionFails));
+            record(fsm.step(now, Event::ConnectRetryTimerExpires));
+        }
+        // An attempt that hangs is abandoned when the timer runs out in Connect.
+        record(fsm.step(now, Event::ConnectRetryTimerExpires));
+        delays
+    }
+
+    #[test]
+    fn connect_time_is_the_fixed_retry_interval_and_attempt_timeout() {
+        let secs = Duration::from_secs;
+        let p = Peer { connect_time: Some(secs(10)), ..peer() };
+        let fixed = retry_delays(&PeerSettings::from_peer(&p, &node(), None).unwrap(), 4);
+        assert!(fixed.len() >= 9 && fixed.iter().all(|d| *d == secs(10)), "{fixed:?}");
+        // Without connectTime: 5 s, doubling to 120 s.
+        let default = retry_delays(&PeerSettings::from_peer(&peer(), &node(), None).unwrap(), 6);
+        assert_eq!(default.first(), Some(&secs(5)));
+        assert!(default.contains(&secs(40)) && default.iter().all(|d| *d <= secs(120)), "{default:?}");
+    }
+
+    #[test]
+    fn the_vrf_is_part_of_the_settings() {
+        let plain = PeerSettings::from_peer(&peer(), &node(), None).unwrap();
+        assert_eq!(plain.vrf, None);
+        let red = PeerSettings::from_peer(&Peer { vrf: Some("red".into()), ..peer() }, &node(), None).unwrap();
+        assert_eq!(red.vrf.as_deref(), Some("red"));
+        assert_ne!(red, plain, "moving a peer into a VRF resets its session");
     }
 
     #[test]

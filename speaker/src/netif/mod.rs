@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use crate::layer2::MacAddr;
 
-pub use watch::{NetifError, list_interfaces, watch_interfaces};
+pub use watch::{NetifError, VrfError, addresses_beside, check_vrf, list_interfaces, watch_interfaces};
 
 /// An interface suitable for answering ARP/NDP, with its addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,8 @@ pub struct LinkFacts {
     pub hardware_address: Option<Vec<u8>>,
     /// The index of the bond or bridge it is enslaved to (IFLA_MASTER).
     pub master: Option<u32>,
+    /// It is a VRF device (IFLA_INFO_KIND "vrf").
+    pub vrf: bool,
 }
 
 /// An address the kernel reports on a link.
@@ -146,6 +148,29 @@ pub fn suitable_interfaces(links: &[LinkFacts], addresses: &[AddressFacts]) -> V
     out
 }
 
+/// Why a named VRF cannot hold a BGP session on this node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VrfProblem {
+    /// No link has that name.
+    Missing,
+    /// A link has that name, but it is not a VRF device.
+    NotVrf,
+}
+
+/// The index of the VRF device `name` among `links`, or why there is none.
+pub fn find_vrf(links: &[LinkFacts], name: &str) -> Result<u32, VrfProblem> {
+    let link = links.iter().find(|l| l.name.as_deref() == Some(name)).ok_or(VrfProblem::Missing)?;
+    if link.vrf { Ok(link.index) } else { Err(VrfProblem::NotVrf) }
+}
+
+/// The addresses of the link that carries `local` (`local` among them, in the kernel's order), or
+/// None when no link carries it. Any link counts, suitable for Layer2 or not (a VRF's or a
+/// bond's member too): BGP asks which addresses sit beside a session's local address.
+pub fn link_addresses_of(addresses: &[AddressFacts], local: IpAddr) -> Option<Vec<IpAddr>> {
+    let index = addresses.iter().find(|a| a.address == local)?.index;
+    Some(addresses.iter().filter(|a| a.index == index).map(|a| a.address).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,7 +185,27 @@ mod tests {
             ethernet: true,
             hardware_address: Some(vec![0x02, 0, 0, 0, 0, u8::try_from(index).unwrap()]),
             master: None,
+            vrf: false,
         }
+    }
+
+    #[test]
+    fn a_vrf_is_found_by_name_and_kind() {
+        let red = LinkFacts { vrf: true, ethernet: false, ..eth(7, "red") };
+        let links = vec![eth(2, "eth0"), red, LinkFacts { master: Some(7), ..eth(8, "eth1") }];
+        assert_eq!(find_vrf(&links, "red"), Ok(7));
+        assert_eq!(find_vrf(&links, "blue"), Err(VrfProblem::Missing));
+        assert_eq!(find_vrf(&links, "eth0"), Err(VrfProblem::NotVrf));
+    }
+
+    #[test]
+    fn the_addresses_beside_a_local_address_are_those_of_its_link() {
+        let at = |index, address: &str| AddressFacts { index, address: address.parse().unwrap(), prefix_len: 24 };
+        let addresses = [at(1, "127.0.0.1"), at(2, "192.0.2.2"), at(3, "198.51.100.2"), at(2, "2001:db8::2")];
+        let ip = |a: &str| a.parse::<IpAddr>().unwrap();
+        assert_eq!(link_addresses_of(&addresses, ip("192.0.2.2")), Some(vec![ip("192.0.2.2"), ip("2001:db8::2")]));
+        assert_eq!(link_addresses_of(&addresses, ip("198.51.100.2")), Some(vec![ip("198.51.100.2")]));
+        assert_eq!(link_addresses_of(&addresses, ip("203.0.113.9")), None);
     }
 
     #[test]

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType, LinkMessage};
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage};
 use rtnetlink::{Handle, MulticastGroup};
 use tokio::sync::watch;
 
-use super::{AddressFacts, Interface, LinkFacts, suitable_interfaces};
+use super::{AddressFacts, Interface, LinkFacts, VrfProblem, find_vrf, link_addresses_of, suitable_interfaces};
 
 /// Changes arriving within this window after the first are folded into one snapshot.
 const SETTLE: Duration = Duration::from_millis(50);
@@ -41,6 +41,58 @@ pub async fn list_interfaces() -> Result<Vec<Interface>, NetifError> {
     let result = snapshot(&handle).await;
     task.abort();
     result
+}
+
+/// Why a BGPPeer's VRF cannot hold its session on this node.
+#[derive(Debug, thiserror::Error)]
+pub enum VrfError {
+    /// No network interface has that name.
+    #[error("VRF {0} does not exist on this node")]
+    Missing(String),
+    /// An interface has that name, but it is not a VRF.
+    #[error("{0} is a network interface on this node, but not a VRF device")]
+    NotVrf(String),
+    /// The links could not be read.
+    #[error("cannot look up VRF {name}: {source}")]
+    Netlink {
+        /// The VRF's name.
+        name: String,
+        /// What failed.
+        #[source]
+        source: NetifError,
+    },
+}
+
+/// The index of the VRF device `name` in the caller's network namespace, or why it cannot be used.
+pub async fn check_vrf(name: &str) -> Result<u32, VrfError> {
+    let netlink = |source| VrfError::Netlink { name: name.to_owned(), source };
+    let (connection, handle, _) = rtnetlink::new_connection().map_err(|e| netlink(NetifError::Socket(e)))?;
+    let task = tokio::spawn(connection);
+    let links: Result<Vec<LinkMessage>, _> = handle.link().get().execute().try_collect().await;
+    task.abort();
+    let links = links.map_err(|source| netlink(NetifError::Dump { what: "links", source }))?;
+    let links: Vec<LinkFacts> = links.iter().map(link_facts).collect();
+    find_vrf(&links, name).map_err(|problem| match problem {
+        VrfProblem::Missing => VrfError::Missing(name.to_owned()),
+        VrfProblem::NotVrf => VrfError::NotVrf(name.to_owned()),
+    })
+}
+
+/// The addresses of the link carrying `local`, in the caller's network namespace (see
+/// [`link_addresses_of`]); None when no link carries it.
+pub async fn addresses_beside(local: std::net::IpAddr) -> Result<Option<Vec<std::net::IpAddr>>, NetifError> {
+    let (connection, handle, _) = rtnetlink::new_connection().map_err(NetifError::Socket)?;
+    let task = tokio::spawn(connection);
+    let result = handle
+        .address()
+        .get()
+        .execute()
+        .try_collect::<Vec<AddressMessage>>()
+        .await
+        .map_err(|source| NetifError::Dump { what: "addresses", source });
+    task.abort();
+    let addresses: Vec<AddressFacts> = result?.iter().filter_map(address_facts).collect();
+    Ok(link_addresses_of(&addresses, local))
 }
 
 /// Publishes a snapshot of suitable interfaces on `tx` now and after every link or address change, until
@@ -109,6 +161,9 @@ fn link_facts(message: &LinkMessage) -> LinkFacts {
             LinkAttribute::IfName(name) => facts.name = Some(name.clone()),
             LinkAttribute::Address(bytes) => facts.hardware_address = Some(bytes.clone()),
             LinkAttribute::Controller(master) if *master != 0 => facts.master = Some(*master),
+            LinkAttribute::LinkInfo(infos) => {
+                facts.vrf = infos.iter().any(|info| matches!(info, LinkInfo::Kind(InfoKind::Vrf)));
+            }
             _ => {}
         }
     }

@@ -54,6 +54,29 @@ fn open_with_a_4_octet_as_sends_as_trans() {
 }
 
 #[test]
+fn single_family_opens_offer_that_family_only() {
+    let v4 = Open::for_families(64600, 90, Ipv4Addr::new(192, 0, 2, 1), &[Family::V4], None);
+    let expected = bytes(&[
+        &[0x00, 0x2d, 0x01],                   // length 45, OPEN
+        &[0x04],                               // version 4
+        &[0xfc, 0x58],                         // my AS 64600
+        &[0x00, 0x5a],                         // hold time 90
+        &[0xc0, 0x00, 0x02, 0x01],             // BGP identifier 192.0.2.1
+        &[0x10],                               // optional parameters: 16 octets
+        &[0x02, 0x0e],                         // parameter 2 (capabilities), 14 octets
+        &[0x01, 0x04, 0x00, 0x01, 0x00, 0x01], // multiprotocol IPv4 unicast
+        &[0x02, 0x00],                         // route refresh
+        &[0x41, 0x04, 0x00, 0x00, 0xfc, 0x58], // 4-octet AS 64600
+    ]);
+    assert_eq!(encode(&Message::Open(v4.clone())), expected);
+    assert_eq!(v4.multiprotocol().collect::<Vec<_>>(), [AfiSafi::IPV4_UNICAST]);
+    let v6 = Open::for_families(64600, 90, Ipv4Addr::new(192, 0, 2, 1), &[Family::V6], None);
+    assert_eq!(v6.multiprotocol().collect::<Vec<_>>(), [AfiSafi::IPV6_UNICAST]);
+    let both = Open::for_families(64600, 90, Ipv4Addr::new(192, 0, 2, 1), &[Family::V4, Family::V6], Some(120));
+    assert_eq!(both, Open::ferrolb(64600, 90, Ipv4Addr::new(192, 0, 2, 1), Some(120)));
+}
+
+#[test]
 fn unknown_capabilities_are_sent_raw() {
     let open = Open {
         my_as: 65001,

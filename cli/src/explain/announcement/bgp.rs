@@ -368,7 +368,10 @@ fn why_not(reason: &Reason) -> String {
             other => other.to_string(),
         },
         Reason::NoPeer { advertisements } => {
-            format!("no BGPPeer that {} sends to selects it", objects("BGPAdvertisement", advertisements))
+            format!(
+                "no BGPPeer that {} sends to selects it and carries this address family",
+                objects("BGPAdvertisement", advertisements)
+            )
         }
         other => other.to_string(),
     }

@@ -63,11 +63,42 @@ fn prefixes_mask_to_the_aggregation_length() {
 fn aggregation_v4_and_v6_in_the_desired_set() {
     let world = World::new()
         .everywhere(svc("web", &[B, "2001:db8:100::42"]))
-        .bgp(vec![agg(bgp_adv("ads", &["bgp", "bgp6"]), 24, 120)], vec![peer("p1")]);
+        .bgp(vec![agg(bgp_adv("ads", &["bgp", "bgp6"]), 24, 120)], vec![Peer { dual_stack: true, ..peer("p1") }]);
     let routes = desired(&world);
     let expected: BTreeMap<Prefix, RouteAttributes> =
         [(prefix("203.0.113.0/24"), attrs(None, &[])), (prefix("2001:db8:100::/120"), attrs(None, &[]))].into();
     assert_eq!(routes, [("p1".to_string(), expected)].into());
+}
+
+#[test]
+fn a_peer_gets_its_own_family_unless_dual_stack() {
+    const V6: &str = "2001:db8:100::42";
+    let v6_peer = |name: &str| Peer { address: ip("2001:db8:1::1"), ..peer(name) };
+    let world = World::new().everywhere(svc("web", &[B, V6])).bgp(
+        vec![bgp_adv("ads", &["bgp", "bgp6"])],
+        vec![peer("v4"), v6_peer("v6"), Peer { dual_stack: true, ..peer("dual") }],
+    );
+    let host = |a: &str| (Prefix::covering(ip(a), 128), attrs(None, &[]));
+    let expected: BTreeMap<String, BTreeMap<Prefix, RouteAttributes>> = [
+        ("dual".to_string(), [host(B), host(V6)].into()),
+        ("v4".to_string(), [host(B)].into()),
+        ("v6".to_string(), [host(V6)].into()),
+    ]
+    .into();
+    assert_eq!(desired(&world), expected);
+    let verdicts = &world.announcer().decide_bgp().verdicts[&key("web")];
+    let peers_of = |i: usize| match &verdicts[i].outcome {
+        BgpOutcome::Advertised { peers, .. } => peers.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((peers_of(0), peers_of(1)), (vec!["dual".into(), "v4".into()], vec!["dual".into(), "v6".into()]));
+
+    // Only an IPv4 peer: the IPv6 address goes nowhere, and the reason says why.
+    let world =
+        World::new().everywhere(svc("web", &[B, V6])).bgp(vec![bgp_adv("ads", &["bgp", "bgp6"])], vec![peer("v4")]);
+    let verdicts = &world.announcer().decide_bgp().verdicts[&key("web")];
+    let BgpOutcome::NotAdvertised(reason) = &verdicts[1].outcome else { panic!("{verdicts:?}") };
+    assert!(reason.to_string().contains("carries this address family"), "{reason}");
 }
 
 #[test]

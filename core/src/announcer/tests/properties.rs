@@ -182,7 +182,7 @@ fn without_reasons_the_same_is_announced_and_only_advertised_verdicts_are_kept()
             world.config.bgp_advertisements.push(bgp_adv(&format!("bgp-{p}"), &[&name]));
         }
     }
-    world.config.peers = [("p1".to_string(), peer("p1"))].into();
+    world.config.peers = [("p1".to_string(), Peer { dual_stack: true, ..peer("p1") })].into();
     for i in 0..200u32 {
         let p = (i % 4) as u16;
         let address = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x200 + p, 0, 0, 0, 0, i as u16 + 1));
