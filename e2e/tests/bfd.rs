@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{host_prefix, ips, lb_service, ready, wait_accepted, wait_ingress, wait_nexthops};
+use ferrolb_e2e::{host_prefix, ips, lb_service, ready, summary, wait_accepted, wait_ingress, wait_nexthops};
 use ferrolb_lab::{Lab, LabOptions, Mode, RouterKind};
 use serde_json::Value;
 
@@ -190,5 +190,111 @@ async fn bird_bfd_comes_up_with_a_passive_profile() -> Result {
     // BIRD wants 200 ms both ways; FerroLB sends no faster than that.
     let message = wait_condition_bfd_up(&lab, "router-v4", "node1").await?;
     assert!(message.contains("transmit every 200ms"), "{message}");
+
+    // Hostile and broken packets at node1, five of each: every one dropped and counted by
+    // reason, and the session stays Up. The dangerous one is a well-formed Down from the
+    // router's own address sent with TTL 64: accepted, it would take the session down.
+    lab.exec_ok("router", &["python3", "-c", &format!("{HOSTILE}{FROM_ROUTER}")])?;
+    lab.exec_ok("client", &["python3", "-c", &format!("{HOSTILE}{FROM_CLIENT}")])?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let metrics = lab.curl("client", &format!("http://{}:7473/metrics", NODE_V4[0]))?;
+    for reason in [
+        "short",
+        "bad_version",
+        "zero_detect_mult",
+        "zero_your_discriminator",
+        "unknown_discriminator",
+        "ttl",
+        "unknown_peer",
+    ] {
+        let line = format!("ferrolb_bfd_dropped_packets_total{{reason=\"{reason}\"}} 5");
+        assert!(metrics.contains(&line), "{line} missing from node1's metrics:\n{metrics}");
+    }
+    assert!(metrics.contains("ferrolb_bfd_session_up{peer=\"router-v4\",node=\"node1\"} 1"), "{metrics}");
+    assert!(!metrics.contains("ferrolb_bfd_session_down_events_total{peer=\"router-v4\""), "{metrics}");
+    Ok(())
+}
+
+/// Broken and hostile BFD packets for node1's port 3784: what they are made of.
+const HOSTILE: &str = r#"
+import socket, struct
+def pkt(vers=1, state=1, mult=3, my=0x1234, your=0):
+    return struct.pack('!BBBBIIIII', vers << 5, state << 6, mult, 24, my, your, 1000000, 1000000, 0)
+def sender(addr, port, ttl):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+    s.bind((addr, port))
+    return s
+node = ('198.51.100.11', 3784)
+"#;
+
+/// From the router's address, five of each: malformed, TTL 64, unknown discriminator.
+const FROM_ROUTER: &str = r#"
+good, low = sender('198.51.100.1', 49990, 255), sender('198.51.100.1', 49991, 64)
+for _ in range(5):
+    good.sendto(b'\x20\xc0\x03', node)
+    good.sendto(pkt(vers=2), node)
+    good.sendto(pkt(mult=0), node)
+    good.sendto(pkt(state=3, your=0), node)
+    good.sendto(pkt(state=3, your=0xdeadbeef), node)
+    low.sendto(pkt(state=1), node)
+"#;
+
+/// From the client, a stranger off the node's link: five well-formed Down packets.
+const FROM_CLIENT: &str = r#"
+stranger = sender('192.0.2.10', 49992, 255)
+for _ in range(5):
+    stranger.sendto(pkt(state=1), node)
+"#;
+
+/// Cuts node3's link `trials` times; each time, how long until the router's kernel table no
+/// longer has node3's next hop for `prefix` (restoring the link and waiting for the route to
+/// come back between trials).
+async fn link_cut_trials(lab: &Lab, prefix: &str, trials: usize, within: Duration) -> Result<Vec<Duration>> {
+    let mut samples = Vec::new();
+    for _ in 0..trials {
+        lab.link_down("node3")?;
+        let took = wait_nexthops(lab, prefix, &ips(&NODE_V4[..2]), within).await;
+        lab.link_up("node3")?;
+        samples.push(took?);
+        wait_nexthops(lab, prefix, &ips(&NODE_V4), Duration::from_secs(60)).await?;
+    }
+    Ok(samples)
+}
+
+/// Node link cut -> the node's next hop gone from the router's kernel table, with BFD
+/// (100 ms x 3 both ways) and without (hold time 3 s).
+/// `FERROLB_TRIALS=20 cargo test -p ferrolb-e2e --test bfd -- --ignored --nocapture bfd_figures`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: several minutes"]
+async fn bfd_figures() -> Result {
+    let trials = std::env::var("FERROLB_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(20);
+    let mut lab =
+        Lab::up(LabOptions { nodes: 3, mode: Mode::Bgp, router: RouterKind::Frr, ..LabOptions::for_test() }).await?;
+    let mut lines = vec!["bfd", "profile fast", "receive-interval 100", "transmit-interval 100", "exit", "exit"];
+    lines.push("router bgp 64512");
+    let bfd_lines: Vec<String> = NODE_V4.iter().map(|n| format!("neighbor {n} bfd profile fast")).collect();
+    lines.extend(bfd_lines.iter().map(String::as_str));
+    lab.frr_configure(&lines)?;
+    lab.apply(PEERS)?;
+    wait_accepted::<IPAddressPool>(&mut lab, "bgp", "True", SOON).await?;
+    lab.apply(&lb_service("web", 80, "", ""))?;
+    lab.backends("default", "web", &ready(&["node1", "node2", "node3"])).await?;
+    let ip = wait_ingress(&mut lab, "default", "web", 1, SOON).await?.0[0];
+    let prefix = host_prefix(ip);
+    wait_frr_bfd_up(&lab, &NODE_V4).await?;
+    wait_nexthops(&lab, &prefix, &ips(&NODE_V4), SOON).await?;
+    let with_bfd = link_cut_trials(&lab, &prefix, trials, Duration::from_secs(5)).await?;
+    summary("node link cut -> next hop gone from the router's kernel table, BFD 100 ms x 3", with_bfd);
+
+    let no_bfd: Vec<String> = NODE_V4.iter().map(|n| format!("no neighbor {n} bfd")).collect();
+    let mut lines = vec!["router bgp 64512"];
+    lines.extend(no_bfd.iter().map(String::as_str));
+    lab.frr_configure(&lines)?;
+    lab.apply(&PEERS.replace(", bfdProfile: fast}", "}"))?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_nexthops(&lab, &prefix, &ips(&NODE_V4), Duration::from_secs(60)).await?;
+    let without = link_cut_trials(&lab, &prefix, trials, Duration::from_secs(15)).await?;
+    summary("node link cut -> next hop gone from the router's kernel table, no BFD (hold time 3 s)", without);
     Ok(())
 }

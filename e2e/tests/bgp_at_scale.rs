@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{lb_service_object, wait_accepted, watch_first_ingress};
+use ferrolb_e2e::{lb_service_object, percentile, wait_accepted, watch_first_ingress};
 use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, RouterKind};
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, PostParams};
@@ -21,11 +21,6 @@ const CONFIG: &str = "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetad
     apiVersion: ferrolb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: bgp}\nspec: {ipAddressPools: [bgp]}\n";
 
 const SERVICES: usize = 100;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).copied().unwrap_or_default()
-}
 
 /// When each route was first seen in the router's kernel table.
 type FirstSeen = Arc<Mutex<HashMap<IpAddr, Instant>>>;

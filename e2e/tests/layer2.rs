@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{lb_service, wait_accepted, wait_ingress};
+use ferrolb_e2e::{lb_service, summary, wait_accepted, wait_ingress};
 use ferrolb_lab::{Backend, Health, Lab, LabOptions};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -297,24 +297,6 @@ async fn without_the_control_plane_addresses_keep_answering_and_failing_over() -
     let (_, new_owner, _) = fail_over(&lab, ip, Cut::LinkDown).await?;
     assert_ne!(new_owner, owner);
     Ok(())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let last = sorted.len().saturating_sub(1);
-    let at = ((last as f64) * p).round() as usize;
-    sorted.get(at.min(last)).copied().unwrap_or_default()
-}
-
-fn summary(what: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
-    samples.sort();
-    let (p50, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
-    eprintln!(
-        "BENCH {what}: n={} p50={p50:?} p99={p99:?} min={:?} max={:?}",
-        samples.len(),
-        samples[0],
-        samples[samples.len() - 1]
-    );
-    (p50, p99)
 }
 
 fn speakers_rss_kib(lab: &Lab) -> Result<Vec<u64>> {

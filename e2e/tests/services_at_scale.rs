@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{lb_service_object, wait_accepted, watch_first_ingress};
+use ferrolb_e2e::{lb_service_object, percentile, wait_accepted, watch_first_ingress};
 use ferrolb_lab::{Lab, LabOptions};
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, PostParams};
@@ -26,11 +26,6 @@ async fn lab(controllers: u8) -> Result<Lab> {
         wait_accepted::<IPAddressPool>(&mut lab, pool, "True", Duration::from_secs(10)).await?;
     }
     Ok(lab)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).copied().unwrap_or_default()
 }
 
 async fn wait_all(

@@ -288,3 +288,23 @@ pub async fn wait_nexthops(
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// The `p` quantile (0 to 1) of `sorted`, nearest rank; zero when empty.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let last = sorted.len().saturating_sub(1);
+    let at = ((last as f64) * p).round() as usize;
+    sorted.get(at.min(last)).copied().unwrap_or_default()
+}
+
+/// Prints `BENCH what: n p50 p99 min max` for `samples` and returns (p50, p99).
+pub fn summary(what: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    let (p50, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
+    eprintln!(
+        "BENCH {what}: n={} p50={p50:?} p99={p99:?} min={:?} max={:?}",
+        samples.len(),
+        samples.first().copied().unwrap_or_default(),
+        samples.last().copied().unwrap_or_default()
+    );
+    (p50, p99)
+}
