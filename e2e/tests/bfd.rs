@@ -248,11 +248,19 @@ for _ in range(5):
 "#;
 
 /// Cuts node3's link `trials` times; each time, how long until the router's kernel table no
-/// longer has node3's next hop for `prefix` (restoring the link and waiting for the route to
-/// come back between trials).
-async fn link_cut_trials(lab: &Lab, prefix: &str, trials: usize, within: Duration) -> Result<Vec<Duration>> {
+/// longer has node3's next hop for `prefix`. Between trials the link is restored and the route
+/// waited for; each trial first waits `settle`: a BFD session just Up still runs at its slow-start
+/// pace (1 s, so 3 s to detect) until the Poll sequence installs the fast intervals.
+async fn link_cut_trials(
+    lab: &Lab,
+    prefix: &str,
+    trials: usize,
+    within: Duration,
+    settle: Duration,
+) -> Result<Vec<Duration>> {
     let mut samples = Vec::new();
     for _ in 0..trials {
+        tokio::time::sleep(settle).await;
         lab.link_down("node3")?;
         let took = wait_nexthops(lab, prefix, &ips(&NODE_V4[..2]), within).await;
         lab.link_up("node3")?;
@@ -284,7 +292,7 @@ async fn bfd_figures() -> Result {
     let prefix = host_prefix(ip);
     wait_frr_bfd_up(&lab, &NODE_V4).await?;
     wait_nexthops(&lab, &prefix, &ips(&NODE_V4), SOON).await?;
-    let with_bfd = link_cut_trials(&lab, &prefix, trials, Duration::from_secs(5)).await?;
+    let with_bfd = link_cut_trials(&lab, &prefix, trials, Duration::from_secs(5), Duration::from_secs(3)).await?;
     summary("node link cut -> next hop gone from the router's kernel table, BFD 100 ms x 3", with_bfd);
 
     let no_bfd: Vec<String> = NODE_V4.iter().map(|n| format!("no neighbor {n} bfd")).collect();
@@ -294,7 +302,7 @@ async fn bfd_figures() -> Result {
     lab.apply(&PEERS.replace(", bfdProfile: fast}", "}"))?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     wait_nexthops(&lab, &prefix, &ips(&NODE_V4), Duration::from_secs(60)).await?;
-    let without = link_cut_trials(&lab, &prefix, trials, Duration::from_secs(15)).await?;
+    let without = link_cut_trials(&lab, &prefix, trials, Duration::from_secs(15), Duration::ZERO).await?;
     summary("node link cut -> next hop gone from the router's kernel table, no BFD (hold time 3 s)", without);
     Ok(())
 }
