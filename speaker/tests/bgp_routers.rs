@@ -753,6 +753,49 @@ fn frr_unnumbered_carries_ipv4_with_an_ipv6_next_hop_and_ipv6() {
     assert_eq!(installed["nexthops"][0]["ip"], speaker_ll.as_str(), "{installed}");
 }
 
+/// BGP unnumbered with nothing but link-local addresses on the link: the next hop is the
+/// speaker's link-local address alone. The router's kernel, which takes Router Advertisements
+/// (forwarding off), gets no default route from the speaker's (Router Lifetime 0). A restarted
+/// FRR finds the speaker again (its Router Solicitation is answered); a removed prefix is
+/// withdrawn.
+#[test]
+fn frr_unnumbered_link_local_only_survives_a_router_restart() {
+    let net = Net::unnumbered(None);
+    let mut frr = Router::frr_unnumbered(&net);
+    let speaker_ll = Net::link_local(&net.speaker_ns);
+    let p = Peer {
+        hold_time: Some(Duration::from_secs(3)),
+        connect_time: Some(Duration::from_secs(1)),
+        router_id: Some(SPEAKER4.parse().unwrap()),
+        ..Peer::on_interface(PEER, NODE_ASN, PeerAsn::Fixed(ROUTER_ASN), "eth0")
+    };
+    let routes: BTreeMap<Prefix, RouteAttributes> =
+        [(prefix(V4), attrs(None, &[])), (prefix(V4B), attrs(None, &[])), (prefix(V6), attrs(None, &[]))].into();
+    let speaker = Speaker::start(&net, p, routes.clone());
+    frr.wait_established();
+    let v4 = frr.wait_route(V4);
+    println!("FRR's BGP path for {V4}: {v4}");
+    assert!(v4.contains(&speaker_ll), "{v4}");
+    let installed = wait_installed(&frr, V4);
+    println!("FRR's RIB for {V4}: {installed}");
+    assert_eq!(installed["nexthops"][0]["ip"], speaker_ll.as_str(), "{installed}");
+    let installed = wait_installed(&frr, V6);
+    assert_eq!(installed["nexthops"][0]["ip"], speaker_ll.as_str(), "{installed}");
+    let defaults = must(Command::new("ip").args(["-n", &net.router_ns, "-6", "route", "show", "default"]));
+    assert!(defaults.trim().is_empty(), "the speaker's RAs made the router's kernel a default route: {defaults}");
+
+    frr.restart(&net);
+    frr.wait_established();
+    frr.wait_route(V4);
+    frr.wait_route(V6);
+
+    let mut fewer = routes;
+    fewer.remove(&prefix(V4));
+    speaker.set_routes(fewer);
+    frr.wait_no_route(V4);
+    frr.wait_route(V4B);
+}
+
 fn rss_kib() -> u64 {
     let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
