@@ -224,7 +224,8 @@ fn resolve(
             "BFD with interface (BGP unnumbered) is not supported yet: leave bfdProfile out, or use peerAddress",
         );
     }
-    let bfd = spec.bfd_profile.as_deref().filter(|name| !name.is_empty()).and_then(|name| {
+    // Refused above for an interface peer: its profile is not looked up too.
+    let bfd = spec.bfd_profile.as_deref().filter(|name| !name.is_empty() && interface.is_none()).and_then(|name| {
         bfd_profiles.resolve("spec.bfdProfile", name).map_err(|problem| problems.push(problem)).ok().cloned()
     });
     let password = match (&spec.password, &spec.password_secret) {
