@@ -181,12 +181,13 @@ impl Router {
     }
 
     /// FRR peering with the speaker over eth0, unnumbered (`neighbor eth0 interface remote-as
-    /// external`), both families activated: what the docs tell users to configure.
-    fn frr_unnumbered(net: &Net) -> Router {
+    /// external`), both families activated: what the docs tell users to configure. `extra`
+    /// lines go inside `router bgp`.
+    fn frr_unnumbered(net: &Net, extra: &str) -> Router {
         let mut c = format!("frr defaults traditional\nhostname {}\nlog stdout debugging\n!\n", net.name);
         c += &format!("router bgp {ROUTER_ASN}\n bgp router-id {ROUTER4}\n no bgp ebgp-requires-policy\n");
         c += " no bgp default ipv4-unicast\n neighbor eth0 interface remote-as external\n";
-        c += " neighbor eth0 timers 1 3\n neighbor eth0 timers connect 1\n";
+        c += &format!(" neighbor eth0 timers 1 3\n neighbor eth0 timers connect 1\n{extra}");
         for af in ["ipv4", "ipv6"] {
             c += &format!(" address-family {af} unicast\n  neighbor eth0 activate\n exit-address-family\n");
         }
@@ -711,7 +712,7 @@ fn wait_installed(frr: &Router, prefix: &str) -> Value {
 #[test]
 fn frr_unnumbered_carries_ipv4_with_an_ipv6_next_hop_and_ipv6() {
     let net = Net::unnumbered(Some(SPEAKER6));
-    let frr = Router::frr_unnumbered(&net);
+    let frr = Router::frr_unnumbered(&net, "");
     let speaker_ll = Net::link_local(&net.speaker_ns);
     let p = Peer {
         hold_time: Some(Duration::from_secs(3)),
@@ -761,7 +762,7 @@ fn frr_unnumbered_carries_ipv4_with_an_ipv6_next_hop_and_ipv6() {
 #[test]
 fn frr_unnumbered_link_local_only_survives_a_router_restart() {
     let net = Net::unnumbered(None);
-    let mut frr = Router::frr_unnumbered(&net);
+    let mut frr = Router::frr_unnumbered(&net, "");
     let speaker_ll = Net::link_local(&net.speaker_ns);
     let p = Peer {
         hold_time: Some(Duration::from_secs(3)),
@@ -794,6 +795,27 @@ fn frr_unnumbered_link_local_only_survives_a_router_restart() {
     speaker.set_routes(fewer);
     frr.wait_no_route(V4);
     frr.wait_route(V4B);
+}
+
+/// BGP unnumbered with a TCP MD5 key: the key is set for the router's link-local address once
+/// it is found; a wrong key keeps the session down.
+#[test]
+fn frr_unnumbered_md5_password_must_match() {
+    let net = Net::unnumbered(None);
+    let frr = Router::frr_unnumbered(&net, " neighbor eth0 password s3cret-Key\n");
+    let unnumbered = |password: &str| Peer {
+        hold_time: Some(Duration::from_secs(3)),
+        connect_time: Some(Duration::from_secs(1)),
+        router_id: Some(SPEAKER4.parse().unwrap()),
+        password: Some(password.into()),
+        ..Peer::on_interface(PEER, NODE_ASN, PeerAsn::Fixed(ROUTER_ASN), "eth0")
+    };
+    let speaker = Speaker::start(&net, unnumbered("not-the-key"), [(prefix(V4), attrs(None, &[]))].into());
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(frr.established().is_err(), "a session came up with the wrong MD5 key");
+    speaker.set_peer(unnumbered("s3cret-Key"));
+    frr.wait_established();
+    frr.wait_route(V4);
 }
 
 fn rss_kib() -> u64 {

@@ -28,7 +28,7 @@ use super::metrics::BgpMetrics;
 use super::report::SessionReport;
 use super::settings::PeerSettings;
 use super::timers::Timers;
-use super::unnumbered::{Discovery, known_router};
+use super::unnumbered::{self, Discovery, known_router};
 use crate::announcer::BgpDecision;
 use crate::bfd::spec::BfdStatus;
 use crate::rawsock::tcp_md5::set_tcp_md5;
@@ -484,8 +484,11 @@ impl Runner {
         }
         self.adj_out.clear();
         self.metrics_up(false);
+        let router_unknown = self.discovery.as_ref().is_some_and(|d| d.router().borrow().is_none());
         if self.held_by_bfd {
             self.report(false, "BFDDown", "closed because BFD went Down; reopens when BFD is Up".into());
+        } else if let (true, Some(interface)) = (router_unknown, self.settings.interface.clone()) {
+            self.report(false, "RouterNotFound", unnumbered::router_not_found(&interface));
         } else {
             self.report(false, reason.condition_reason(), reason.to_string());
         }
@@ -765,6 +768,37 @@ mod tests {
         };
         assert!(report.message.contains("IPv6 routes are not sent: the node has no IPv6 address"), "{report:?}");
         handle.stop(Notification::cease(CeaseSubcode::PeerDeconfigured)).await;
+    }
+
+    /// An interface peer on a link where no router advertises itself (loopback): no connection
+    /// is attempted, and the report says that no Router Advertisement was heard.
+    #[tokio::test]
+    async fn an_unnumbered_session_without_a_router_says_so() {
+        let p = Peer {
+            interface: Some("lo".into()),
+            address: IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+            port: 179,
+            ebgp_multi_hop: false,
+            ..peer(179)
+        };
+        let settings = PeerSettings::from_peer(&p, &[], None).unwrap();
+        let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
+        let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
+        let context = SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision: decision_rx,
+            metrics: BgpMetrics::default(),
+            reports: Some(reports_tx),
+            bfd: None,
+        };
+        let handle = SessionHandle::spawn(settings, context);
+        let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
+        assert!(!report.established);
+        assert_eq!(report.reason, "RouterNotFound", "{report:?}");
+        assert!(report.message.starts_with("no Router Advertisement heard on lo"), "{report:?}");
+        handle.stop(Notification::administrative_shutdown()).await;
     }
 
     /// A peer in a VRF the node does not have: no connection is attempted, and the report says

@@ -120,6 +120,14 @@ impl LinkRouter {
     }
 }
 
+/// What a session says while no router has been heard on its interface.
+pub fn router_not_found(interface: &str) -> String {
+    format!(
+        "no Router Advertisement heard on {interface}: the router at its other end is not known yet (it must have \
+         IPv6 on the link and send Router Advertisements, as FRR does for `neighbor {interface} interface`)"
+    )
+}
+
 /// Why router discovery is not running on an interface.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
