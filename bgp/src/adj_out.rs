@@ -49,8 +49,14 @@ pub struct PathContext {
     pub internal: bool,
     /// NEXT_HOP for IPv4 routes; None: IPv4 routes are not sent.
     pub next_hop_v4: Option<Ipv4Addr>,
-    /// Global next hop for IPv6 routes; None: IPv6 routes are not sent.
+    /// Global next hop for IPv6 routes; None: IPv6 routes are not sent, unless `link_local_v6` is set.
     pub next_hop_v6: Option<Ipv6Addr>,
+    /// Our link-local address on the link to the peer (BGP unnumbered): sent after the global
+    /// next hop (32 octets, RFC 2545), or alone in its place when there is no global one.
+    pub link_local_v6: Option<Ipv6Addr>,
+    /// IPv4 routes go with the IPv6 next hop (RFC 8950, negotiated with the extended next hop
+    /// capability) instead of `next_hop_v4`.
+    pub ipv4_over_ipv6: bool,
     /// IPv4 unicast was negotiated.
     pub ipv4: bool,
     /// IPv6 unicast was negotiated.
@@ -61,8 +67,19 @@ impl PathContext {
     /// Whether routes of `family` can go out on this session.
     pub fn carries(&self, family: Family) -> bool {
         match family {
+            Family::V4 if self.ipv4_over_ipv6 => self.ipv4 && self.ipv6_next_hop().is_some(),
             Family::V4 => self.ipv4 && self.next_hop_v4.is_some(),
-            Family::V6 => self.ipv6 && self.next_hop_v6.is_some(),
+            Family::V6 => self.ipv6 && self.ipv6_next_hop().is_some(),
+        }
+    }
+
+    /// The IPv6 next hop as it goes out: the global address, with our link-local one when known;
+    /// the link-local one alone when there is no global one.
+    pub fn ipv6_next_hop(&self) -> Option<Ipv6NextHop> {
+        match (self.next_hop_v6, self.link_local_v6) {
+            (Some(global), link_local) => Some(Ipv6NextHop { global, link_local }),
+            (None, Some(link_local)) => Some(Ipv6NextHop { global: link_local, link_local: None }),
+            (None, None) => None,
         }
     }
 
@@ -83,8 +100,15 @@ impl PathContext {
     /// The wire attributes of a route with these (already [`PathContext::sendable`]) attributes.
     pub fn wire_attributes(&self, attributes: &RouteAttributes) -> codec::RouteAttributes {
         let as_path = if self.internal { Vec::new() } else { vec![self.local_asn] };
-        let next_hop_v6 = self.next_hop_v6.map(|global| Ipv6NextHop { global, link_local: None });
-        let mut wire = codec::RouteAttributes::new(as_path, self.next_hop_v4, next_hop_v6);
+        let next_hop_v6 = self.ipv6_next_hop();
+        let mut wire = if self.ipv4_over_ipv6 {
+            codec::RouteAttributes {
+                next_hop_v4_ipv6: next_hop_v6,
+                ..codec::RouteAttributes::new(as_path, None, next_hop_v6)
+            }
+        } else {
+            codec::RouteAttributes::new(as_path, self.next_hop_v4, next_hop_v6)
+        };
         wire.local_pref = attributes.local_pref;
         for community in &attributes.communities {
             match *community {
@@ -218,6 +242,8 @@ mod tests {
             internal: false,
             next_hop_v4: Some(Ipv4Addr::new(192, 0, 2, 2)),
             next_hop_v6: Some("2001:db8::2".parse().unwrap()),
+            link_local_v6: None,
+            ipv4_over_ipv6: false,
             ipv4: true,
             ipv6: true,
         }
@@ -341,6 +367,36 @@ mod tests {
         let stats = adj.resend(&ctx, &mut out).unwrap();
         assert_eq!(stats.announced, 1);
         assert_eq!(adj.sent().len(), 1);
+    }
+
+    /// An unnumbered session: no IPv4 next hop, IPv4 routes with the IPv6 one (global and
+    /// link-local) in MP_REACH_NLRI; with no global address, the link-local one alone.
+    #[test]
+    fn ipv4_over_ipv6_sends_ipv4_routes_with_the_ipv6_next_hop() {
+        let ll: Ipv6Addr = "fe80::2".parse().unwrap();
+        let ctx = PathContext { next_hop_v4: None, link_local_v6: Some(ll), ipv4_over_ipv6: true, ..ebgp() };
+        let desired = routes(&[("203.0.113.1/32", attrs(None, &[])), ("2001:db8:ff::1/128", attrs(None, &[]))]);
+        assert_eq!(ctx.sendable(&desired).len(), 2);
+        let mut out = Vec::new();
+        let stats = AdjOut::default().sync(&desired, &ctx, &mut out).unwrap();
+        assert_eq!(stats, SyncStats { updates: 2, announced: 2, withdrawn: 0 });
+        let both = Ipv6NextHop { global: "2001:db8::2".parse().unwrap(), link_local: Some(ll) };
+        for message in decode_all(&out) {
+            let Message::Update(u) = message else { panic!("{message:?}") };
+            let a = u.attributes.unwrap();
+            assert_eq!(a.next_hop_v4, None);
+            match u.announced[0].family() {
+                Family::V4 => assert_eq!(a.next_hop_v4_ipv6, Some(both)),
+                Family::V6 => assert_eq!(a.next_hop_v6, Some(both)),
+            }
+        }
+        let no_global = PathContext { next_hop_v6: None, ..ctx.clone() };
+        assert_eq!(no_global.ipv6_next_hop(), Some(Ipv6NextHop { global: ll, link_local: None }));
+        assert!(no_global.carries(Family::V4) && no_global.carries(Family::V6));
+        let nothing = PathContext { link_local_v6: None, ..no_global };
+        assert!(!nothing.carries(Family::V4) && !nothing.carries(Family::V6));
+        // Without RFC 8950 negotiated, IPv4 routes need an IPv4 next hop.
+        assert!(!PathContext { ipv4_over_ipv6: false, ..ctx }.carries(Family::V4));
     }
 
     #[test]

@@ -469,19 +469,29 @@ fn peer_cases() -> Vec<Case> {
             vec![problem("spec.enableGracefulRestart", NotSupported)],
         ),
         case(
-            "interface (BGP unnumbered) instead of peerAddress, not supported yet",
+            "interface (BGP unnumbered) with sourceAddress",
             objs![router().with(|s| {
                 s.peer_address = String::new();
                 s.interface = Some("eth1".into());
+                s.source_address = Some("198.51.100.11".into());
             })],
             peer_ref("router"),
-            vec![problem("spec.interface", NotSupported)],
+            vec![problem("spec.sourceAddress", InvalidField)],
+        ),
+        case(
+            "interface (BGP unnumbered) with an invalid name",
+            objs![router().with(|s| {
+                s.peer_address = String::new();
+                s.interface = Some("eth 1".into());
+            })],
+            peer_ref("router"),
+            vec![problem("spec.interface", InvalidField)],
         ),
         case(
             "both interface and peerAddress",
             objs![router().with(|s| s.interface = Some("eth1".into()))],
             peer_ref("router"),
-            vec![problem("spec.interface", NotSupported), problem("spec.interface", InvalidField)],
+            vec![problem("spec.interface", InvalidField)],
         ),
         case(
             "neither interface nor peerAddress",
@@ -981,12 +991,28 @@ fn unsupported_peer_fields_say_so_on_the_condition() {
         problems[0].to_string(),
         "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)"
     );
+}
 
-    let objects = objs![peer("unnumbered", 64512, "").with(|s| s.interface = Some("eth1".into()))];
+#[test]
+fn an_interface_peer_is_bgp_unnumbered() {
+    let objects = objs![
+        peer("unnumbered", 64512, "").with(|s| s.interface = Some("eth1".into())),
+        peer("other-link", 64512, "").with(|s| s.interface = Some("eth2".into())),
+    ];
+    let (config, verdicts) = build(&objects);
+    assert!(verdicts.problems(&peer_ref("unnumbered")).is_empty());
+    assert!(verdicts.problems(&peer_ref("other-link")).is_empty(), "two links are two sessions");
+    let unnumbered = &config.peers["unnumbered"];
+    assert_eq!(unnumbered.interface.as_deref(), Some("eth1"));
+    assert_eq!(unnumbered.families(), (true, true), "an unnumbered session carries both families");
+    assert_eq!(unnumbered.target(), "interface eth1");
+
+    let objects = objs![peer("bfd", 64512, "").with(|s| {
+        s.interface = Some("eth1".into());
+        s.bfd_profile = Some("fast".into());
+    })];
     let (config, verdicts) = build(&objects);
     assert!(config.peers.is_empty());
-    let problems = verdicts.problems(&peer_ref("unnumbered"));
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].reason, NotSupported);
-    assert_eq!(problems[0].to_string(), "spec.interface: interface (BGP unnumbered) is not supported yet");
+    let problems = verdicts.problems(&peer_ref("bfd"));
+    assert!(problems.iter().any(|p| p.reason == NotSupported && p.field == "spec.bfdProfile"), "{problems:?}");
 }

@@ -76,8 +76,9 @@ pub struct BGPPeerSpec {
     #[schemars(length(max = 64))]
     pub peer_address: String,
     /// BGP unnumbered: peer over this node interface with the router's link-local address
-    /// instead of peerAddress. Not supported yet: a BGPPeer with it is refused (Accepted=False,
-    /// reason NotSupported).
+    /// instead of peerAddress. The router is found from its IPv6 Router Advertisements on the
+    /// interface; the session carries IPv4 routes (with an IPv6 next hop, RFC 8950) and IPv6
+    /// routes. Not with sourceAddress or bfdProfile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 15))]
     pub interface: Option<String>,

@@ -98,7 +98,7 @@ fn peer_rules() {
                 Some("set exactly one of peerASN and dynamicASN"),
             ),
             ("no asn", peer(json!({"peerASN": null})), Some("set exactly one")),
-            // BGP unnumbered: stored (the controller refuses it as not supported yet, on Accepted).
+            // BGP unnumbered: stored (and accepted by the controller).
             ("interface instead of an address", peer(json!({"peerAddress": null, "interface": "eth1"})), None),
             (
                 "interface and an address",

@@ -341,7 +341,8 @@ async fn what_metallb_refuses_is_refused_on_the_right_object_within_2s() -> Resu
 }
 
 /// BGPPeer fields FerroLB does not implement are refused on the object, naming the field and
-/// saying so (never accepted and ignored); disableMP is accepted with its warning.
+/// saying so (never accepted and ignored); disableMP is accepted with its warning; interface
+/// (BGP unnumbered) is accepted, but not with a BFD profile.
 #[tokio::test(flavor = "multi_thread")]
 async fn unsupported_bgp_peer_fields_are_refused_and_disable_mp_is_warned() -> Result {
     let mut lab = lab_with_controller().await?;
@@ -353,16 +354,20 @@ async fn unsupported_bgp_peer_fields_are_refused_and_disable_mp_is_warned() -> R
     };
     lab.apply(&peer("gr", "peerAddress: 198.51.100.1, enableGracefulRestart: true"))?;
     lab.apply(&peer("unnumbered", "interface: eth1"))?;
+    lab.apply(&peer("unnumbered-bfd", "interface: eth2, bfdProfile: fast"))?;
     lab.apply(&peer("old", "peerAddress: 198.51.100.2, disableMP: true, localASN: 65010"))?;
     let (c, _) = wait_accepted::<BGPPeer>(&mut lab, "gr", "False", WITHIN).await?;
     assert_eq!(
         (c.reason.as_str(), c.message.as_str()),
         ("NotSupported", "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)")
     );
-    let (c, _) = wait_accepted::<BGPPeer>(&mut lab, "unnumbered", "False", WITHIN).await?;
-    assert_eq!(
-        (c.reason.as_str(), c.message.as_str()),
-        ("NotSupported", "spec.interface: interface (BGP unnumbered) is not supported yet")
+    wait_accepted::<BGPPeer>(&mut lab, "unnumbered", "True", WITHIN).await?;
+    let (c, _) = wait_accepted::<BGPPeer>(&mut lab, "unnumbered-bfd", "False", WITHIN).await?;
+    assert_eq!(c.reason.as_str(), "NotSupported");
+    assert!(
+        c.message.starts_with("spec.bfdProfile: BFD with interface (BGP unnumbered) is not supported yet"),
+        "{}",
+        c.message
     );
     let events = lab.kubectl(&["get", "events", "-A", "--field-selector", "involvedObject.name=gr", "-o", "wide"])?;
     assert!(events.contains("NotSupported") && events.contains("Warning"), "{events}");

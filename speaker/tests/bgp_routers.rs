@@ -79,7 +79,8 @@ struct Net {
 }
 
 impl Net {
-    fn up() -> Net {
+    /// The namespaces and the veth, down, without addresses.
+    fn pair() -> Net {
         require_root();
         let name = format!("flbb-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
         let net = Net { router_ns: format!("{name}-r"), speaker_ns: format!("{name}-s"), name };
@@ -91,6 +92,12 @@ impl Net {
             Command::new("ip")
                 .args(["-n", r, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", s]),
         );
+        net
+    }
+
+    fn up() -> Net {
+        let net = Self::pair();
+        let (r, s) = (&net.router_ns, &net.speaker_ns);
         for (ns, v4, v6) in [(r, ROUTER4, ROUTER6), (s, SPEAKER4, SPEAKER6)] {
             must(Command::new("ip").args(["-n", ns, "addr", "add", &format!("{v4}/24"), "dev", "eth0"]));
             must(Command::new("ip").args(["-n", ns, "addr", "add", &format!("{v6}/64"), "dev", "eth0", "nodad"]));
@@ -98,6 +105,32 @@ impl Net {
             must(Command::new("ip").args(["-n", ns, "link", "set", "lo", "up"]));
         }
         net
+    }
+
+    /// An unnumbered link: the router's side has its link-local address only; the speaker's
+    /// has its link-local address and `speaker_v6` (a global one), if given. No IPv4 on the
+    /// link. Link-local addresses skip DAD, so that they are usable at once.
+    fn unnumbered(speaker_v6: Option<&str>) -> Net {
+        let net = Self::pair();
+        for ns in [&net.router_ns, &net.speaker_ns] {
+            must(Command::new("ip").args(["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0"]));
+        }
+        if let Some(v6) = speaker_v6 {
+            let s = &net.speaker_ns;
+            must(Command::new("ip").args(["-n", s, "addr", "add", &format!("{v6}/64"), "dev", "eth0", "nodad"]));
+        }
+        for ns in [&net.router_ns, &net.speaker_ns] {
+            must(Command::new("ip").args(["-n", ns, "link", "set", "eth0", "up"]));
+            must(Command::new("ip").args(["-n", ns, "link", "set", "lo", "up"]));
+        }
+        net
+    }
+
+    /// The link-local address of eth0 in `ns`.
+    fn link_local(ns: &str) -> String {
+        let out = must(Command::new("ip").args(["-n", ns, "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"]));
+        let word = out.split_whitespace().skip_while(|w| *w != "inet6").nth(1).unwrap_or_default();
+        word.split('/').next().unwrap_or_default().to_string()
     }
 }
 
@@ -143,6 +176,24 @@ impl Router {
         c += "exit\n";
         let neighbor = speaker.to_string();
         let mut router = Router::Frr { pathspace: net.name.clone(), conf: c, neighbor, daemons: Vec::new() };
+        router.start(net);
+        router
+    }
+
+    /// FRR peering with the speaker over eth0, unnumbered (`neighbor eth0 interface remote-as
+    /// external`), both families activated: what the docs tell users to configure. `extra`
+    /// lines go inside `router bgp`.
+    fn frr_unnumbered(net: &Net, extra: &str) -> Router {
+        let mut c = format!("frr defaults traditional\nhostname {}\nlog stdout debugging\n!\n", net.name);
+        c += &format!("router bgp {ROUTER_ASN}\n bgp router-id {ROUTER4}\n no bgp ebgp-requires-policy\n");
+        c += " no bgp default ipv4-unicast\n neighbor eth0 interface remote-as external\n";
+        c += &format!(" neighbor eth0 timers 1 3\n neighbor eth0 timers connect 1\n{extra}");
+        for af in ["ipv4", "ipv6"] {
+            c += &format!(" address-family {af} unicast\n  neighbor eth0 activate\n exit-address-family\n");
+        }
+        c += "exit\n";
+        let mut router =
+            Router::Frr { pathspace: net.name.clone(), conf: c, neighbor: "eth0".into(), daemons: Vec::new() };
         router.start(net);
         router
     }
@@ -641,6 +692,130 @@ fn bird_ebgp_announces_both_families_with_communities_and_withdraws() {
     speaker.set_routes(fewer);
     bird.wait_no_route(V4);
     bird.wait_route(V4B);
+}
+
+/// FRR's route for `prefix` in its RIB (`show ip route` / `show ipv6 route`), once installed.
+fn wait_installed(frr: &Router, prefix: &str) -> Value {
+    let command = if prefix.contains(':') { "show ipv6 route" } else { "show ip route" };
+    wait_for(&format!("{prefix} installed by FRR's zebra"), Duration::from_secs(15), || {
+        let v = frr.vtysh(&format!("{command} {prefix} json"));
+        let route = &v[prefix][0];
+        if route["installed"] == true { Ok(route.clone()) } else { Err(v.to_string()) }
+    })
+}
+
+/// BGP unnumbered: FRR's `neighbor eth0 interface remote-as external` and a BGPPeer with
+/// `interface: eth0`, no address on the router's side, no IPv4 on the link. The speaker finds
+/// the router from its Router Advertisements and makes itself known with its own (lifetime 0);
+/// the session runs between link-local addresses; the IPv4 /32 goes with an IPv6 next hop (RFC
+/// 8950) and FRR installs it via the speaker's link-local address; the IPv6 /128 too.
+#[test]
+fn frr_unnumbered_carries_ipv4_with_an_ipv6_next_hop_and_ipv6() {
+    let net = Net::unnumbered(Some(SPEAKER6));
+    let frr = Router::frr_unnumbered(&net, "");
+    let speaker_ll = Net::link_local(&net.speaker_ns);
+    let p = Peer {
+        hold_time: Some(Duration::from_secs(3)),
+        connect_time: Some(Duration::from_secs(1)),
+        router_id: Some(SPEAKER4.parse().unwrap()),
+        ..Peer::on_interface(PEER, NODE_ASN, PeerAsn::Fixed(ROUTER_ASN), "eth0")
+    };
+    let routes: BTreeMap<Prefix, RouteAttributes> = [(prefix(V4), tagged()), (prefix(V6), tagged())].into();
+    let _speaker = Speaker::start(&net, p, routes);
+    frr.wait_established();
+    let neighbor = frr.vtysh("show bgp neighbors eth0 json");
+    let n = &neighbor["eth0"];
+    println!(
+        "FRR's neighbor eth0: hostAddress {} nexthopLocal {} extendedNexthop {}",
+        n["hostLocalAddress"], n["nexthopLocal"], n["neighborCapabilities"]["extendedNexthop"]
+    );
+    assert_eq!(n["bgpState"], "Established", "{neighbor}");
+    assert_eq!(n["neighborCapabilities"]["extendedNexthop"], "advertisedAndReceived", "{neighbor}");
+
+    let v4 = frr.wait_route(V4);
+    println!("FRR's BGP path for {V4}: {v4}");
+    assert!(v4.contains(SPEAKER6) && v4.contains(&speaker_ll), "IPv6 next hop, global and link-local: {v4}");
+    assert!(v4.contains("64600:100") && v4.contains("\"64600\""), "{v4}");
+    let installed = wait_installed(&frr, V4);
+    println!("FRR's RIB for {V4}: {installed}");
+    let hop = &installed["nexthops"][0];
+    assert_eq!(hop["ip"], speaker_ll.as_str(), "installed via the speaker's link-local address: {installed}");
+    assert_eq!(hop["afi"], "ipv6", "{installed}");
+    assert_eq!(hop["interfaceName"], "eth0", "{installed}");
+    let kernel = must(Command::new("ip").args(["-n", &net.router_ns, "route", "show", V4]));
+    println!("the router's kernel route: {kernel}");
+    assert!(kernel.contains(&format!("via inet6 {speaker_ll} dev eth0")), "{kernel}");
+
+    let v6 = frr.wait_route(V6);
+    println!("FRR's BGP path for {V6}: {v6}");
+    assert!(v6.contains(SPEAKER6), "{v6}");
+    let installed = wait_installed(&frr, V6);
+    println!("FRR's RIB for {V6}: {installed}");
+    assert_eq!(installed["nexthops"][0]["ip"], speaker_ll.as_str(), "{installed}");
+}
+
+/// BGP unnumbered with nothing but link-local addresses on the link: the next hop is the
+/// speaker's link-local address alone. The router's kernel, which takes Router Advertisements
+/// (forwarding off), gets no default route from the speaker's (Router Lifetime 0). A restarted
+/// FRR finds the speaker again (its Router Solicitation is answered); a removed prefix is
+/// withdrawn.
+#[test]
+fn frr_unnumbered_link_local_only_survives_a_router_restart() {
+    let net = Net::unnumbered(None);
+    let mut frr = Router::frr_unnumbered(&net, "");
+    let speaker_ll = Net::link_local(&net.speaker_ns);
+    let p = Peer {
+        hold_time: Some(Duration::from_secs(3)),
+        connect_time: Some(Duration::from_secs(1)),
+        router_id: Some(SPEAKER4.parse().unwrap()),
+        ..Peer::on_interface(PEER, NODE_ASN, PeerAsn::Fixed(ROUTER_ASN), "eth0")
+    };
+    let routes: BTreeMap<Prefix, RouteAttributes> =
+        [(prefix(V4), attrs(None, &[])), (prefix(V4B), attrs(None, &[])), (prefix(V6), attrs(None, &[]))].into();
+    let speaker = Speaker::start(&net, p, routes.clone());
+    frr.wait_established();
+    let v4 = frr.wait_route(V4);
+    println!("FRR's BGP path for {V4}: {v4}");
+    assert!(v4.contains(&speaker_ll), "{v4}");
+    let installed = wait_installed(&frr, V4);
+    println!("FRR's RIB for {V4}: {installed}");
+    assert_eq!(installed["nexthops"][0]["ip"], speaker_ll.as_str(), "{installed}");
+    let installed = wait_installed(&frr, V6);
+    assert_eq!(installed["nexthops"][0]["ip"], speaker_ll.as_str(), "{installed}");
+    let defaults = must(Command::new("ip").args(["-n", &net.router_ns, "-6", "route", "show", "default"]));
+    assert!(defaults.trim().is_empty(), "the speaker's RAs made the router's kernel a default route: {defaults}");
+
+    frr.restart(&net);
+    frr.wait_established();
+    frr.wait_route(V4);
+    frr.wait_route(V6);
+
+    let mut fewer = routes;
+    fewer.remove(&prefix(V4));
+    speaker.set_routes(fewer);
+    frr.wait_no_route(V4);
+    frr.wait_route(V4B);
+}
+
+/// BGP unnumbered with a TCP MD5 key: the key is set for the router's link-local address once
+/// it is found; a wrong key keeps the session down.
+#[test]
+fn frr_unnumbered_md5_password_must_match() {
+    let net = Net::unnumbered(None);
+    let frr = Router::frr_unnumbered(&net, " neighbor eth0 password s3cret-Key\n");
+    let unnumbered = |password: &str| Peer {
+        hold_time: Some(Duration::from_secs(3)),
+        connect_time: Some(Duration::from_secs(1)),
+        router_id: Some(SPEAKER4.parse().unwrap()),
+        password: Some(password.into()),
+        ..Peer::on_interface(PEER, NODE_ASN, PeerAsn::Fixed(ROUTER_ASN), "eth0")
+    };
+    let speaker = Speaker::start(&net, unnumbered("not-the-key"), [(prefix(V4), attrs(None, &[]))].into());
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(frr.established().is_err(), "a session came up with the wrong MD5 key");
+    speaker.set_peer(unnumbered("s3cret-Key"));
+    frr.wait_established();
+    frr.wait_route(V4);
 }
 
 fn rss_kib() -> u64 {

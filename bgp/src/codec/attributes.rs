@@ -117,8 +117,13 @@ pub struct RouteAttributes {
     /// The AS numbers of the AS_SEQUENCE segments, nearest first; empty towards iBGP peers. Received
     /// AS_SET and confederation segments are checked but not kept.
     pub as_path: Vec<u32>,
-    /// NEXT_HOP, needed when IPv4 prefixes are announced; sent only then.
+    /// NEXT_HOP, needed when IPv4 prefixes are announced (unless `next_hop_v4_ipv6` is set); sent
+    /// only then.
     pub next_hop_v4: Option<Ipv4Addr>,
+    /// An IPv6 next hop for IPv4 routes (RFC 8950, as BGP unnumbered sends them): when set, announced
+    /// IPv4 prefixes go in MP_REACH_NLRI (AFI 1, SAFI 1) with this next hop, and NEXT_HOP is not
+    /// sent. Only for a peer that advertised the extended next hop capability for IPv4 unicast.
+    pub next_hop_v4_ipv6: Option<Ipv6NextHop>,
     /// The IPv6 next hop, needed when IPv6 prefixes are announced; sent (in MP_REACH_NLRI) only then.
     pub next_hop_v6: Option<Ipv6NextHop>,
     /// LOCAL_PREF (iBGP only).
@@ -136,6 +141,7 @@ impl RouteAttributes {
             origin: Origin::Igp,
             as_path,
             next_hop_v4,
+            next_hop_v4_ipv6: None,
             next_hop_v6,
             local_pref: None,
             communities: Vec::new(),

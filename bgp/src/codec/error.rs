@@ -167,6 +167,10 @@ pub enum EncodeError {
     /// IPv6 prefixes are announced without an IPv6 next hop.
     #[error("IPv6 prefixes are announced without an IPv6 next hop")]
     MissingIpv6NextHop,
+    /// IPv6 prefixes and IPv4 prefixes with an IPv6 next hop in one UPDATE: each needs its own
+    /// MP_REACH_NLRI, and an UPDATE carries one.
+    #[error("IPv6 prefixes and IPv4 prefixes with an IPv6 next hop cannot share an UPDATE")]
+    TwoMpReach,
     /// Prefixes are announced without path attributes.
     #[error("prefixes are announced without path attributes")]
     MissingAttributes,

@@ -26,7 +26,7 @@ pub use attributes::{
 };
 pub use error::{DecodeError, EncodeError, Problem, Treatment};
 pub use header::{HEADER_LEN, MAX_MESSAGE_LEN, MessageType};
-pub use open::{AS_TRANS, Capability, GracefulRestart, Open, unsupported_capability};
+pub use open::{AS_TRANS, Capability, ExtendedNextHop, GracefulRestart, Open, unsupported_capability};
 pub use pack::{encode_announcements, encode_withdrawals, pack_announcements, pack_withdrawals};
 pub use prefix::{AFI_IPV4, AFI_IPV6, AfiSafi, Family, Prefix, PrefixLengthError, SAFI_UNICAST};
 pub use update::Update;

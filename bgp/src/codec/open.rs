@@ -1,5 +1,6 @@
 //! OPEN messages (RFC 4271 section 4.2) and their capabilities (RFC 5492): multiprotocol (4760), route
-//! refresh (2918), graceful restart (4724) and 4-octet AS (6793); others are kept raw.
+//! refresh (2918), extended next hop (8950), graceful restart (4724) and 4-octet AS (6793); others are
+//! kept raw.
 //!
 //! Decides whether a received OPEN is well-formed (version, AS 0, identifier 0, hold time 1-2, optional
 //! parameter types, capability shapes). Whether the peer's AS and identifier are the expected ones is
@@ -8,7 +9,7 @@
 use std::net::Ipv4Addr;
 
 use super::error::{DecodeError, EncodeError, Problem};
-use super::prefix::{AfiSafi, Family};
+use super::prefix::{AFI_IPV6, AfiSafi, Family};
 use super::reader::Reader;
 use crate::notification::{Notification, OpenSubcode};
 use crate::wire::BGP_VERSION;
@@ -19,6 +20,7 @@ pub const AS_TRANS: u16 = 23456;
 const PARAM_CAPABILITIES: u8 = 2;
 const CAP_MULTIPROTOCOL: u8 = 1;
 const CAP_ROUTE_REFRESH: u8 = 2;
+const CAP_EXTENDED_NEXT_HOP: u8 = 5;
 const CAP_GRACEFUL_RESTART: u8 = 64;
 const CAP_FOUR_OCTET_AS: u8 = 65;
 
@@ -43,6 +45,9 @@ pub enum Capability {
     Multiprotocol(AfiSafi),
     /// 2: route refresh.
     RouteRefresh,
+    /// 5: extended next hop encoding (RFC 8950): the NLRI families the sender takes with a next hop
+    /// of another address family.
+    ExtendedNextHop(Vec<ExtendedNextHop>),
     /// 64: graceful restart.
     GracefulRestart(GracefulRestart),
     /// 65: 4-octet AS numbers, with the sender's AS.
@@ -54,6 +59,21 @@ pub enum Capability {
         /// Capability value.
         value: Vec<u8>,
     },
+}
+
+/// One entry of the extended next hop capability (RFC 8950 section 3): NLRI of `afi_safi` may carry
+/// a next hop of `next_hop_afi`. On the wire: NLRI AFI (2 octets), NLRI SAFI (2), next hop AFI (2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExtendedNextHop {
+    /// The NLRI's AFI/SAFI.
+    pub afi_safi: AfiSafi,
+    /// The next hop's AFI.
+    pub next_hop_afi: u16,
+}
+
+impl ExtendedNextHop {
+    /// IPv4 unicast with an IPv6 next hop (AFI 1, SAFI 1, next hop AFI 2): BGP unnumbered.
+    pub const IPV4_UNICAST_OVER_IPV6: Self = Self { afi_safi: AfiSafi::IPV4_UNICAST, next_hop_afi: AFI_IPV6 };
 }
 
 /// The graceful restart capability's value (RFC 4724 section 3).
@@ -99,6 +119,14 @@ impl Open {
         Self { my_as, hold_time, bgp_id, capabilities }
     }
 
+    /// Adds the extended next hop capability for IPv4 unicast with an IPv6 next hop (RFC 8950),
+    /// after the multiprotocol capabilities, as BGP unnumbered sessions offer it.
+    pub fn offer_ipv4_over_ipv6(&mut self) {
+        let at = self.capabilities.iter().rposition(|c| matches!(c, Capability::Multiprotocol(_))).map_or(0, |i| i + 1);
+        let capability = Capability::ExtendedNextHop(vec![ExtendedNextHop::IPV4_UNICAST_OVER_IPV6]);
+        self.capabilities.insert(at, capability);
+    }
+
     /// The AFI/SAFIs the sender announced multiprotocol capabilities for.
     pub fn multiprotocol(&self) -> impl Iterator<Item = AfiSafi> + '_ {
         self.capabilities.iter().filter_map(|c| match c {
@@ -110,6 +138,13 @@ impl Open {
     /// Whether the sender announced a capability with this code.
     pub fn has_capability(&self, code: u8) -> bool {
         self.capabilities.iter().any(|c| c.code() == code)
+    }
+
+    /// Whether the sender takes IPv4 unicast routes with an IPv6 next hop (RFC 8950).
+    pub fn ipv4_over_ipv6(&self) -> bool {
+        self.capabilities.iter().any(|c| {
+            matches!(c, Capability::ExtendedNextHop(entries) if entries.contains(&ExtendedNextHop::IPV4_UNICAST_OVER_IPV6))
+        })
     }
 
     /// Whether the sender supports 4-octet AS numbers.
@@ -194,6 +229,7 @@ impl Capability {
         match self {
             Self::Multiprotocol(_) => CAP_MULTIPROTOCOL,
             Self::RouteRefresh => CAP_ROUTE_REFRESH,
+            Self::ExtendedNextHop(_) => CAP_EXTENDED_NEXT_HOP,
             Self::GracefulRestart(_) => CAP_GRACEFUL_RESTART,
             Self::FourOctetAs(_) => CAP_FOUR_OCTET_AS,
             Self::Unknown { code, .. } => *code,
@@ -204,6 +240,7 @@ impl Capability {
         match self {
             Self::Multiprotocol(_) | Self::FourOctetAs(_) => 4,
             Self::RouteRefresh => 0,
+            Self::ExtendedNextHop(entries) => 6 * entries.len(),
             Self::GracefulRestart(gr) => 2 + 4 * gr.families.len(),
             Self::Unknown { value, .. } => value.len(),
         }
@@ -229,6 +266,14 @@ impl Capability {
                 out.push(afi_safi.safi);
             }
             Self::RouteRefresh => {}
+            Self::ExtendedNextHop(entries) => {
+                // 42 entries fill 252 octets; a longer list is cut (Open encoding refuses it).
+                for entry in entries.iter().take(42) {
+                    out.extend_from_slice(&entry.afi_safi.afi.to_be_bytes());
+                    out.extend_from_slice(&u16::from(entry.afi_safi.safi).to_be_bytes());
+                    out.extend_from_slice(&entry.next_hop_afi.to_be_bytes());
+                }
+            }
             Self::GracefulRestart(gr) => {
                 let word = (u16::from(gr.restart_flags & 0x0f) << 12) | (gr.restart_time & 0x0fff);
                 out.extend_from_slice(&word.to_be_bytes());
@@ -273,6 +318,21 @@ fn decode_capability(code: u8, value: &[u8]) -> Option<Capability> {
             Capability::Multiprotocol(AfiSafi { afi, safi })
         }
         CAP_ROUTE_REFRESH => Capability::RouteRefresh,
+        CAP_EXTENDED_NEXT_HOP => {
+            if value.is_empty() || !value.len().is_multiple_of(6) {
+                return None;
+            }
+            let mut entries = Vec::with_capacity(value.len() / 6);
+            while !reader.is_empty() {
+                let afi = reader.u16()?;
+                // The SAFI takes 2 octets here; SAFIs are 1 octet everywhere else, so a larger
+                // value names no SAFI this speaker knows and is kept as 255 (reserved).
+                let safi = u8::try_from(reader.u16()?).unwrap_or(u8::MAX);
+                let next_hop_afi = reader.u16()?;
+                entries.push(ExtendedNextHop { afi_safi: AfiSafi { afi, safi }, next_hop_afi });
+            }
+            Capability::ExtendedNextHop(entries)
+        }
         CAP_GRACEFUL_RESTART => {
             let word = reader.u16()?;
             if !reader.remaining().is_multiple_of(4) {

@@ -69,11 +69,19 @@ fn for_each_announcement(
     let (v4, v6) = by_family(prefixes);
     let mut scratch = Vec::with_capacity(64);
     if !v4.is_empty() {
-        if attributes.next_hop_v4.is_none() {
-            return Err(EncodeError::MissingIpv4NextHop);
-        }
-        attributes.encode(true, &mut scratch);
-        let budget = room(UPDATE_FIXED_LEN + scratch.len(), scratch.len())?;
+        let fixed = match (attributes.next_hop_v4_ipv6, attributes.next_hop_v4) {
+            // RFC 8950: in MP_REACH_NLRI, without NEXT_HOP.
+            (Some(next_hop), _) => {
+                attributes.encode(false, &mut scratch);
+                UPDATE_FIXED_LEN + scratch.len() + MP_HEADER_LEN + mp_reach_fixed_len(next_hop.wire_len())
+            }
+            (None, Some(_)) => {
+                attributes.encode(true, &mut scratch);
+                UPDATE_FIXED_LEN + scratch.len()
+            }
+            (None, None) => return Err(EncodeError::MissingIpv4NextHop),
+        };
+        let budget = room(fixed, scratch.len())?;
         for chunk in chunks(&v4, budget) {
             emit(chunk)?;
         }

@@ -4,10 +4,11 @@
 //! The MP attributes are written first (RFC 7606 section 5.1 requires it so that a receiver can always
 //! find them), the others follow in ascending type order.
 
+use super::attributes::Ipv6NextHop;
 use super::attributes::{RouteAttributes, flags, header_len, put_header, type_code};
 use super::error::EncodeError;
 use super::header::{self, MAX_MESSAGE_LEN, MessageType};
-use super::prefix::{self, AFI_IPV6, Family, Prefix, SAFI_UNICAST};
+use super::prefix::{self, AFI_IPV4, AFI_IPV6, Family, Prefix, SAFI_UNICAST};
 
 /// An UPDATE: withdrawn prefixes, and announced prefixes with their attributes.
 ///
@@ -20,7 +21,8 @@ pub struct Update {
     /// The attributes of `announced`: encoded only when `announced` is not empty, and decoded only
     /// when the UPDATE announces prefixes.
     pub attributes: Option<RouteAttributes>,
-    /// Announced prefixes: IPv4 ones go in the NLRI field, IPv6 ones in MP_REACH_NLRI.
+    /// Announced prefixes: IPv4 ones go in the NLRI field (in MP_REACH_NLRI when the attributes give
+    /// them an IPv6 next hop), IPv6 ones in MP_REACH_NLRI.
     pub announced: Vec<Prefix>,
 }
 
@@ -85,7 +87,9 @@ pub(crate) fn encode_parts(
     };
     let announce_v4 = announced.has(Family::V4);
     let announce_v6 = announced.has(Family::V6);
-    if announce_v4 && attributes.is_some_and(|a| a.next_hop_v4.is_none()) {
+    // RFC 8950: IPv4 prefixes with an IPv6 next hop go in MP_REACH_NLRI.
+    let v4_over_v6 = attributes.and_then(|a| a.next_hop_v4_ipv6).filter(|_| announce_v4);
+    if announce_v4 && v4_over_v6.is_none() && attributes.is_some_and(|a| a.next_hop_v4.is_none()) {
         return Err(EncodeError::MissingIpv4NextHop);
     }
     let next_hop_v6 = match attributes.map(|a| a.next_hop_v6) {
@@ -93,6 +97,9 @@ pub(crate) fn encode_parts(
         Some(next_hop) if announce_v6 => next_hop,
         _ => None,
     };
+    if v4_over_v6.is_some() && next_hop_v6.is_some() {
+        return Err(EncodeError::TwoMpReach);
+    }
     // Bound every length before writing so that the 16-bit fields cannot overflow.
     let rough = withdrawn.v4_len + withdrawn.v6_len + announced.v4_len + announced.v6_len;
     if rough > MAX_MESSAGE_LEN {
@@ -106,24 +113,17 @@ pub(crate) fn encode_parts(
     put_u16(out, 0);
 
     if let Some(next_hop) = next_hop_v6 {
-        let value_len = mp_reach_fixed_len(next_hop.wire_len()) + announced.v6_len;
-        put_header(out, flags::OPTIONAL, type_code::MP_REACH_NLRI, value_len);
-        out.extend_from_slice(&AFI_IPV6.to_be_bytes());
-        out.push(SAFI_UNICAST);
-        out.push(u8::try_from(next_hop.wire_len()).unwrap_or(16));
-        out.extend_from_slice(&next_hop.global.octets());
-        if let Some(link_local) = next_hop.link_local {
-            out.extend_from_slice(&link_local.octets());
-        }
-        out.push(0);
-        announced.encode(Family::V6, out);
+        put_mp_reach(out, Family::V6, &next_hop, &announced);
+    }
+    if let Some(next_hop) = v4_over_v6 {
+        put_mp_reach(out, Family::V4, &next_hop, &announced);
     }
     if withdrawn.has(Family::V6) {
         put_mp_unreach_header(out, withdrawn.v6_len);
         withdrawn.encode(Family::V6, out);
     }
     if let Some(attributes) = attributes {
-        attributes.encode(announce_v4, out);
+        attributes.encode(announce_v4 && v4_over_v6.is_none(), out);
     }
     let attrs_len = out.len() - attrs_len_at - 2;
     if attrs_len > MAX_MESSAGE_LEN {
@@ -132,8 +132,30 @@ pub(crate) fn encode_parts(
         return Err(EncodeError::MessageTooLong { length });
     }
     patch_u16(out, attrs_len_at, attrs_len);
-    announced.encode(Family::V4, out);
+    if v4_over_v6.is_none() {
+        announced.encode(Family::V4, out);
+    }
     header::finish(out, start).map_err(|length| EncodeError::MessageTooLong { length })
+}
+
+/// Appends an MP_REACH_NLRI announcing the `family` prefixes of `announced` (unicast) with an IPv6
+/// next hop: 16 octets (global) or 32 (global, then link-local).
+fn put_mp_reach(out: &mut Vec<u8>, family: Family, next_hop: &Ipv6NextHop, announced: &Split<'_>) {
+    let (afi, nlri_len) = match family {
+        Family::V4 => (AFI_IPV4, announced.v4_len),
+        Family::V6 => (AFI_IPV6, announced.v6_len),
+    };
+    let value_len = mp_reach_fixed_len(next_hop.wire_len()) + nlri_len;
+    put_header(out, flags::OPTIONAL, type_code::MP_REACH_NLRI, value_len);
+    out.extend_from_slice(&afi.to_be_bytes());
+    out.push(SAFI_UNICAST);
+    out.push(u8::try_from(next_hop.wire_len()).unwrap_or(16));
+    out.extend_from_slice(&next_hop.global.octets());
+    if let Some(link_local) = next_hop.link_local {
+        out.extend_from_slice(&link_local.octets());
+    }
+    out.push(0);
+    announced.encode(family, out);
 }
 
 /// Appends the header and AFI/SAFI of an IPv6 MP_UNREACH_NLRI whose prefixes take `nlri_len` octets.

@@ -50,6 +50,7 @@ struct Seen {
     communities: Vec<Community>,
     large_communities: Vec<LargeCommunity>,
     mp_next_hop: Option<Ipv6NextHop>,
+    mp_next_hop_v4: Option<Ipv6NextHop>,
     mp_announced: Vec<Prefix>,
     mp_withdrawn: Vec<Prefix>,
     mp_unreach_family: Option<Family>,
@@ -152,6 +153,7 @@ pub(crate) fn decode_body(body: &[u8], message_len: usize) -> Result<Received, D
             origin: seen.origin.unwrap_or(Origin::Incomplete),
             as_path: seen.as_path.unwrap_or_default(),
             next_hop_v4: seen.next_hop,
+            next_hop_v4_ipv6: seen.mp_next_hop_v4,
             next_hop_v6: seen.mp_next_hop,
             local_pref: seen.local_pref,
             communities: seen.communities,
@@ -322,10 +324,15 @@ fn read_mp_reach(value: &[u8], seen: &mut Seen) -> Result<(), MpError> {
     };
     let v6 = |bytes: Option<&[u8]>| bytes.and_then(|b| <[u8; 16]>::try_from(b).ok()).map(Ipv6Addr::from);
     match (family, next_hop.len()) {
-        (Family::V4, 4 | 16 | 32) => {}
-        (Family::V6, 16 | 32) => {
+        (Family::V4, 4) => {}
+        (_, 16 | 32) => {
             let global = v6(next_hop.get(..16)).ok_or(MpError::Header)?;
-            seen.mp_next_hop = Some(Ipv6NextHop { global, link_local: v6(next_hop.get(16..32)) });
+            let hop = Some(Ipv6NextHop { global, link_local: v6(next_hop.get(16..32)) });
+            // IPv4 NLRI with an IPv6 next hop: RFC 8950.
+            match family {
+                Family::V4 => seen.mp_next_hop_v4 = hop,
+                Family::V6 => seen.mp_next_hop = hop,
+            }
         }
         _ => return Err(MpError::Header),
     }

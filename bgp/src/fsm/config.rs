@@ -35,6 +35,8 @@ pub struct SessionConfig {
     pub ipv6_unicast: bool,
     /// Offer route refresh.
     pub route_refresh: bool,
+    /// Offer IPv4 unicast with an IPv6 next hop (RFC 8950 extended next hop): BGP unnumbered.
+    pub ipv4_over_ipv6: bool,
 }
 
 /// Hold time proposed when the peer's settings name none.
@@ -97,7 +99,7 @@ pub enum ConfigError {
 
 impl SessionConfig {
     /// Settings with FerroLB's defaults: hold 90 s, keepalive a third of it, retry 5 s to 120 s
-    /// without jitter, active, IPv4 and IPv6 unicast and route refresh offered.
+    /// without jitter, active, IPv4 and IPv6 unicast and route refresh offered, no extended next hop.
     pub fn new(local_asn: u32, peer_asn: PeerAsn, router_id: Ipv4Addr) -> Self {
         SessionConfig {
             local_asn,
@@ -111,6 +113,7 @@ impl SessionConfig {
             ipv4_unicast: true,
             ipv6_unicast: true,
             route_refresh: true,
+            ipv4_over_ipv6: false,
         }
     }
 

@@ -22,6 +22,7 @@ pub fn local_open(config: &SessionConfig) -> Result<OpenParams, super::ConfigErr
         ipv4_unicast: config.ipv4_unicast,
         ipv6_unicast: config.ipv6_unicast,
         route_refresh: config.route_refresh,
+        ipv4_over_ipv6: config.ipv4_over_ipv6 && config.ipv4_unicast,
     })
 }
 
@@ -65,6 +66,7 @@ pub fn negotiate(config: &SessionConfig, local: &OpenParams, peer: &OpenParams) 
         ipv4_unicast: local.ipv4_unicast && peer.ipv4_unicast,
         ipv6_unicast: local.ipv6_unicast && peer.ipv6_unicast,
         route_refresh: local.route_refresh && peer.route_refresh,
+        ipv4_over_ipv6: local.ipv4_over_ipv6 && peer.ipv4_over_ipv6,
     })
 }
 
@@ -201,6 +203,14 @@ mod tests {
         p.four_octet_as = false;
         let n = run(&c, &p).unwrap();
         assert_eq!((n.four_octet_as, n.ipv4_unicast, n.ipv6_unicast, n.route_refresh), (false, true, false, false));
+        assert!(!n.ipv4_over_ipv6, "not offered by us");
+        c.ipv4_over_ipv6 = true;
+        p.ipv4_over_ipv6 = false;
+        assert!(!run(&c, &p).unwrap().ipv4_over_ipv6, "not offered by the peer");
+        p.ipv4_over_ipv6 = true;
+        c.ipv6_unicast = true;
+        assert!(run(&c, &p).unwrap().ipv4_over_ipv6, "offered by both");
+        c.ipv6_unicast = false;
         // No common unicast family is not an error: it is recorded.
         p.ipv4_unicast = false;
         let n = run(&c, &p).unwrap();
@@ -224,7 +234,12 @@ mod tests {
                 ipv4_unicast: true,
                 ipv6_unicast: true,
                 route_refresh: false,
+                ipv4_over_ipv6: false,
             }
         );
+        c.ipv4_over_ipv6 = true;
+        assert!(local_open(&c).unwrap().ipv4_over_ipv6);
+        c.ipv4_unicast = false;
+        assert!(!local_open(&c).unwrap().ipv4_over_ipv6, "no IPv4 unicast, nothing to carry over IPv6");
     }
 }

@@ -24,6 +24,8 @@ pub struct OpenParams {
     pub ipv6_unicast: bool,
     /// Route refresh capability advertised (RFC 2918).
     pub route_refresh: bool,
+    /// Extended next hop capability advertised for IPv4 unicast with an IPv6 next hop (RFC 8950).
+    pub ipv4_over_ipv6: bool,
 }
 
 /// What the two OPENs agreed, given in [`super::Action::Established`].
@@ -47,4 +49,6 @@ pub struct Negotiated {
     pub ipv6_unicast: bool,
     /// Both sides do route refresh.
     pub route_refresh: bool,
+    /// Both sides take IPv4 unicast routes with an IPv6 next hop (RFC 8950).
+    pub ipv4_over_ipv6: bool,
 }

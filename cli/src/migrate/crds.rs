@@ -132,11 +132,16 @@ fn fix_bgp_peer(spec: &mut Map<String, Value>, namespace: &str, subject: &str, n
     }
     let interface = matches!(spec.get("interface"), Some(Value::String(name)) if !name.is_empty());
     if interface {
-        notes.push(Note::new(
-            subject,
-            "spec.interface is carried over, but FerroLB refuses the BGPPeer while it is set (interface (BGP \
-             unnumbered) is not supported yet): give the router's address in spec.peerAddress instead",
-        ));
+        let bfd = matches!(spec.get("bfdProfile"), Some(Value::String(name)) if !name.is_empty());
+        let source = spec.contains_key("sourceAddress");
+        if bfd || source {
+            notes.push(Note::new(
+                subject,
+                "spec.interface (BGP unnumbered) is carried over and works, but FerroLB refuses it together with \
+                 spec.bfdProfile (BFD over BGP unnumbered is not supported yet) or spec.sourceAddress (the session \
+                 runs between link-local addresses): remove those to have the peer accepted",
+            ));
+        }
     } else if !spec.contains_key("peerAddress") {
         notes.push(Note::new(subject, "has no spec.peerAddress, which FerroLB needs: add the peer's address"));
     }
@@ -200,21 +205,27 @@ mod tests {
         assert_eq!(object["spec"]["passwordSecret"], json!({"name": "s", "namespace": "lb"}));
         assert!(object["spec"].get("enableLimitedUnnumbered").is_none());
         assert_eq!(notes.len(), 3, "{notes:?}");
-        assert!(notes[1].starts_with("BGPPeer/r: spec.enableLimitedUnnumbered is not carried over: FerroLB does not"));
+        assert!(notes[1].starts_with("BGPPeer/r: spec.enableLimitedUnnumbered is not carried over: FerroLB has no"));
         assert!(notes[2].starts_with("BGPPeer/r: spec.passwordSecret.namespace is set to \"lb\""));
     }
 
     #[test]
-    fn a_peer_with_an_interface_keeps_it_and_is_told_it_is_refused() {
+    fn a_peer_with_an_interface_keeps_it_without_a_note_unless_with_bfd_or_a_source_address() {
         let (object, notes) = convert_one(
             &kinds::BGP_PEER,
             "v1beta2",
             json!({"kind": "BGPPeer", "metadata": {"name": "u"}, "spec": {"myASN": 1, "interface": "eth1"}}),
         );
         assert_eq!(object["spec"], json!({"myASN": 1, "interface": "eth1"}));
+        assert!(notes.is_empty(), "BGP unnumbered works: {notes:?}");
+        let (_, notes) = convert_one(
+            &kinds::BGP_PEER,
+            "v1beta2",
+            json!({"kind": "BGPPeer", "metadata": {"name": "u"},
+                   "spec": {"myASN": 1, "interface": "eth1", "bfdProfile": "fast"}}),
+        );
         assert_eq!(notes.len(), 1, "{notes:?}");
-        assert!(notes[0].contains("spec.interface is carried over, but FerroLB refuses the BGPPeer"), "{notes:?}");
-        assert!(notes[0].contains("spec.peerAddress"));
+        assert!(notes[0].contains("refuses it together with spec.bfdProfile"), "{notes:?}");
 
         let (_, notes) = convert_one(
             &kinds::BGP_PEER,

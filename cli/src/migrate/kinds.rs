@@ -130,7 +130,7 @@ pub fn why_dropped(kind: &str, field: &str) -> String {
             Some("FerroLB does not prepend AS numbers yet (MetalLB does with its frr-k8s backend only)")
         }
         ("BGPPeer", "enableLimitedUnnumbered") => {
-            Some("FerroLB does not peer over an interface's link-local address (BGP unnumbered)")
+            Some("FerroLB has no limited unnumbered mode (BGP unnumbered over spec.interface is supported)")
         }
         _ => None,
     };

@@ -113,10 +113,7 @@ pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> BgpDecis
         .values()
         .filter(|peer| my_labels.is_some_and(|labels| any_matches(&peer.node_selectors, labels)))
         .collect();
-    let families: Vec<(bool, bool)> = mine
-        .iter()
-        .map(|peer| (peer.dual_stack || peer.address.is_ipv4(), peer.dual_stack || peer.address.is_ipv6()))
-        .collect();
+    let families: Vec<(bool, bool)> = mine.iter().map(|peer| peer.families()).collect();
     let mut desired: Vec<(&str, BTreeMap<Prefix, RouteAttributes>)> =
         mine.iter().map(|peer| (peer.name.as_str(), BTreeMap::new())).collect();
     let plans: Vec<Plan<'_>> = config

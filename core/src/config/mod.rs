@@ -306,8 +306,12 @@ pub struct Peer {
     /// The AS presented to the peer instead of `my_asn` (localASN), if set: the OPEN's AS and
     /// the AS_PATH of routes sent carry it.
     pub local_asn: Option<u32>,
-    /// Peer address.
+    /// Peer address; `::` for an interface peer, whose address is found on the link.
     pub address: IpAddr,
+    /// The interface of a BGP unnumbered peer (`interface`): the session runs to the router at
+    /// the other end of it, over IPv6 link-local addresses, and carries IPv4 and IPv6 routes
+    /// (IPv4 ones with an IPv6 next hop, RFC 8950). None: the peer is at `address`.
+    pub interface: Option<String>,
     /// Source address, if set.
     pub source_address: Option<IpAddr>,
     /// Peer TCP port.
@@ -345,6 +349,7 @@ impl Peer {
             peer_asn,
             local_asn: None,
             address,
+            interface: None,
             source_address: None,
             port: 179,
             hold_time: None,
@@ -357,6 +362,29 @@ impl Peer {
             ebgp_multi_hop: false,
             vrf: None,
             dual_stack: false,
+        }
+    }
+
+    /// A BGP unnumbered peer on `interface` (port 179), as [`Peer::new`] otherwise.
+    pub fn on_interface(name: impl Into<String>, my_asn: u32, peer_asn: PeerAsn, interface: impl Into<String>) -> Self {
+        Peer {
+            interface: Some(interface.into()),
+            ..Peer::new(name, my_asn, peer_asn, IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED))
+        }
+    }
+
+    /// The families the session carries, (IPv4, IPv6): both for an interface peer and with
+    /// dualStackAddressFamily, else the peer address's own.
+    pub fn families(&self) -> (bool, bool) {
+        let both = self.dual_stack || self.interface.is_some();
+        (both || self.address.is_ipv4(), both || self.address.is_ipv6())
+    }
+
+    /// Where the session goes, for messages: the address, or "interface NAME".
+    pub fn target(&self) -> String {
+        match &self.interface {
+            Some(interface) => format!("interface {interface}"),
+            None => self.address.to_string(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! node selectors select no common Node are two sessions from different Nodes, as in MetalLB.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use ferrolb_crds::{BGPPeer, BGPPeerSpec, DynamicAsn, SecretReference};
@@ -68,8 +68,8 @@ impl<'a> Secrets<'a> {
     }
 }
 
-/// What makes two peers one session.
-type SessionKey = (IpAddr, u16, String);
+/// What makes two peers one session: where (the address, or "interface NAME"), port, VRF.
+type SessionKey = (String, u16, String);
 
 /// Validates every BGPPeer, oldest first, recording a verdict on each.
 pub(super) fn validate(
@@ -85,7 +85,7 @@ pub(super) fn validate(
     for peer in oldest_first(peers) {
         let mut problems = Problems::default();
         let resolved = resolve(peer, bfd_profiles, secrets, &mut problems);
-        let session = resolved.as_ref().map(|p| (p.address, p.port, p.vrf.clone().unwrap_or_default()));
+        let session = resolved.as_ref().map(|p| (p.target(), p.port, p.vrf.clone().unwrap_or_default()));
         if let (Some(resolved), Some(key)) = (&resolved, &session) {
             for first in sessions.get(key).into_iter().flatten() {
                 let Some(earlier) = accepted.accepted.get(first) else { continue };
@@ -146,9 +146,21 @@ fn resolve(
         problems.invalid("spec.myASN", "0 is not an AS number; it must be from 1 to 4294967295");
     }
     let peer_asn = peer_asn(spec, problems);
-    let address = peer_address(spec, problems);
+    let (address, interface) = match peer_address(spec, problems) {
+        Some(Target::Address(address)) => (Some(address), None),
+        Some(Target::Interface(name)) => (Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)), Some(name)),
+        None => (None, None),
+    };
     let source_address = spec.source_address.as_deref().and_then(|text| ip(problems, "spec.sourceAddress", text));
-    if let (Some(address), Some(source)) = (address, source_address)
+    if let (Some(interface), Some(source)) = (&interface, source_address) {
+        problems.invalid(
+            "spec.sourceAddress",
+            format!(
+                "{source} cannot be the source of a session over interface {interface} (BGP unnumbered): it runs \
+                 between the link-local addresses of the link; leave sourceAddress out"
+            ),
+        );
+    } else if let (Some(address), Some(source)) = (address, source_address)
         && address.is_ipv4() != source.is_ipv4()
     {
         problems.invalid(
@@ -205,7 +217,15 @@ fn resolve(
         };
         problems.warn("spec.disableMP", Reason::DeprecatedField, message, None);
     }
-    let bfd = spec.bfd_profile.as_deref().filter(|name| !name.is_empty()).and_then(|name| {
+    if interface.is_some() && spec.bfd_profile.as_deref().is_some_and(|name| !name.is_empty()) {
+        problems.add(
+            "spec.bfdProfile",
+            Reason::NotSupported,
+            "BFD with interface (BGP unnumbered) is not supported yet: leave bfdProfile out, or use peerAddress",
+        );
+    }
+    // Refused above for an interface peer: its profile is not looked up too.
+    let bfd = spec.bfd_profile.as_deref().filter(|name| !name.is_empty() && interface.is_none()).and_then(|name| {
         bfd_profiles.resolve("spec.bfdProfile", name).map_err(|problem| problems.push(problem)).ok().cloned()
     });
     let password = match (&spec.password, &spec.password_secret) {
@@ -223,6 +243,7 @@ fn resolve(
         peer_asn: peer_asn?,
         local_asn,
         address: address?,
+        interface,
         source_address,
         port: spec.peer_port,
         hold_time,
@@ -281,27 +302,34 @@ fn local_asn(spec: &BGPPeerSpec, peer_asn: Option<PeerAsn>, problems: &mut Probl
     None
 }
 
-/// The peer's address; `interface` (BGP unnumbered) is refused as not supported yet, and
-/// exactly one of the two must be set, as in MetalLB.
-fn peer_address(spec: &BGPPeerSpec, problems: &mut Problems) -> Option<IpAddr> {
+/// Where a peer is: at an address, or at the other end of an interface (BGP unnumbered).
+enum Target {
+    Address(IpAddr),
+    Interface(String),
+}
+
+/// The peer's address or interface (BGP unnumbered): exactly one of the two must be set, as in
+/// MetalLB.
+fn peer_address(spec: &BGPPeerSpec, problems: &mut Problems) -> Option<Target> {
     let interface = spec.interface.as_deref().filter(|name| !name.is_empty());
-    if let Some(name) = interface {
-        if let Err(message) = check_interface(name) {
+    let valid_interface = interface.filter(|name| match check_interface(name) {
+        Ok(()) => true,
+        Err(message) => {
             problems.invalid("spec.interface", message);
+            false
         }
-        problems.add("spec.interface", Reason::NotSupported, "interface (BGP unnumbered) is not supported yet");
-    }
+    });
     match (spec.peer_address.is_empty(), interface) {
         (true, None) => {
             problems.invalid("spec.peerAddress", "set exactly one of peerAddress and interface; neither is set");
             None
         }
-        (true, Some(_)) => None,
+        (true, Some(_)) => valid_interface.map(|name| Target::Interface(name.to_owned())),
         (false, interface) => {
             if interface.is_some() {
                 problems.invalid("spec.interface", "set exactly one of peerAddress and interface, not both");
             }
-            ip(problems, "spec.peerAddress", &spec.peer_address)
+            ip(problems, "spec.peerAddress", &spec.peer_address).map(Target::Address)
         }
     }
 }

@@ -690,7 +690,7 @@ fn bfd_and_communities() -> Vec<Case> {
                 s.interface = Some("eth1".into());
             })],
             peer_ref("r"),
-            NotYet("spec.interface"),
+            Accepted,
         ),
         case(
             "a community value of the wrong form",

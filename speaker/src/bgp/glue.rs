@@ -52,10 +52,12 @@ pub fn open_params(open: &Open) -> OpenParams {
         ipv4_unicast: families.is_empty() || families.contains(&AfiSafi::IPV4_UNICAST),
         ipv6_unicast: families.contains(&AfiSafi::IPV6_UNICAST),
         route_refresh: open.has_capability(CAP_ROUTE_REFRESH),
+        ipv4_over_ipv6: open.ipv4_over_ipv6(),
     }
 }
 
-/// The OPEN to send for the FSM's parameters: its families, route refresh and 4-octet AS. No
+/// The OPEN to send for the FSM's parameters: its families, the extended next hop capability
+/// for IPv4 unicast over IPv6 when offered (BGP unnumbered), route refresh and 4-octet AS. No
 /// graceful restart capability: the speaker does not keep routes across a restart
 /// (enableGracefulRestart is refused).
 pub fn open_message(params: &OpenParams) -> Open {
@@ -63,7 +65,11 @@ pub fn open_message(params: &OpenParams) -> Open {
         .into_iter()
         .filter_map(|(family, offered)| offered.then_some(family))
         .collect();
-    Open::for_families(params.asn, params.hold_time, params.router_id, &families, None)
+    let mut open = Open::for_families(params.asn, params.hold_time, params.router_id, &families, None);
+    if params.ipv4_over_ipv6 {
+        open.offer_ipv4_over_ipv6();
+    }
+    open
 }
 
 /// What a received message means to the FSM. ROUTE-REFRESH in Established is the session's to
@@ -125,11 +131,18 @@ pub fn path_context(
         IpAddr::V6(v6) if global_v6(&v6) => (other_v4(), Some(v6)),
         IpAddr::V6(_) => (other_v4(), other_v6()),
     };
+    // A session between link-local addresses (BGP unnumbered) sends ours with the global one.
+    let link_local_v6 = match local.ip() {
+        IpAddr::V6(v6) if v6.is_unicast_link_local() => Some(v6),
+        _ => None,
+    };
     PathContext {
         local_asn,
         internal: negotiated.internal,
         next_hop_v4,
         next_hop_v6,
+        link_local_v6,
+        ipv4_over_ipv6: negotiated.ipv4_over_ipv6,
         ipv4: negotiated.ipv4_unicast,
         ipv6: negotiated.ipv6_unicast,
     }
@@ -141,8 +154,8 @@ pub fn path_context(
 pub fn families_left_out(offered: (bool, bool), path: &PathContext, local: SocketAddr) -> Vec<String> {
     let mut out = Vec::new();
     for (family, wanted, negotiated, next_hop) in [
-        ("IPv4", offered.0, path.ipv4, path.next_hop_v4.is_some()),
-        ("IPv6", offered.1, path.ipv6, path.next_hop_v6.is_some()),
+        ("IPv4", offered.0, path.ipv4, path.carries(Family::V4)),
+        ("IPv6", offered.1, path.ipv6, path.carries(Family::V6)),
     ] {
         if !wanted {
             continue;
@@ -186,6 +199,7 @@ pub(crate) mod tests {
             ipv4_unicast: true,
             ipv6_unicast: true,
             route_refresh: true,
+            ipv4_over_ipv6: false,
         }
     }
 
@@ -200,10 +214,13 @@ pub(crate) mod tests {
             ipv4_unicast: true,
             ipv6_unicast: true,
             route_refresh: true,
+            ipv4_over_ipv6: false,
         };
-        let bytes = Message::Open(open_message(&params)).to_bytes().unwrap();
-        let (message, _) = decode(&bytes).unwrap().unwrap();
-        assert_eq!(message_event(message), Event::BgpOpen(params));
+        for params in [params.clone(), OpenParams { ipv4_over_ipv6: true, ..params }] {
+            let bytes = Message::Open(open_message(&params)).to_bytes().unwrap();
+            let (message, _) = decode(&bytes).unwrap().unwrap();
+            assert_eq!(message_event(message), Event::BgpOpen(params));
+        }
     }
 
     #[test]
@@ -394,6 +411,34 @@ pub(crate) mod tests {
         let both = [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST];
         assert_eq!(multiprotocol(&Peer { dual_stack: true, ..peer() }), both);
         assert_eq!(multiprotocol(&Peer { dual_stack: true, ..v6 }), both);
+    }
+
+    /// BGP unnumbered: the OPEN offers both families and IPv4 over IPv6; once both sides offered
+    /// it, IPv4 routes go with the IPv6 next hop, global and link-local, from the interface.
+    #[test]
+    fn an_unnumbered_session_offers_and_uses_ipv4_over_ipv6() {
+        use crate::bgp::settings::PeerSettings;
+        use ferrolb_bgp::codec::ExtendedNextHop;
+        use ferrolb_core::config::{Peer, PeerAsn};
+        let p = Peer::on_interface("router", 64600, PeerAsn::Fixed(64512), "eth1");
+        let open = first_open(&PeerSettings::from_peer(&p, &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap());
+        assert_eq!(open.multiprotocol().collect::<Vec<_>>(), [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST]);
+        assert_eq!(open.capabilities[2], Capability::ExtendedNextHop(vec![ExtendedNextHop::IPV4_UNICAST_OVER_IPV6]));
+
+        let local: SocketAddr = "[fe80::2]:40000".parse().unwrap();
+        let eth1: Vec<IpAddr> = vec!["fe80::2".parse().unwrap(), "2001:db8::2".parse().unwrap()];
+        let both = Negotiated { ipv4_over_ipv6: true, ..negotiated(false) };
+        let path = path_context(&both, 64600, local, &[], Some(&eth1));
+        assert_eq!(path.link_local_v6, Some("fe80::2".parse().unwrap()));
+        assert_eq!(path.next_hop_v6, Some("2001:db8::2".parse().unwrap()));
+        assert!(path.ipv4_over_ipv6 && path.carries(Family::V4) && path.carries(Family::V6));
+        assert!(families_left_out((true, true), &path, local).is_empty());
+
+        // The router did not offer it: no IPv4 next hop on the link, so no IPv4 routes, and said so.
+        let path = path_context(&negotiated(false), 64600, local, &[], Some(&eth1));
+        assert!(!path.carries(Family::V4) && path.carries(Family::V6));
+        let left_out = families_left_out((true, true), &path, local);
+        assert!(left_out[0].starts_with("IPv4 routes are not sent"), "{left_out:?}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! [`crate::status::bgp`] and [`crate::status::peers`], from the [`report`]s sessions send.
 //!
 //! Dependencies point one way: `runtime` -> `session` -> `glue`, `settings`, `timers`;
-//! `runtime` -> `crate::status`; `session` and `crate::status` -> `report`; `session` and
+//! `session` -> `unnumbered` (BGP unnumbered's router discovery); `runtime` -> `crate::status`; `session` and `crate::status` -> `report`; `session` and
 //! `runtime` -> `metrics`.
 
 pub mod glue;
@@ -15,3 +15,4 @@ pub mod runtime;
 pub mod session;
 pub mod settings;
 pub mod timers;
+pub mod unnumbered;

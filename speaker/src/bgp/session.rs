@@ -28,6 +28,7 @@ use super::metrics::BgpMetrics;
 use super::report::SessionReport;
 use super::settings::PeerSettings;
 use super::timers::Timers;
+use super::unnumbered::{self, Discovery, known_router};
 use crate::announcer::BgpDecision;
 use crate::bfd::spec::BfdStatus;
 use crate::rawsock::tcp_md5::set_tcp_md5;
@@ -103,11 +104,12 @@ struct Runner {
     bfd_failures: u64,
     /// The last session state reported: established, reason, message (without BFD's part).
     reported: Option<(bool, String, String)>,
+    /// BGP unnumbered: router discovery on the peer's interface, for as long as the session runs.
+    discovery: Option<Discovery>,
 }
 
-/// Opens the TCP connection as the settings say: VRF, TTL, MD5 key, source address.
-async fn connect(settings: PeerSettings) -> io::Result<TcpStream> {
-    let remote = settings.remote;
+/// Opens the TCP connection to `remote` as the settings say: VRF, TTL, MD5 key, source address.
+async fn connect(settings: PeerSettings, remote: SocketAddr) -> io::Result<TcpStream> {
     let socket = if remote.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     let sock = socket2::SockRef::from(&socket);
     if let Some(vrf) = &settings.vrf {
@@ -170,6 +172,7 @@ impl Runner {
             held_by_bfd: false,
             bfd_failures: 0,
             reported: None,
+            discovery: None,
         }
     }
 
@@ -186,6 +189,9 @@ impl Runner {
             && !self.wait_for_vrf(&vrf, &mut stop).await
         {
             return;
+        }
+        if let Some(interface) = self.settings.interface.clone() {
+            self.discovery = Some(Discovery::spawn(interface, self.context.peer.clone()));
         }
         // A session (re)started while BFD is down after a failure starts held.
         if !self.on_bfd() {
@@ -370,7 +376,19 @@ impl Runner {
         match action {
             Action::Connect => {
                 self.conn = None;
-                self.connecting = Some(Box::pin(connect(self.settings.clone())));
+                let settings = self.settings.clone();
+                self.connecting = Some(match &self.discovery {
+                    // BGP unnumbered: to the router found on the interface, once it is found (the
+                    // ConnectRetry timer bounds the wait as it bounds any attempt).
+                    Some(discovery) => {
+                        let router = discovery.router();
+                        Box::pin(async move {
+                            let remote = known_router(router).await.socket_addr(settings.remote.port());
+                            connect(settings, remote).await
+                        })
+                    }
+                    None => Box::pin(connect(settings.clone(), settings.remote)),
+                });
             }
             Action::DropConnection => {
                 self.connecting = None;
@@ -400,10 +418,20 @@ impl Runner {
             Action::Established(negotiated) => {
                 let local = self.conn.as_ref().and_then(|c| c.local_addr().ok());
                 let Some(local) = local else { return };
+                let remote = self.conn.as_ref().and_then(|c| c.peer_addr().ok()).unwrap_or(self.settings.remote);
                 let offered = (self.settings.session.ipv4_unicast, self.settings.session.ipv6_unicast);
                 // A dual-stack session's other family goes out with a next hop from the same
-                // interface as the connection's local address.
-                let beside = if offered.0 && offered.1 {
+                // interface as the connection's local address; an unnumbered one's from its
+                // interface.
+                let beside = if let Some(interface) = &self.settings.interface {
+                    match crate::netif::link_named(interface).await {
+                        Ok(link) => link.map(|link| link.addresses),
+                        Err(error) => {
+                            tracing::warn!(peer = %self.context.peer, %error, "cannot read the node's addresses");
+                            None
+                        }
+                    }
+                } else if offered.0 && offered.1 {
                     crate::netif::addresses_beside(local.ip()).await.unwrap_or_else(|error| {
                         tracing::warn!(peer = %self.context.peer, %error, "cannot read the node's addresses");
                         None
@@ -418,8 +446,12 @@ impl Runner {
                     &self.context.node_addresses,
                     beside.as_deref(),
                 );
-                tracing::info!(peer = %self.context.peer, remote = %self.settings.remote, "BGP session established");
-                let mut message = format!("established with {}", self.settings.remote);
+                let remote = match &self.settings.interface {
+                    Some(interface) => format!("{} on {interface}", remote.ip()),
+                    None => remote.to_string(),
+                };
+                tracing::info!(peer = %self.context.peer, %remote, "BGP session established");
+                let mut message = format!("established with {remote}");
                 for left_out in glue::families_left_out(offered, &path, local) {
                     tracing::warn!(peer = %self.context.peer, "{left_out}");
                     message.push_str("; ");
@@ -452,8 +484,11 @@ impl Runner {
         }
         self.adj_out.clear();
         self.metrics_up(false);
+        let router_unknown = self.discovery.as_ref().is_some_and(|d| d.router().borrow().is_none());
         if self.held_by_bfd {
             self.report(false, "BFDDown", "closed because BFD went Down; reopens when BFD is Up".into());
+        } else if let (true, Some(interface)) = (router_unknown, self.settings.interface.clone()) {
+            self.report(false, "RouterNotFound", unnumbered::router_not_found(&interface));
         } else {
             self.report(false, reason.condition_reason(), reason.to_string());
         }
@@ -735,6 +770,37 @@ mod tests {
         handle.stop(Notification::cease(CeaseSubcode::PeerDeconfigured)).await;
     }
 
+    /// An interface peer on a link where no router advertises itself (loopback): no connection
+    /// is attempted, and the report says that no Router Advertisement was heard.
+    #[tokio::test]
+    async fn an_unnumbered_session_without_a_router_says_so() {
+        let p = Peer {
+            interface: Some("lo".into()),
+            address: IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+            port: 179,
+            ebgp_multi_hop: false,
+            ..peer(179)
+        };
+        let settings = PeerSettings::from_peer(&p, &[], None).unwrap();
+        let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
+        let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
+        let context = SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision: decision_rx,
+            metrics: BgpMetrics::default(),
+            reports: Some(reports_tx),
+            bfd: None,
+        };
+        let handle = SessionHandle::spawn(settings, context);
+        let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
+        assert!(!report.established);
+        assert_eq!(report.reason, "RouterNotFound", "{report:?}");
+        assert!(report.message.starts_with("no Router Advertisement heard on lo"), "{report:?}");
+        handle.stop(Notification::administrative_shutdown()).await;
+    }
+
     /// A peer in a VRF the node does not have: no connection is attempted, and the report says
     /// why; stopping it while it waits ends it.
     #[tokio::test]
@@ -777,10 +843,10 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let mut settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
         settings.vrf = Some("lo".into());
-        let stream = connect(settings.clone()).await.unwrap();
+        let stream = connect(settings.clone(), settings.remote).await.unwrap();
         assert_eq!(socket2::SockRef::from(&stream).device().unwrap().as_deref(), Some(&b"lo"[..]));
         settings.vrf = Some("flb-no-such".into());
-        let error = connect(settings).await.unwrap_err();
+        let error = connect(settings.clone(), settings.remote).await.unwrap_err();
         assert_eq!(error.raw_os_error(), Some(libc::ENODEV), "{error}");
     }
 }

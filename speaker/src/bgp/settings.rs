@@ -22,8 +22,11 @@ pub const MULTI_HOP_TTL: u32 = 255;
 pub struct PeerSettings {
     /// The state machine's settings.
     pub session: SessionConfig,
-    /// Where to connect.
+    /// Where to connect; for an interface peer, `[::]:port`, the router being found on the link.
     pub remote: SocketAddr,
+    /// The interface of a BGP unnumbered peer: the session goes to the router found at the other
+    /// end of it (see [`super::unnumbered`]), between link-local addresses.
+    pub interface: Option<String>,
     /// The local address to bind, if configured.
     pub source: Option<IpAddr>,
     /// TTL (hop limit) of outgoing packets.
@@ -72,9 +75,11 @@ impl PeerSettings {
         if let Some(connect) = peer.connect_time {
             session.connect_retry = RetryBackoff::fixed(connect);
         }
-        // As MetalLB: a session carries its own address family only, unless dualStackAddressFamily.
-        session.ipv4_unicast = peer.dual_stack || peer.address.is_ipv4();
-        session.ipv6_unicast = peer.dual_stack || peer.address.is_ipv6();
+        // As MetalLB: a session carries its own address family only, unless dualStackAddressFamily;
+        // an unnumbered one carries both, IPv4 routes with an IPv6 next hop (as FRR's
+        // `neighbor IFACE interface`, which offers the extended next hop capability).
+        (session.ipv4_unicast, session.ipv6_unicast) = peer.families();
+        session.ipv4_over_ipv6 = peer.interface.is_some();
         session.validate()?;
         let internal = match peer.peer_asn {
             PeerAsn::Fixed(asn) => asn == local_asn,
@@ -84,6 +89,7 @@ impl PeerSettings {
         Ok(PeerSettings {
             session,
             remote: SocketAddr::new(peer.address, peer.port),
+            interface: peer.interface.clone(),
             source: peer.source_address,
             ttl: if internal || peer.ebgp_multi_hop { MULTI_HOP_TTL } else { SINGLE_HOP_TTL },
             password: peer.password.clone().filter(|p| !p.is_empty()),
@@ -230,6 +236,19 @@ pub(crate) mod tests {
         let default = retry_delays(&PeerSettings::from_peer(&peer(), &node(), None).unwrap(), 6);
         assert_eq!(default.first(), Some(&secs(5)));
         assert!(default.contains(&secs(40)) && default.iter().all(|d| *d <= secs(120)), "{default:?}");
+    }
+
+    #[test]
+    fn an_interface_peer_offers_both_families_and_ipv4_over_ipv6() {
+        let p = Peer::on_interface("router", 64600, PeerAsn::Fixed(64512), "eth1");
+        let s = PeerSettings::from_peer(&p, &node(), None).unwrap();
+        assert_eq!(s.interface.as_deref(), Some("eth1"));
+        assert!(s.session.ipv4_unicast && s.session.ipv6_unicast && s.session.ipv4_over_ipv6);
+        assert_eq!(s.ttl, SINGLE_HOP_TTL);
+        let numbered = PeerSettings::from_peer(&peer(), &node(), None).unwrap();
+        assert!(!numbered.session.ipv4_over_ipv6);
+        let other_link = Peer::on_interface("router", 64600, PeerAsn::Fixed(64512), "eth2");
+        assert_ne!(PeerSettings::from_peer(&other_link, &node(), None).unwrap(), s, "another link, another session");
     }
 
     #[test]

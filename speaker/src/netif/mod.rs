@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use crate::layer2::MacAddr;
 
-pub use watch::{NetifError, VrfError, addresses_beside, check_vrf, list_interfaces, watch_interfaces};
+pub use watch::{NetifError, VrfError, addresses_beside, check_vrf, link_named, list_interfaces, watch_interfaces};
 
 /// An interface suitable for answering ARP/NDP, with its addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +171,25 @@ pub fn link_addresses_of(addresses: &[AddressFacts], local: IpAddr) -> Option<Ve
     Some(addresses.iter().filter(|a| a.index == index).map(|a| a.address).collect())
 }
 
+/// A link found by name: its index, whether it is up, and its addresses in the kernel's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedLink {
+    /// Kernel interface index (the scope of its link-local addresses).
+    pub index: u32,
+    /// IFF_UP.
+    pub up: bool,
+    /// Its addresses.
+    pub addresses: Vec<IpAddr>,
+}
+
+/// The link called `name` among `links`, with its addresses; None when there is none. Any link
+/// counts, suitable for Layer2 or not: BGP unnumbered asks for the link its peer is on.
+pub fn find_link(links: &[LinkFacts], addresses: &[AddressFacts], name: &str) -> Option<NamedLink> {
+    let link = links.iter().find(|l| l.name.as_deref() == Some(name))?;
+    let addresses = addresses.iter().filter(|a| a.index == link.index).map(|a| a.address).collect();
+    Some(NamedLink { index: link.index, up: link.up, addresses })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +206,17 @@ mod tests {
             master: None,
             vrf: false,
         }
+    }
+
+    #[test]
+    fn a_link_is_found_by_name_with_its_addresses() {
+        let links = vec![eth(2, "eth0"), LinkFacts { up: false, ..eth(3, "eth1") }];
+        let facts = |index, address: &str| AddressFacts { index, address: address.parse().unwrap(), prefix_len: 64 };
+        let addresses = vec![facts(2, "fe80::2"), facts(3, "fe80::3"), facts(3, "2001:db8::3")];
+        let eth1 = find_link(&links, &addresses, "eth1").unwrap();
+        assert_eq!((eth1.index, eth1.up), (3, false));
+        assert_eq!(eth1.addresses, vec!["fe80::3".parse::<IpAddr>().unwrap(), "2001:db8::3".parse().unwrap()]);
+        assert_eq!(find_link(&links, &addresses, "eth9"), None);
     }
 
     #[test]

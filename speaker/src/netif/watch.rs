@@ -9,7 +9,10 @@ use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, L
 use rtnetlink::{Handle, MulticastGroup};
 use tokio::sync::watch;
 
-use super::{AddressFacts, Interface, LinkFacts, VrfProblem, find_vrf, link_addresses_of, suitable_interfaces};
+use super::{
+    AddressFacts, Interface, LinkFacts, NamedLink, VrfProblem, find_link, find_vrf, link_addresses_of,
+    suitable_interfaces,
+};
 
 /// Changes arriving within this window after the first are folded into one snapshot.
 const SETTLE: Duration = Duration::from_millis(50);
@@ -93,6 +96,36 @@ pub async fn addresses_beside(local: std::net::IpAddr) -> Result<Option<Vec<std:
     task.abort();
     let addresses: Vec<AddressFacts> = result?.iter().filter_map(address_facts).collect();
     Ok(link_addresses_of(&addresses, local))
+}
+
+/// The link called `name` in the caller's network namespace (see [`find_link`]); None when there
+/// is none.
+pub async fn link_named(name: &str) -> Result<Option<NamedLink>, NetifError> {
+    let (connection, handle, _) = rtnetlink::new_connection().map_err(NetifError::Socket)?;
+    let task = tokio::spawn(connection);
+    let result = async {
+        let links: Vec<LinkMessage> = handle
+            .link()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|source| NetifError::Dump { what: "links", source })?;
+        let addresses: Vec<AddressMessage> = handle
+            .address()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|source| NetifError::Dump { what: "addresses", source })?;
+        Ok::<_, NetifError>((links, addresses))
+    }
+    .await;
+    task.abort();
+    let (links, addresses) = result?;
+    let links: Vec<LinkFacts> = links.iter().map(link_facts).collect();
+    let addresses: Vec<AddressFacts> = addresses.iter().filter_map(address_facts).collect();
+    Ok(find_link(&links, &addresses, name))
 }
 
 /// Publishes a snapshot of suitable interfaces on `tx` now and after every link or address change, until

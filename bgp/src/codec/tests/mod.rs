@@ -3,6 +3,7 @@
 
 mod encodings;
 mod errors;
+mod extended_next_hop;
 mod netgauze;
 mod packing;
 mod roundtrip;

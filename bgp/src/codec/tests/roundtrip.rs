@@ -51,6 +51,7 @@ fn attributes(has_v4: bool, has_v6: bool) -> impl Strategy<Value = RouteAttribut
                     origin,
                     as_path,
                     next_hop_v4: has_v4.then_some(hop4),
+                    next_hop_v4_ipv6: None,
                     next_hop_v6: has_v6.then(|| Ipv6NextHop {
                         global: Ipv6Addr::from(global),
                         link_local: link_local.map(Ipv6Addr::from),

@@ -35,6 +35,7 @@ pub(super) fn peer_open() -> OpenParams {
         ipv4_unicast: true,
         ipv6_unicast: true,
         route_refresh: true,
+        ipv4_over_ipv6: false,
     }
 }
 
@@ -50,6 +51,7 @@ pub(super) fn negotiated() -> Negotiated {
         ipv4_unicast: true,
         ipv6_unicast: true,
         route_refresh: true,
+        ipv4_over_ipv6: false,
     }
 }
 

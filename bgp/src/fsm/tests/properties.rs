@@ -10,9 +10,9 @@ fn arb_open() -> impl Strategy<Value = OpenParams> {
         prop_oneof![6 => Just(64512u32), 1 => Just(64600u32), 1 => Just(0u32)],
         prop_oneof![Just(90u16), Just(0u16), Just(3u16), Just(2u16), Just(65535u16)],
         prop_oneof![4 => Just(PEER_ID), 1 => Just(LOCAL_ID), 1 => Just(Ipv4Addr::UNSPECIFIED)],
-        any::<[bool; 4]>(),
+        any::<[bool; 5]>(),
     )
-        .prop_map(|(version, asn, hold_time, router_id, [four, v4, v6, rr])| OpenParams {
+        .prop_map(|(version, asn, hold_time, router_id, [four, v4, v6, rr, enh])| OpenParams {
             version,
             asn,
             hold_time,
@@ -21,6 +21,7 @@ fn arb_open() -> impl Strategy<Value = OpenParams> {
             ipv4_unicast: v4,
             ipv6_unicast: v6,
             route_refresh: rr,
+            ipv4_over_ipv6: enh,
         })
 }
 
