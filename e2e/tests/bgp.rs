@@ -286,3 +286,64 @@ async fn an_ibgp_peer_gets_the_local_preference() -> Result {
     assert_eq!(path["aspath"]["string"], "Local", "an iBGP route carries an empty AS path: {shown}");
     Ok(())
 }
+
+/// BGP unnumbered over a point-to-point link between node1 and the router (added for the
+/// test; the lab's node segment is shared, and an interface peer wants one router per link):
+/// the BGPPeer names the interface, FRR peers by interface, and the Service's /32 reaches the
+/// router's kernel table with node1's IPv6 link-local address as next hop (RFC 8950).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unnumbered_peer_carries_ipv4_with_an_ipv6_link_local_next_hop() -> Result {
+    let mut lab = Lab::up(LabOptions { nodes: 2, mode: Mode::Bgp, ..LabOptions::for_test() }).await?;
+    let (router_ns, node1_ns) = (lab.netns("router")?.to_owned(), lab.netns("node1")?.to_owned());
+    let ip = |args: &[&str]| -> Result<String> {
+        let out = std::process::Command::new("ip").args(args).output()?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!("ip {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into())
+        }
+    };
+    ip(&["-n", &router_ns, "link", "add", "p2p1", "type", "veth", "peer", "name", "p2p1", "netns", &node1_ns])?;
+    ip(&["-n", &router_ns, "link", "set", "p2p1", "up"])?;
+    ip(&["-n", &node1_ns, "link", "set", "p2p1", "up"])?;
+    lab.frr_configure(&[
+        "router bgp 64512",
+        "neighbor p2p1 interface remote-as external",
+        "neighbor p2p1 timers 1 3",
+        "address-family ipv4 unicast",
+        "neighbor p2p1 activate",
+        "exit-address-family",
+        "address-family ipv6 unicast",
+        "neighbor p2p1 activate",
+        "exit-address-family",
+    ])?;
+    lab.apply(
+        "apiVersion: ferrolb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: router-p2p}\n\
+         spec: {myASN: 64600, peerASN: 64512, interface: p2p1, holdTime: 3s, keepaliveTime: 1s,\n\
+                nodeSelectors: [{matchLabels: {kubernetes.io/hostname: node1}}]}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bgp}\nspec: {addresses: [203.0.113.0/24]}\n---\n\
+         apiVersion: ferrolb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: bgp}\nspec: {ipAddressPools: [bgp]}\n",
+    )?;
+    lab.apply(&lb_service("web", 80, "", ""))?;
+    lab.backends("default", "web", &ready(&["node1", "node2"])).await?;
+    let ip4 = wait_ingress(&mut lab, "default", "web", 1, SOON).await?.0[0];
+    let start = Instant::now();
+    let route = loop {
+        let route = lab.exec_ok("router", &["ip", "-4", "route", "show", "exact", &host_prefix(ip4)])?;
+        if route.contains("via inet6 fe80:") && route.contains("dev p2p1") {
+            break route;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no route via node1's link-local address: {route:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    eprintln!("unnumbered: {} after {:?}", route.trim(), start.elapsed());
+    let node1_ll = lab.exec_ok("node1", &["ip", "-6", "-br", "addr", "show", "dev", "p2p1", "scope", "link"])?;
+    let node1_ll = node1_ll.split_whitespace().nth(2).and_then(|a| a.split('/').next()).unwrap_or_default().to_owned();
+    assert!(
+        route.contains(&format!("via inet6 {node1_ll} ")),
+        "next hop is not node1's link-local {node1_ll}: {route}"
+    );
+    let answer = lab.curl("client", &format!("http://{ip4}/"))?;
+    assert!(answer.trim().starts_with("node1"), "the only path is node1's link: {answer}");
+    Ok(())
+}
