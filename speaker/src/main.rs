@@ -13,6 +13,7 @@ use ferrolb_speaker::announcer::{BgpDecision, ClassPolicy, from_k8s::DEFAULT_CLA
 use ferrolb_speaker::bgp::runtime::{self, BgpRuntime};
 use ferrolb_speaker::driver;
 use ferrolb_speaker::layer2::responder::Layer2Responder;
+use ferrolb_speaker::layer2::schedule::parse_refresh;
 use ferrolb_speaker::members::DEFAULT_PORT;
 use ferrolb_speaker::status::layer2 as l2_status;
 use ferrolb_speaker::{http, netif};
@@ -48,6 +49,11 @@ struct Args {
     /// Serve only Services whose loadBalancerClass is --lb-class.
     #[arg(long)]
     only_lb_class: bool,
+    /// Layer2: announce every owned address again (gratuitous ARP, unsolicited Neighbor Advertisement) at
+    /// this interval, e.g. 30s, so switches never age the owner's MAC out; 0 or off (the default) announces
+    /// an address only when this node gains it. At least 1s.
+    #[arg(long, env = "FERROLB_GRATUITOUS_REFRESH", value_parser = parse_refresh, default_value = "off")]
+    gratuitous_refresh: ::std::option::Option<Duration>,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -71,7 +77,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let shutdown = shutdown::on_signal();
 
     // Layer2: the responder follows the interfaces netif reports.
-    let responder = Layer2Responder::new();
+    let responder = Layer2Responder::new().with_gratuitous_refresh(args.gratuitous_refresh);
     let layer2 = responder.handle();
     let health = Arc::new(http::health(responder.counters()));
     let (interfaces_tx, interfaces) = watch::channel(Vec::new());
