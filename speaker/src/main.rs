@@ -145,3 +145,30 @@ async fn run(args: Args) -> anyhow::Result<()> {
     info!("stopped");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(extra: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(["ferrolb-speaker", "--node-name", "node1"].iter().chain(extra))
+    }
+
+    #[test]
+    fn the_flags_are_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn gratuitous_refresh_is_off_by_default_and_takes_a_duration() {
+        assert_eq!(parse(&[]).unwrap().gratuitous_refresh, None);
+        assert_eq!(parse(&["--gratuitous-refresh", "30s"]).unwrap().gratuitous_refresh, Some(Duration::from_secs(30)));
+        assert_eq!(parse(&["--gratuitous-refresh=2m"]).unwrap().gratuitous_refresh, Some(Duration::from_secs(120)));
+        assert_eq!(parse(&["--gratuitous-refresh=0"]).unwrap().gratuitous_refresh, None);
+        assert_eq!(parse(&["--gratuitous-refresh=off"]).unwrap().gratuitous_refresh, None);
+        for bad in ["100ms", "30", "soon", "-5s"] {
+            assert!(parse(&["--gratuitous-refresh", bad]).is_err(), "{bad}");
+        }
+    }
+}
