@@ -125,7 +125,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let writer =
         tokio::spawn(l2_status::run(client.clone(), args.node_name.clone(), owner, status_rx).in_current_span());
 
-    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "{} starting", ferrolb_kube::names::SPEAKER);
+    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, gratuitous_refresh = ?args.gratuitous_refresh, "{} starting", ferrolb_kube::names::SPEAKER);
     let settings = driver::Settings {
         node: args.node_name.clone(),
         namespace: args.namespace.clone(),
