@@ -30,7 +30,7 @@ log: {format: text, level: debug}
 loadBalancerClass: example.com/lb
 onlyLoadBalancerClass: true
 controller: {replicas: 3}
-speaker: {membersPort: 7947}
+speaker: {membersPort: 7947, gratuitousRefresh: 30s}
 metrics:
   controllerPort: 9472
   speakerPort: 9473
@@ -260,7 +260,13 @@ fn everything_enabled_renders_monitoring_policies_and_the_programs_flags() {
     let speaker = &find(&objects, "DaemonSet", "ferrolb-speaker")["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(
         args(speaker),
-        ["--lb-class=example.com/lb", "--only-lb-class", "--metrics-addr=0.0.0.0:9473", "--members-port=7947"]
+        [
+            "--lb-class=example.com/lb",
+            "--only-lb-class",
+            "--metrics-addr=0.0.0.0:9473",
+            "--members-port=7947",
+            "--gratuitous-refresh=30s"
+        ]
     );
     assert_eq!(find(&objects, "Deployment", "ferrolb-controller")["spec"]["replicas"], 3);
 
@@ -452,6 +458,8 @@ fn the_schema_refuses_values_it_does_not_know() {
         ("log: {format: yaml}\n", "format"),
         ("controller: {replicas: 0}\n", "replicas"),
         ("controller: {image: {pullPolicy: Sometimes}}\n", "pullPolicy"),
+        ("speaker: {gratuitousRefresh: soon}\n", "gratuitousRefresh"),
+        ("speaker: {gratuitousRefresh: 30}\n", "gratuitousRefresh"),
     ] {
         match template_text(values, &[]) {
             Ok(_) => panic!("helm template accepted {values:?}"),

@@ -13,6 +13,7 @@ use ferrolb_speaker::announcer::{BgpDecision, ClassPolicy, from_k8s::DEFAULT_CLA
 use ferrolb_speaker::bgp::runtime::{self, BgpRuntime};
 use ferrolb_speaker::driver;
 use ferrolb_speaker::layer2::responder::Layer2Responder;
+use ferrolb_speaker::layer2::schedule::parse_refresh;
 use ferrolb_speaker::members::DEFAULT_PORT;
 use ferrolb_speaker::status::layer2 as l2_status;
 use ferrolb_speaker::{http, netif};
@@ -48,6 +49,11 @@ struct Args {
     /// Serve only Services whose loadBalancerClass is --lb-class.
     #[arg(long)]
     only_lb_class: bool,
+    /// Layer2: announce every owned address again (gratuitous ARP, unsolicited Neighbor Advertisement) at
+    /// this interval, e.g. 30s, so switches never age the owner's MAC out; 0 or off (the default) announces
+    /// an address only when this node gains it. At least 1s.
+    #[arg(long, env = "FERROLB_GRATUITOUS_REFRESH", value_parser = parse_refresh, default_value = "off")]
+    gratuitous_refresh: ::std::option::Option<Duration>,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -71,7 +77,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let shutdown = shutdown::on_signal();
 
     // Layer2: the responder follows the interfaces netif reports.
-    let responder = Layer2Responder::new();
+    let responder = Layer2Responder::new().with_gratuitous_refresh(args.gratuitous_refresh);
     let layer2 = responder.handle();
     let health = Arc::new(http::health(responder.counters()));
     let (interfaces_tx, interfaces) = watch::channel(Vec::new());
@@ -119,7 +125,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let writer =
         tokio::spawn(l2_status::run(client.clone(), args.node_name.clone(), owner, status_rx).in_current_span());
 
-    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, "{} starting", ferrolb_kube::names::SPEAKER);
+    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, gratuitous_refresh = ?args.gratuitous_refresh, "{} starting", ferrolb_kube::names::SPEAKER);
     let settings = driver::Settings {
         node: args.node_name.clone(),
         namespace: args.namespace.clone(),
@@ -138,4 +144,31 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(2), bgp).await;
     info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(extra: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(["ferrolb-speaker", "--node-name", "node1"].iter().chain(extra))
+    }
+
+    #[test]
+    fn the_flags_are_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn gratuitous_refresh_is_off_by_default_and_takes_a_duration() {
+        assert_eq!(parse(&[]).unwrap().gratuitous_refresh, None);
+        assert_eq!(parse(&["--gratuitous-refresh", "30s"]).unwrap().gratuitous_refresh, Some(Duration::from_secs(30)));
+        assert_eq!(parse(&["--gratuitous-refresh=2m"]).unwrap().gratuitous_refresh, Some(Duration::from_secs(120)));
+        assert_eq!(parse(&["--gratuitous-refresh=0"]).unwrap().gratuitous_refresh, None);
+        assert_eq!(parse(&["--gratuitous-refresh=off"]).unwrap().gratuitous_refresh, None);
+        for bad in ["100ms", "30", "soon", "-5s"] {
+            assert!(parse(&["--gratuitous-refresh", bad]).is_err(), "{bad}");
+        }
+    }
 }

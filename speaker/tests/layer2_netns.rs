@@ -75,6 +75,11 @@ struct ResponderThread {
 
 impl Lab {
     fn up() -> Lab {
+        Lab::up_with(None)
+    }
+
+    /// As [`Lab::up`], the responder repeating its announcements every `refresh`.
+    fn up_with(refresh: Option<Duration>) -> Lab {
         require_root();
         let id = format!("flbt-{}-{}", std::process::id(), NEXT_LAB.fetch_add(1, Ordering::Relaxed));
         let mut lab = Lab {
@@ -99,7 +104,7 @@ impl Lab {
         // The responder's kernel must not answer for the service addresses itself: it does not own them.
         let addrs = ip(&["-n", &r, "addr", "show", "dev", RESPONDER_IF]);
         assert!(!addrs.contains("198.51.100.200") && !addrs.contains("2001:db8:1::200"), "{addrs}");
-        lab.responder = Some(ResponderThread::start(PathBuf::from("/run/netns").join(&r)));
+        lab.responder = Some(ResponderThread::start(PathBuf::from("/run/netns").join(&r), refresh));
         lab
     }
 
@@ -182,7 +187,7 @@ impl Drop for Lab {
 impl ResponderThread {
     /// Runs netif's watcher and the responder on a thread inside the namespace at `ns_path`, on a
     /// current-thread runtime, exactly as the speaker would in the host namespace.
-    fn start(ns_path: PathBuf) -> ResponderThread {
+    fn start(ns_path: PathBuf, refresh: Option<Duration>) -> ResponderThread {
         let (ready_tx, ready_rx) = mpsc::channel();
         let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -190,7 +195,7 @@ impl ResponderThread {
             enter_network_namespace(ns.as_fd()).expect("setns");
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async move {
-                let responder = Layer2Responder::new();
+                let responder = Layer2Responder::new().with_gratuitous_refresh(refresh);
                 let (tx, rx) = tokio::sync::watch::channel(Vec::new());
                 ready_tx.send((responder.handle(), responder.counters(), rx.clone())).expect("test thread waits");
                 let watcher = tokio::spawn(netif::watch_interfaces(tx));
@@ -397,4 +402,158 @@ fn a_new_interface_gets_a_responder_and_a_vanished_one_leaves_the_snapshot() {
     // (Its peer goes with it, leaving the bridge portless: whether the bridge keeps a MAC is the kernel's call.)
     let gone = |ifs: &[netif::Interface]| !names(ifs).iter().any(|n| n == "l2r1" || n == "l2x1");
     responder.wait_interfaces("l2r1 deleted", Duration::from_secs(10), gone);
+}
+
+#[test]
+fn with_a_refresh_the_announcements_repeat_at_the_interval() {
+    let mut lab = Lab::up_with(Some(Duration::from_secs(1)));
+    let mac = lab.responder_mac();
+    let pcap = std::env::temp_dir().join(format!("{}-refresh.pcap", lab.client_ns));
+    lab.capture(&pcap);
+    std::thread::sleep(Duration::from_millis(300));
+    lab.responder().own(&[v4(VIP4), v6(VIP6)]);
+    // The burst (0, 0.5, 1, 2 s) merged with the refresh (1, 2, 3, 4, 5 s): rounds at 0, 0.5, 1, 2, 3, 4, 5 s.
+    lab.responder().wait_gratuitous(Family::Arp, 14, Duration::from_secs(10));
+    lab.responder().wait_gratuitous(Family::Ndp, 7, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(200));
+    lab.stop_captures();
+    let frames = pcap_frames(&pcap);
+    let _ = std::fs::remove_file(&pcap);
+
+    let requests: Vec<u64> = frames
+        .iter()
+        .filter(|(_, f)| arp::parse(f).is_ok_and(|p| p.eth_source == mac && p.is_gratuitous() && p.sender_ip == VIP4))
+        .filter(|(_, f)| arp::parse(f).is_ok_and(|p| p.operation == arp::Operation::Request))
+        .map(|(t, _)| *t)
+        .collect();
+    let nas: Vec<u64> = frames
+        .iter()
+        .filter(|(_, f)| ndp::parse_advertisement(f).is_ok_and(|na| na.eth_source == mac && na.target == VIP6))
+        .map(|(t, _)| *t)
+        .collect();
+    for (kind, times) in [("gratuitous ARP request", &requests), ("unsolicited NA", &nas)] {
+        let offsets: Vec<u64> = times.iter().map(|t| (t - times[0]) / 1000).collect();
+        assert!(offsets.len() >= 7, "{kind}: seven rounds, seen at {offsets:?} ms");
+        for (got, want) in offsets.iter().zip([0u64, 500, 1000, 2000, 3000, 4000, 5000]) {
+            assert!(
+                got.abs_diff(want) < 250,
+                "{kind}: sent at {offsets:?} ms, want about 0/500/1000/2000/3000/4000/5000"
+            );
+        }
+    }
+    // Losing the address ends the refresh.
+    lab.responder().own(&[]);
+    let before = lab.responder().counters(Family::Arp).gratuitous_sent;
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(lab.responder().counters(Family::Arp).gratuitous_sent, before, "no refresh for a lost address");
+}
+
+/// Runs `sysctl -w` / `ip` / `ping` in the client namespace and returns stdout.
+fn client(lab: &Lab, program: &str, args: &[&str]) -> String {
+    let out = lab.in_client(program, args);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_clients_kernel_confirms_a_stale_entry_with_a_unicast_probe_that_is_answered() {
+    // Neighbor Unreachability Detection as Linux does it: a STALE entry that is used goes to DELAY, then
+    // PROBE, which sends NS unicast to the cached MAC and the address itself; only a solicited NA makes it
+    // REACHABLE again.
+    let mut lab = Lab::up();
+    let mac = lab.responder_mac();
+    let client_mac = {
+        let out = client(&lab, "ip", &["-o", "link", "show", CLIENT_IF]);
+        out.split("link/ether ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .expect("a MAC")
+            .parse::<MacAddr>()
+            .expect("a valid MAC")
+    };
+    lab.responder().own(&[v6(VIP6)]);
+    lab.responder().wait_gratuitous(Family::Ndp, 1, Duration::from_secs(10));
+    client(&lab, "sysctl", &["-w", &format!("net.ipv6.neigh.{CLIENT_IF}.delay_first_probe_time=1")]);
+    // The client has never resolved the address: it knows the MAC from an entry we set STALE, so the only
+    // solicitation it can send is the unicast probe.
+    std::thread::sleep(Duration::from_millis(2500)); // past the announcement burst
+    client(
+        &lab,
+        "ip",
+        &["-6", "neigh", "replace", &VIP6.to_string(), "lladdr", &mac.to_string(), "dev", CLIENT_IF, "nud", "stale"],
+    );
+    let pcap = std::env::temp_dir().join(format!("{}-nud.pcap", lab.client_ns));
+    lab.capture(&pcap);
+    let before = lab.responder().counters(Family::Ndp);
+    // One datagram to the address uses the entry (no ping in every image; bash's /dev/udp will do).
+    let sent = lab.in_client("bash", &["-c", &format!("echo nud > /dev/udp/{VIP6}/9")]);
+    let sent = format!("{}{}", String::from_utf8_lossy(&sent.stdout), String::from_utf8_lossy(&sent.stderr));
+    let start = Instant::now();
+    let state = loop {
+        let state = client(&lab, "ip", &["-6", "neigh", "show", &VIP6.to_string(), "dev", CLIENT_IF]);
+        if state.contains("REACHABLE") || start.elapsed() > Duration::from_secs(6) {
+            break state;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    lab.stop_captures();
+    let frames = pcap_frames(&pcap);
+    let _ = std::fs::remove_file(&pcap);
+    assert!(
+        state.contains("REACHABLE"),
+        "the probe was not answered: the entry is {state:?}; sending said {sent:?}; routes {}; frames {:?}",
+        client(&lab, "ip", &["-6", "route", "show", "table", "all"]),
+        frames.iter().map(|(_, f)| f.iter().map(|b| format!("{b:02x}")).collect::<String>()).collect::<Vec<_>>()
+    );
+
+    let probes: Vec<ndp::NeighborSolicitation> =
+        frames.iter().filter_map(|(_, f)| ndp::parse_solicitation(f).ok()).filter(|ns| ns.target == VIP6).collect();
+    assert!(!probes.is_empty(), "the client sent no solicitation among {} frames", frames.len());
+    for ns in &probes {
+        assert_eq!((ns.eth_destination, ns.destination), (mac, VIP6), "unicast probes only: {ns:?}");
+    }
+    let answers: Vec<ndp::NeighborAdvertisement> = frames
+        .iter()
+        .filter_map(|(_, f)| ndp::parse_advertisement(f).ok())
+        .filter(|na| na.eth_source == mac && na.solicited)
+        .collect();
+    let probe = probes[0];
+    assert_eq!(answers.len(), probes.len(), "one answer per probe: {answers:?}");
+    assert_eq!(
+        (answers[0].eth_destination, answers[0].destination, answers[0].target, answers[0].override_flag),
+        (client_mac, probe.source, VIP6, true),
+        "a unicast solicited NA to the solicitor"
+    );
+    let after = lab.responder().counters(Family::Ndp);
+    assert_eq!(after.responses_sent - before.responses_sent, probes.len() as u64, "{after:?}");
+}
+
+#[test]
+fn every_owned_ipv6_address_is_answered_and_a_shared_group_outlives_one_of_them() {
+    // Three owned addresses; 2001:db8:1:1::200 shares VIP6's solicited-node group (same last 24 bits).
+    let lab = Lab::up();
+    let mac = lab.responder_mac();
+    let shared: Ipv6Addr = "2001:db8:1:1::200".parse().expect("an address");
+    let third: Ipv6Addr = "2001:db8:1::2ff".parse().expect("an address");
+    assert_eq!(ndp::solicited_node_multicast(shared), ndp::solicited_node_multicast(VIP6));
+    // ndisc6 needs the client's multicast route, which the kernel adds once the veth's carrier is up.
+    let start = Instant::now();
+    while !client(&lab, "ip", &["-6", "route", "show", "table", "local"]).contains("ff00::/8") {
+        assert!(start.elapsed() < Duration::from_secs(10), "the client has no IPv6 multicast route");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    lab.responder().own(&[v6(VIP6), v6(shared), v6(third)]);
+    lab.responder().wait_gratuitous(Family::Ndp, 3, Duration::from_secs(10));
+    for target in [VIP6, shared, third] {
+        let (found, text) = lab.ndisc6(target);
+        assert_eq!(found, Some(mac), "{target}:\n{text}");
+    }
+    // VIP6 lost: its group must stay joined for the other address in it.
+    lab.responder().own(&[v6(shared), v6(third)]);
+    let (found, text) = lab.ndisc6(VIP6);
+    assert_eq!(found, None, "{VIP6} is no longer owned:\n{text}");
+    for target in [shared, third] {
+        let (found, text) = lab.ndisc6(target);
+        assert_eq!(found, Some(mac), "{target} after losing {VIP6}:\n{text}");
+    }
 }

@@ -45,6 +45,8 @@ pub struct LabOptions {
     pub proxy_mode: ProxyMode,
     /// Print progress lines on stderr.
     pub verbose: bool,
+    /// Extra arguments for every speaker, e.g. `--gratuitous-refresh=2s`.
+    pub speaker_args: Vec<String>,
 }
 
 impl Default for LabOptions {
@@ -59,6 +61,7 @@ impl Default for LabOptions {
             nodes_kind: NodesKind::Light,
             proxy_mode: ProxyMode::Iptables,
             verbose: true,
+            speaker_args: Vec::new(),
         }
     }
 }
@@ -177,6 +180,7 @@ impl Lab {
             testcluster,
             nodes_kind: opts.nodes_kind,
             proxy_mode: opts.proxy_mode,
+            speaker_args: opts.speaker_args.clone(),
             daemons: Vec::new(),
         };
         state.write(&record)?;
@@ -542,13 +546,14 @@ impl Lab {
             self.apply(&crate::layer2::memberlist_secret(&crate::layer2::random_key()?))?;
             progress.step("starting ferrolb-speaker on every node");
             let nodes: Vec<(String, String)> = self.plan.nodes().map(|h| (h.name.clone(), h.netns.clone())).collect();
+            let args = self.record.speaker_args.clone();
             for (name, netns) in nodes {
                 let env = [
                     ("KUBECONFIG", speaker_kubeconfig.to_string_lossy().into_owned()),
                     ("FERROLB_NODE_NAME", name.clone()),
                     ("POD_NAMESPACE", "ferrolb-system".to_owned()),
                 ];
-                self.spawn(&format!("ferrolb-speaker-{name}"), &name, &netns, &speaker, &[], &env)?;
+                self.spawn(&format!("ferrolb-speaker-{name}"), &name, &netns, &speaker, &args, &env)?;
             }
         } else {
             progress

@@ -136,6 +136,7 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
                 nodes_kind,
                 proxy_mode,
                 verbose: true,
+                speaker_args: Vec::new(),
             };
             let lab = Lab::up(opts).await?;
             print_summary(&lab);

@@ -48,6 +48,9 @@ pub struct Record {
     /// kube-proxy's mode (real nodes).
     #[serde(default)]
     pub proxy_mode: ProxyMode,
+    /// Extra arguments the speakers were started with.
+    #[serde(default)]
+    pub speaker_args: Vec<String>,
     /// Every process started, in order.
     pub daemons: Vec<Daemon>,
 }

@@ -208,6 +208,113 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// A Neighbor Unreachability Detection probe as Linux sends it: unicast to the target address itself and
+    /// to the MAC the solicitor has cached for it, usually without a source link-layer address option.
+    fn unicast_nud(to_mac: MacAddr, source: &str, target: &str, with_option: bool) -> Vec<u8> {
+        ndp::encode_solicitation(&ndp::NeighborSolicitation {
+            eth_source: PEER,
+            eth_destination: to_mac,
+            source: ip_v6(source),
+            destination: ip_v6(target),
+            target: ip_v6(target),
+            source_link_layer: with_option.then_some(PEER),
+        })
+    }
+
+    /// The advertisement a reaction answers with, parsed back.
+    fn answered(reaction: Reaction) -> ndp::NeighborAdvertisement {
+        match reaction {
+            Reaction::Request { answer: Some(bytes), .. } => ndp::parse_advertisement(&bytes).unwrap(),
+            other => panic!("no answer: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unicast_nud_gets_a_unicast_solicited_advertisement() {
+        let owned = [ip("2001:db8:1::200")].into();
+        for with_option in [false, true] {
+            let na = answered(react_to_ndp(
+                &unicast_nud(OURS, "2001:db8:1::99", "2001:db8:1::200", with_option),
+                OURS,
+                &owned,
+            ));
+            assert_eq!(
+                na,
+                ndp::NeighborAdvertisement {
+                    eth_destination: PEER,
+                    eth_source: OURS,
+                    source: ip_v6("2001:db8:1::200"),
+                    destination: ip_v6("2001:db8:1::99"),
+                    router: false,
+                    solicited: true,
+                    override_flag: true,
+                    target: ip_v6("2001:db8:1::200"),
+                    target_link_layer: Some(OURS),
+                },
+                "source link-layer option: {with_option}"
+            );
+        }
+        // From a link-local solicitor (what Linux uses when it has one on the link), too.
+        let na = answered(react_to_ndp(&unicast_nud(OURS, "fe80::99", "2001:db8:1::200", false), OURS, &owned));
+        assert_eq!((na.destination, na.eth_destination, na.solicited), (ip_v6("fe80::99"), PEER, true));
+        // A probe for an address we do not own is counted, not answered.
+        assert_eq!(
+            react_to_ndp(&unicast_nud(OURS, "2001:db8:1::99", "2001:db8:1::201", false), OURS, &owned),
+            Reaction::Request { target: ip("2001:db8:1::201"), answer: None }
+        );
+    }
+
+    #[test]
+    fn a_probe_to_a_stale_mac_is_answered_with_ours() {
+        // After a failover a client probes the old owner's MAC; if such a frame reaches us (a promiscuous
+        // interface), the address is ours now and the answer carries our MAC, to the client.
+        let owned = [ip("2001:db8:1::200")].into();
+        let old_owner = MacAddr([0x02, 0, 0, 0, 0, 0x02]);
+        let na =
+            answered(react_to_ndp(&unicast_nud(old_owner, "2001:db8:1::99", "2001:db8:1::200", false), OURS, &owned));
+        assert_eq!((na.eth_source, na.eth_destination, na.target_link_layer), (OURS, PEER, Some(OURS)));
+    }
+
+    #[test]
+    fn a_unicast_arp_probe_is_answered_like_a_broadcast_one() {
+        // IPv4's counterpart of NUD: Linux re-validates a stale entry with an ARP request unicast to the
+        // cached MAC (and target MAC filled in).
+        let owned = [ip("198.51.100.200")].into();
+        let probe = arp::encode(&arp::ArpPacket {
+            eth_destination: OURS,
+            eth_source: PEER,
+            operation: arp::Operation::Request,
+            sender_mac: PEER,
+            sender_ip: Ipv4Addr::new(198, 51, 100, 99),
+            target_mac: OURS,
+            target_ip: Ipv4Addr::new(198, 51, 100, 200),
+        });
+        let Reaction::Request { answer: Some(bytes), .. } = react_to_arp(&probe, OURS, &owned) else {
+            panic!("unicast ARP probe not answered")
+        };
+        let reply = arp::parse(&bytes).unwrap();
+        assert_eq!(
+            (reply.operation, reply.eth_destination, reply.sender_mac, reply.target_ip),
+            (arp::Operation::Reply, PEER, OURS, Ipv4Addr::new(198, 51, 100, 99))
+        );
+    }
+
+    #[test]
+    fn every_owned_address_is_answered_not_only_the_first() {
+        // Several owned IPv6 addresses on one interface, two of them sharing a solicited-node group
+        // (same low 24 bits), and an IPv4 address beside them.
+        let owned: BTreeSet<IpAddr> =
+            [ip("198.51.100.200"), ip("2001:db8:1::200"), ip("2001:db8:1::2ff"), ip("2001:db8:2::200")].into();
+        for target in ["2001:db8:1::200", "2001:db8:1::2ff", "2001:db8:2::200"] {
+            let multicast = answered(react_to_ndp(&solicitation(PEER, "2001:db8:1::99", target), OURS, &owned));
+            assert_eq!((multicast.target, multicast.destination), (ip_v6(target), ip_v6("2001:db8:1::99")), "{target}");
+            let unicast = answered(react_to_ndp(&unicast_nud(OURS, "2001:db8:1::99", target, false), OURS, &owned));
+            assert_eq!((unicast.target, unicast.solicited), (ip_v6(target), true), "{target}");
+        }
+        let v4 = react_to_arp(&arp_request(PEER, "198.51.100.99", "198.51.100.200"), OURS, &owned);
+        assert!(matches!(v4, Reaction::Request { answer: Some(_), .. }));
+    }
+
     #[test]
     fn announcements_per_family() {
         let v4 = announcements(ip("198.51.100.200"), OURS);

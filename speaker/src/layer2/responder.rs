@@ -55,6 +55,7 @@ pub struct Layer2Responder {
     owned: watch::Sender<Arc<OwnedAddresses>>,
     counters: Layer2Counters,
     running: BTreeMap<u32, Running>,
+    refresh: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -118,7 +119,15 @@ impl Layer2Responder {
             owned: watch::Sender::new(Arc::new(OwnedAddresses::new())),
             counters: Layer2Counters::default(),
             running: BTreeMap::new(),
+            refresh: None,
         }
+    }
+
+    /// Announces every owned address again every `refresh` (see [`super::schedule`]), on interface tasks
+    /// started from now on; `None` (the default) announces an address only when it is gained.
+    pub fn with_gratuitous_refresh(mut self, refresh: Option<Duration>) -> Layer2Responder {
+        self.refresh = refresh;
+        self
     }
 
     /// The handle through which the speaker sets the owned addresses.
@@ -156,10 +165,11 @@ impl Layer2Responder {
             let span = info_span!("layer2", interface = %interface.name, mac = %interface.mac);
             let owned = self.owned.subscribe();
             let index = interface.index;
+            let refresh = self.refresh;
             let task = tokio::spawn(
                 async move {
                     info!("layer2 responder started");
-                    if let Err(error) = serve_interface(interface, owned, counters).await {
+                    if let Err(error) = serve_interface(interface, owned, counters, refresh).await {
                         warn!(%error, "layer2 responder failed; it restarts with the next interface change");
                     }
                 }
@@ -197,6 +207,7 @@ async fn serve_interface(
     interface: Interface,
     mut owned: watch::Receiver<Arc<OwnedAddresses>>,
     counters: Arc<InterfaceCounters>,
+    refresh: Option<Duration>,
 ) -> io::Result<()> {
     let arp = PacketSocket::open(interface.index, EtherProtocol::Arp)?;
     let ndp = PacketSocket::open(interface.index, EtherProtocol::Ipv6NeighborSolicitation)?;
@@ -211,7 +222,7 @@ async fn serve_interface(
         counters,
         owned_here: BTreeSet::new(),
         groups: BTreeSet::new(),
-        announcements: Announcements::new(),
+        announcements: Announcements::with_refresh(refresh),
     };
     let mut arp_buf = vec![0u8; 2048];
     let mut ndp_buf = vec![0u8; 2048];
