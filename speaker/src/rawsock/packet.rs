@@ -23,6 +23,10 @@ use tokio::io::unix::AsyncFd;
 
 use crate::layer2::ethernet::{ETHERTYPE_ARP, ETHERTYPE_IPV6, MacAddr};
 
+/// Receive buffer of a [`PacketSocket`], in bytes (the kernel doubles it for its bookkeeping): at about 800
+/// bytes of buffer per queued request frame, some 2,600 frames, a quarter second of a 10,000/s flood.
+const RECEIVE_BUFFER: libc::c_int = 1 << 20;
+
 /// The ethertype a [`PacketSocket`] receives, with a kernel filter for the messages the responder wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EtherProtocol {
@@ -92,6 +96,12 @@ impl PacketSocket {
         // Our own frames would come back to us on this socket otherwise; kernels before 4.20 lack the
         // option, and the responder also drops frames from its own MAC, so a failure here is not fatal.
         let _ = set_int_option(&socket, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1);
+        // Room for a burst: under a flood of requests (most for addresses we do not own) a pause of the
+        // process must not make the kernel drop the requests we do answer. SO_RCVBUFFORCE passes
+        // net.core.rmem_max with CAP_NET_ADMIN (the speaker has it); else take what SO_RCVBUF allows.
+        if set_int_option(&socket, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, RECEIVE_BUFFER).is_err() {
+            let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER as usize);
+        }
         bind_packet(&socket, ifindex, protocol.ethertype())?;
         // SAFETY: `socket` owns its descriptor and moves into the AsyncFd, which owns it from then on; nothing
         // closes or replaces the descriptor while it is registered (it is closed when the AsyncFd drops).
