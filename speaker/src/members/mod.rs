@@ -32,4 +32,4 @@ mod tests;
 pub use counters::{Counters, RejectReason};
 pub use prober::{DEFAULT_INTERVAL, DEFAULT_PORT, Member, MemberView, Prober, ProberConfig, ProberError};
 pub use table::{Change, Rejection, Table, TableConfig};
-pub use wire::{BootId, DecodeError, EncodeError, Heartbeat, KeyError, KeyRing};
+pub use wire::{BootId, DecodeError, EncodeError, Heartbeat, KeyError, KeyRing, Standing};

@@ -22,7 +22,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::counters::{Counters, RejectReason};
 use super::table::{Change, Table, TableConfig};
-use super::wire::{self, BootId, EncodeError, Heartbeat, KeyRing, MAX_DATAGRAM_LEN};
+use super::wire::{self, BootId, EncodeError, Heartbeat, KeyRing, MAX_DATAGRAM_LEN, Standing};
 
 /// The UDP port speakers listen on unless configured otherwise (memberlist's, as MetalLB uses).
 pub const DEFAULT_PORT: u16 = 7946;
@@ -123,6 +123,7 @@ pub struct Prober {
     members: watch::Sender<Vec<Member>>,
     keys: watch::Sender<KeyRing>,
     link_up: watch::Sender<bool>,
+    leaving: watch::Sender<bool>,
     counters: Arc<Counters>,
     local_addr: SocketAddr,
     /// Taken by [`Prober::stop`].
@@ -137,8 +138,13 @@ impl Prober {
         keys: KeyRing,
         members: impl IntoIterator<Item = Member>,
     ) -> Result<Self, ProberError> {
-        let probe =
-            Heartbeat { node: config.node.clone(), boot: config.boot, seq: 0, sent_at_ms: 0, stepping_down: false };
+        let probe = Heartbeat {
+            node: config.node.clone(),
+            boot: config.boot,
+            seq: 0,
+            sent_at_ms: 0,
+            standing: Standing::Member,
+        };
         wire::encode(&probe, &keys)?;
         let (interval, suspect_after) = (config.interval, config.table.suspect_after);
         if interval.is_zero() || suspect_after <= interval {
@@ -160,6 +166,7 @@ impl Prober {
         let (members_tx, members_rx) = watch::channel(members.into_iter().collect::<Vec<_>>());
         let (keys_tx, keys_rx) = watch::channel(keys);
         let (link_tx, link_rx) = watch::channel(true);
+        let (leaving_tx, leaving_rx) = watch::channel(false);
         let counters = Arc::new(Counters::default());
         counters.members_alive.store(1, Ordering::Relaxed);
         let runner = Runner {
@@ -172,10 +179,20 @@ impl Prober {
             members: members_rx,
             keys: keys_rx,
             link_up: link_rx,
+            leaving: leaving_rx,
             counters: Arc::clone(&counters),
         };
         let task = tokio::spawn(runner.run());
-        Ok(Self { view, members: members_tx, keys: keys_tx, link_up: link_tx, counters, local_addr, task: Some(task) })
+        Ok(Self {
+            view,
+            members: members_tx,
+            keys: keys_tx,
+            link_up: link_tx,
+            leaving: leaving_tx,
+            counters,
+            local_addr,
+            task: Some(task),
+        })
     }
 
     /// A receiver of the current view; `changed()` wakes on every published change.
@@ -196,6 +213,17 @@ impl Prober {
     /// Reports whether this node's node-network link is up; while down, this node is unhealthy.
     pub fn set_link_up(&self, up: bool) {
         self.link_up.send_replace(up);
+    }
+
+    /// Reports whether this node is leaving on purpose (its speaker stops, or its Node is excluded).
+    /// A change is sent to every member at once, not on the next round, so they re-rank without
+    /// this node (or with it again) without waiting for the interval.
+    pub fn set_leaving(&self, leaving: bool) {
+        self.leaving.send_if_modified(|current| {
+            let changed = *current != leaving;
+            *current = leaving;
+            changed
+        });
     }
 
     /// The counters, shared with the running task.
@@ -237,6 +265,7 @@ struct Runner {
     members: watch::Receiver<Vec<Member>>,
     keys: watch::Receiver<KeyRing>,
     link_up: watch::Receiver<bool>,
+    leaving: watch::Receiver<bool>,
     counters: Arc<Counters>,
 }
 
@@ -278,6 +307,13 @@ impl Runner {
                     let changes = self.table.set_link_up(up, Instant::now());
                     self.publish(changes);
                 }
+                changed = self.leaving.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    self.leaving.borrow_and_update();
+                    self.send_round().await;
+                }
                 changed = self.keys.changed() => {
                     if changed.is_err() {
                         return;
@@ -302,7 +338,11 @@ impl Runner {
             boot: self.config.boot,
             seq: self.seq,
             sent_at_ms: unix_ms(),
-            stepping_down: !self.table.healthy(),
+            standing: match (self.table.healthy(), *self.leaving.borrow()) {
+                (false, _) => Standing::SteppingDown,
+                (true, true) => Standing::Leaving,
+                (true, false) => Standing::Member,
+            },
         };
         let datagram = match wire::encode(&beat, &self.keys.borrow()) {
             Ok(datagram) => datagram,
@@ -354,6 +394,8 @@ impl Runner {
                 }
                 Change::Alive(node) => tracing::info!(%node, "member alive"),
                 Change::SteppedDown(node) => tracing::warn!(%node, "member reports itself isolated"),
+                Change::Leaving(node) => tracing::info!(%node, "member is leaving (planned)"),
+                Change::Departed(node) => tracing::info!(%node, "member departed as announced"),
                 Change::Removed(node) => tracing::info!(%node, "member removed"),
                 Change::Healthy(true) => tracing::info!("this node hears its members again"),
                 Change::Healthy(false) => tracing::warn!("this node is isolated: stepping down"),

@@ -8,7 +8,9 @@
 //! - A member is alive from the first heartbeat accepted from it until `suspect_after` of silence
 //!   (dead at exactly `last heard + suspect_after`). A member never heard is not alive.
 //! - A heartbeat flagged "stepping down" keeps the member heard but out of the alive set: it has
-//!   found itself isolated and must not be chosen as an owner.
+//!   found itself isolated and must not be chosen as an owner. One flagged "leaving" does the same
+//!   for a planned departure (its speaker stops, or its Node is excluded); when a leaving member
+//!   then falls silent it has departed, which is not counted as a failure.
 //! - Replays: per member we keep its boot id, highest sequence number and send time. A heartbeat is
 //!   refused when its send time is more than `freshness_window` away from our clock (whatever its
 //!   boot), when it repeats or goes back on a sequence number of the current boot, or when it
@@ -30,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use super::wire::{BootId, Heartbeat};
+use super::wire::{BootId, Heartbeat, Standing};
 
 /// Timing of the failure detector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,8 +56,12 @@ pub enum Change {
     Alive(String),
     /// The member announced it is isolated and left the alive set; it is still heard.
     SteppedDown(String),
+    /// The member announced a planned departure and left the alive set; it is still heard.
+    Leaving(String),
     /// The member fell silent for `suspect_after` (it was alive or stepping down): a failure.
     Dead(String),
+    /// The member fell silent for `suspect_after` after announcing its departure: not a failure.
+    Departed(String),
     /// The member was alive or stepping down and was removed from the member list.
     Removed(String),
     /// This node's own health changed (`false`: isolated, must step down).
@@ -92,6 +98,7 @@ enum Liveness {
     Unheard,
     Alive,
     SteppingDown,
+    Leaving,
     Dead,
 }
 
@@ -147,7 +154,7 @@ impl Table {
         let mut changes = Vec::new();
         self.peers.retain(|name, peer| {
             let keep = wanted.contains(name);
-            if !keep && matches!(peer.liveness, Liveness::Alive | Liveness::SteppingDown) {
+            if !keep && matches!(peer.liveness, Liveness::Alive | Liveness::SteppingDown | Liveness::Leaving) {
                 changes.push(Change::Removed(name.clone()));
             }
             keep
@@ -180,10 +187,17 @@ impl Table {
         }
         peer.last = Some(Last { boot: beat.boot, seq: beat.seq, sent_at_ms: beat.sent_at_ms, heard_at: now });
         let before = peer.liveness;
-        peer.liveness = if beat.stepping_down { Liveness::SteppingDown } else { Liveness::Alive };
+        peer.liveness = match beat.standing {
+            Standing::Member => Liveness::Alive,
+            Standing::SteppingDown => Liveness::SteppingDown,
+            Standing::Leaving => Liveness::Leaving,
+        };
         let mut changes = Vec::new();
         match (before, peer.liveness) {
             (Liveness::Alive, Liveness::SteppingDown) => changes.push(Change::SteppedDown(beat.node.clone())),
+            (Liveness::Alive | Liveness::SteppingDown, Liveness::Leaving) => {
+                changes.push(Change::Leaving(beat.node.clone()));
+            }
             (b, Liveness::Alive) if b != Liveness::Alive => changes.push(Change::Alive(beat.node.clone())),
             _ => {}
         }
@@ -197,11 +211,12 @@ impl Table {
         let suspect_after = self.config.suspect_after;
         let mut changes = Vec::new();
         for (name, peer) in &mut self.peers {
-            let heard = matches!(peer.liveness, Liveness::Alive | Liveness::SteppingDown);
+            let heard = matches!(peer.liveness, Liveness::Alive | Liveness::SteppingDown | Liveness::Leaving);
             let silent = peer.last.is_some_and(|l| now.saturating_duration_since(l.heard_at) >= suspect_after);
             if heard && silent {
+                let planned = peer.liveness == Liveness::Leaving;
                 peer.liveness = Liveness::Dead;
-                changes.push(Change::Dead(name.clone()));
+                changes.push(if planned { Change::Departed(name.clone()) } else { Change::Dead(name.clone()) });
             }
         }
         changes.extend(self.evaluate_health(now));
@@ -244,7 +259,7 @@ impl Table {
         let deaths = self
             .peers
             .values()
-            .filter(|p| matches!(p.liveness, Liveness::Alive | Liveness::SteppingDown))
+            .filter(|p| matches!(p.liveness, Liveness::Alive | Liveness::SteppingDown | Liveness::Leaving))
             .filter_map(|p| p.last.and_then(|l| l.heard_at.checked_add(suspect_after)));
         let isolation = (self.healthy && self.link_up && self.peers.len() >= 2)
             .then(|| self.silence_since.checked_add(suspect_after))

@@ -201,3 +201,55 @@ async fn detection_time_over_20_trials() {
     println!("detection over {} trials: min {min:?}, median {median:?}, max {max:?}", times.len());
     assert!(max < Duration::from_millis(400));
 }
+
+/// Three probers with a slow interval (250 ms), so that a change sent only with the next round
+/// would take up to 250 ms to arrive.
+async fn three_slow() -> [Prober; 3] {
+    let mut probers = Vec::new();
+    for (i, node) in ["a", "b", "c"].into_iter().enumerate() {
+        let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let mut config = ProberConfig::new(node, bind, BootId(10 + i as u64));
+        config.interval = Duration::from_millis(250);
+        config.table.suspect_after = Duration::from_millis(750);
+        probers.push(Prober::start(config, keys(KEY), []).await.unwrap());
+    }
+    let list: Vec<Member> =
+        ["a", "b", "c"].iter().zip(&probers).map(|(n, p)| Member::from((*n, p.local_addr()))).collect();
+    for p in &probers {
+        p.set_members(list.clone());
+    }
+    for p in &probers {
+        let all = wait_view(&mut p.view(), Duration::from_secs(3), |v| v.alive.len() == 3 && v.healthy).await;
+        assert!(all.is_some(), "{:?}", p.view().borrow());
+    }
+    let [a, b, c]: [Prober; 3] = probers.try_into().unwrap_or_else(|_| panic!("three probers"));
+    [a, b, c]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaving_speaker_is_dropped_by_its_peers_at_once_and_its_stop_is_no_failure() {
+    let [a, b, c] = three_slow().await;
+    let mut b_view = b.view();
+    for round in 0..4 {
+        b_view.borrow_and_update();
+        let asked = Instant::now();
+        a.set_leaving(true);
+        let without = wait_view(&mut b_view, Duration::from_secs(1), |v| !v.alive.contains("a")).await.unwrap();
+        let took = without.changed_at.duration_since(asked);
+        assert!(took < Duration::from_millis(60), "round {round}: b dropped a after {took:?}, not at once");
+        assert!(without.healthy);
+        b_view.borrow_and_update();
+        let asked = Instant::now();
+        a.set_leaving(false);
+        let with = wait_view(&mut b_view, Duration::from_secs(1), |v| v.alive.contains("a")).await.unwrap();
+        let took = with.changed_at.duration_since(asked);
+        assert!(took < Duration::from_millis(60), "round {round}: b took a back after {took:?}, not at once");
+    }
+    assert_eq!(names(&a.view().borrow()), ["a", "b", "c"], "leaving changes what a sends, not what it hears");
+    a.set_leaving(true);
+    wait_view(&mut c.view(), Duration::from_secs(1), |v| !v.alive.contains("a")).await.unwrap();
+    a.stop().await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(b.counters().failures_detected(), 0, "a planned departure is not a failure");
+    assert_eq!(c.counters().failures_detected(), 0);
+}

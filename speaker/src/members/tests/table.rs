@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::members::table::{Change, Rejection, Table, TableConfig};
-use crate::members::wire::{BootId, Heartbeat};
+use crate::members::wire::{BootId, Heartbeat, Standing};
 
 /// Unix ms of our clock in these tests; heartbeats are sent at this time unless said otherwise.
 const WALL: u64 = 1_700_000_000_000;
@@ -21,7 +21,7 @@ fn table(t0: Instant, members: &[&str]) -> Table {
 }
 
 fn hb(node: &str, boot: u64, seq: u64) -> Heartbeat {
-    Heartbeat { node: node.into(), boot: BootId(boot), seq, sent_at_ms: WALL, stepping_down: false }
+    Heartbeat { node: node.into(), boot: BootId(boot), seq, sent_at_ms: WALL, standing: Standing::Member }
 }
 
 fn set(names: &[&str]) -> BTreeSet<String> {
@@ -130,12 +130,12 @@ fn stepping_down_members_leave_the_alive_set_but_count_as_heard() {
     let t0 = Instant::now();
     let mut t = table(t0, &["a", "b"]);
     t.on_heartbeat(&hb("a", 1, 1), t0, WALL).unwrap();
-    let down = Heartbeat { stepping_down: true, ..hb("a", 1, 2) };
+    let down = Heartbeat { standing: Standing::SteppingDown, ..hb("a", 1, 2) };
     assert_eq!(t.on_heartbeat(&down, t0 + ms(100), WALL), Ok(vec![Change::SteppedDown("a".into())]));
     assert_eq!(t.alive(), set(&["me"]));
     assert_eq!(t.tick(t0 + ms(399)), vec![], "a is still heard, so this node is not isolated");
     assert_eq!(t.on_heartbeat(&hb("a", 1, 3), t0 + ms(399), WALL), Ok(vec![alive("a")]));
-    let down_again = Heartbeat { stepping_down: true, ..hb("a", 1, 4) };
+    let down_again = Heartbeat { standing: Standing::SteppingDown, ..hb("a", 1, 4) };
     t.on_heartbeat(&down_again, t0 + ms(450), WALL).unwrap();
     assert_eq!(t.tick(t0 + ms(750)), vec![dead("a"), Change::Healthy(false)], "silence after stepping down");
 }
@@ -144,7 +144,7 @@ fn stepping_down_members_leave_the_alive_set_but_count_as_heard() {
 fn a_member_first_heard_while_stepping_down_never_enters_the_alive_set() {
     let t0 = Instant::now();
     let mut t = table(t0, &["a", "b"]);
-    let down = Heartbeat { stepping_down: true, ..hb("a", 1, 1) };
+    let down = Heartbeat { standing: Standing::SteppingDown, ..hb("a", 1, 1) };
     assert_eq!(t.on_heartbeat(&down, t0, WALL), Ok(vec![]));
     assert_eq!(t.alive(), set(&["me"]));
 }
@@ -216,4 +216,37 @@ fn a_clock_going_backwards_is_harmless() {
     t.on_heartbeat(&hb("a", 1, 1), t0, WALL).unwrap();
     assert_eq!(t.tick(t0 - ms(500)), vec![]);
     assert_eq!(t.alive(), set(&["me", "a"]));
+}
+
+#[test]
+fn a_leaving_member_leaves_the_alive_set_at_once_and_its_silence_is_a_departure_not_a_failure() {
+    let t0 = Instant::now();
+    let mut t = table(t0, &["a", "b"]);
+    t.on_heartbeat(&hb("a", 1, 1), t0, WALL).unwrap();
+    t.on_heartbeat(&hb("b", 1, 1), t0, WALL).unwrap();
+    let leaving = Heartbeat { standing: Standing::Leaving, ..hb("a", 1, 2) };
+    assert_eq!(t.on_heartbeat(&leaving, t0 + ms(10), WALL), Ok(vec![Change::Leaving("a".into())]));
+    assert_eq!(t.alive(), set(&["me", "b"]), "re-ranked without a on the first leaving heartbeat");
+    // Still heard while it hands over; then it stops.
+    let again = Heartbeat { standing: Standing::Leaving, ..hb("a", 1, 3) };
+    assert_eq!(t.on_heartbeat(&again, t0 + ms(100), WALL), Ok(vec![]));
+    t.on_heartbeat(&hb("b", 1, 2), t0 + ms(300), WALL).unwrap();
+    assert_eq!(t.tick(t0 + ms(400)), vec![Change::Departed("a".into())]);
+    assert!(t.healthy());
+}
+
+#[test]
+fn a_member_that_is_no_longer_leaving_is_alive_again() {
+    let t0 = Instant::now();
+    let mut t = table(t0, &["a", "b"]);
+    t.on_heartbeat(&hb("a", 1, 1), t0, WALL).unwrap();
+    let leaving = Heartbeat { standing: Standing::Leaving, ..hb("a", 1, 2) };
+    t.on_heartbeat(&leaving, t0 + ms(10), WALL).unwrap();
+    assert_eq!(t.on_heartbeat(&hb("a", 1, 3), t0 + ms(20), WALL), Ok(vec![alive("a")]));
+    assert_eq!(t.alive(), set(&["me", "a"]));
+    // Stepping down (isolated) then leaving: both keep it out; the change is still reported.
+    let down = Heartbeat { standing: Standing::SteppingDown, ..hb("a", 1, 4) };
+    assert_eq!(t.on_heartbeat(&down, t0 + ms(30), WALL), Ok(vec![Change::SteppedDown("a".into())]));
+    let leaving = Heartbeat { standing: Standing::Leaving, ..hb("a", 1, 5) };
+    assert_eq!(t.on_heartbeat(&leaving, t0 + ms(40), WALL), Ok(vec![Change::Leaving("a".into())]));
 }
