@@ -77,8 +77,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let shutdown = shutdown::on_signal();
 
     // Layer2: the responder follows the interfaces netif reports.
-    let responder = Layer2Responder::new().with_gratuitous_refresh(args.gratuitous_refresh);
+    let mut responder = Layer2Responder::new().with_gratuitous_refresh(args.gratuitous_refresh);
     let layer2 = responder.handle();
+    let heard = responder.take_heard();
     let health = Arc::new(http::health(responder.counters()));
     let (interfaces_tx, interfaces) = watch::channel(Vec::new());
     tokio::spawn(async move {
@@ -134,8 +135,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         memberlist_key: args.memberlist_key.clone(),
         class: ClassPolicy { class: args.lb_class.clone(), require_class: args.only_lb_class },
     };
-    let outputs =
-        driver::Outputs { layer2, interfaces, health, bgp_config, bgp_decision, node_addresses, status: status_tx };
+    let outputs = driver::Outputs {
+        layer2,
+        heard,
+        interfaces,
+        health,
+        bgp_config,
+        bgp_decision,
+        node_addresses,
+        status: status_tx,
+    };
     driver::run(client, settings, outputs, shutdown).await;
     // The loop asked the writer to delete this node's status objects; give it a moment.
     if tokio::time::timeout(Duration::from_secs(2), writer).await.is_err() {

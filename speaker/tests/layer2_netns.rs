@@ -226,8 +226,10 @@ impl ResponderThread {
     }
 
     fn own_on(&self, addresses: &[IpAddr], interfaces: &InterfaceSelector) {
-        let owned: OwnedAddresses =
-            addresses.iter().map(|ip| (*ip, OwnedAddress { interfaces: interfaces.clone() })).collect();
+        let owned: OwnedAddresses = addresses
+            .iter()
+            .map(|ip| (*ip, OwnedAddress { interfaces: interfaces.clone(), releasing: false }))
+            .collect();
         self.handle.set_owned(owned);
     }
 

@@ -246,8 +246,14 @@ async fn a_leaving_speaker_is_dropped_by_its_peers_at_once_and_its_stop_is_no_fa
         assert!(took < Duration::from_millis(60), "round {round}: b took a back after {took:?}, not at once");
     }
     assert_eq!(names(&a.view().borrow()), ["a", "b", "c"], "leaving changes what a sends, not what it hears");
+    // Both peers see a alive again, then a leaves for good and stops once both have heard it.
+    for p in [&b, &c] {
+        wait_view(&mut p.view(), Duration::from_secs(1), |v| v.alive.contains("a")).await.unwrap();
+    }
     a.set_leaving(true);
-    wait_view(&mut c.view(), Duration::from_secs(1), |v| !v.alive.contains("a")).await.unwrap();
+    for p in [&b, &c] {
+        wait_view(&mut p.view(), Duration::from_secs(1), |v| !v.alive.contains("a")).await.unwrap();
+    }
     a.stop().await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(b.counters().failures_detected(), 0, "a planned departure is not a failure");
