@@ -94,6 +94,51 @@ pub fn parse_tcpdump_arp(line: &str) -> Option<ArpSeen> {
     None
 }
 
+/// What became of the ARP requests one host sent for one address, read off a capture on that host.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ArpConversation {
+    /// How many requests the host sent.
+    pub requests: usize,
+    /// When each request that got no reply was sent: no reply before the next request (or, for the
+    /// last one, within the wait given).
+    pub unanswered: Vec<SystemTime>,
+    /// Each MAC that replied, with its first and last reply, in the order of first replies.
+    pub answered_by: Vec<(String, SystemTime, SystemTime)>,
+}
+
+impl ArpConversation {
+    /// The first and last reply from `mac`, if it replied.
+    pub fn replies_of(&self, mac: &str) -> Option<(SystemTime, SystemTime)> {
+        self.answered_by.iter().find(|(m, _, _)| m.eq_ignore_ascii_case(mac)).map(|(_, first, last)| (*first, *last))
+    }
+}
+
+/// Reads the requests `asker_mac` sent for `ip` and the (unicast) replies it got.
+pub fn arp_conversation(seen: &[ArpSeen], asker_mac: &str, ip: IpAddr, last_wait: Duration) -> ArpConversation {
+    let mut sorted: Vec<&ArpSeen> = seen.iter().collect();
+    sorted.sort_by_key(|p| p.at);
+    let is_request = |p: &ArpSeen| !p.reply && p.target_ip == Some(ip) && p.source_mac.eq_ignore_ascii_case(asker_mac);
+    let is_reply = |p: &ArpSeen| {
+        p.reply && !p.broadcast && p.sender_ip == Some(ip) && !p.source_mac.eq_ignore_ascii_case(asker_mac)
+    };
+    let requests: Vec<SystemTime> = sorted.iter().filter(|p| is_request(p)).map(|p| p.at).collect();
+    let replies: Vec<&ArpSeen> = sorted.iter().copied().filter(|p| is_reply(p)).collect();
+    let mut conversation = ArpConversation { requests: requests.len(), ..ArpConversation::default() };
+    for (i, asked) in requests.iter().enumerate() {
+        let until = requests.get(i + 1).copied().unwrap_or(*asked + last_wait);
+        if !replies.iter().any(|r| r.at >= *asked && r.at < until) {
+            conversation.unanswered.push(*asked);
+        }
+    }
+    for reply in replies {
+        match conversation.answered_by.iter_mut().find(|(m, _, _)| *m == reply.source_mac) {
+            Some((_, _, last)) => *last = reply.at,
+            None => conversation.answered_by.push((reply.source_mac.clone(), reply.at, reply.at)),
+        }
+    }
+    conversation
+}
+
 /// A running capture of ARP on a host's eth0. Stops when dropped.
 pub struct ArpCapture {
     child: Child,
@@ -184,6 +229,20 @@ impl Lab {
         let ip = ip.to_string();
         let out = self.exec(host, &["ndisc6", "-m", "-n", "-r", "1", "-w", "1000", &ip, "eth0"])?;
         Ok(mac_tokens(&String::from_utf8_lossy(&out.stdout), "link-layer address: "))
+    }
+
+    /// Starts `arping` for `ip` on a host's eth0 in the background: `count` requests, `interval` apart.
+    /// Wait for it with [`Child::wait`]; what it saw is best read from a capture.
+    pub fn arping_in_background(&self, host: &str, ip: IpAddr, interval: Duration, count: u32) -> Result<Child> {
+        let netns = self.netns(host)?.to_owned();
+        let (interval, count, ip) = (format!("{}", interval.as_secs_f64()), count.to_string(), ip.to_string());
+        Command::new("ip")
+            .args(["netns", "exec", &netns, "arping", "-i", "eth0", "-q", "-W", &interval, "-c", &count, &ip])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(Error::io(format!("starting arping in {host}")))
     }
 
     /// Starts capturing ARP on a host's eth0; returns once the capture runs.
@@ -317,6 +376,44 @@ mod tests {
         let a = parse_tcpdump_arp(ask).unwrap();
         assert!(!a.claims(ip) && !a.announces(ip));
         assert!(parse_tcpdump_arp("listening on eth0").is_none());
+    }
+
+    fn seen(ms: u64, mac: &str, reply: bool, broadcast: bool) -> ArpSeen {
+        let ip: IpAddr = "198.51.100.200".parse().unwrap();
+        let asker: IpAddr = "198.51.100.99".parse().unwrap();
+        ArpSeen {
+            at: UNIX_EPOCH + Duration::from_millis(ms),
+            source_mac: mac.to_owned(),
+            reply,
+            sender_ip: Some(if reply { ip } else { asker }),
+            target_ip: (!reply).then_some(ip),
+            broadcast,
+        }
+    }
+
+    #[test]
+    fn a_conversation_lists_unanswered_requests_and_who_answered_when() {
+        let ip: IpAddr = "198.51.100.200".parse().unwrap();
+        let (client, old, new) = ("02:00:00:00:00:99", "02:00:00:00:00:01", "02:00:00:00:00:02");
+        let capture = vec![
+            seen(0, client, false, true),
+            seen(1, old, true, false),
+            seen(50, client, false, true),
+            seen(51, old, true, false),
+            // A gratuitous reply is not an answer.
+            seen(60, new, true, true),
+            seen(100, client, false, true),
+            seen(150, client, false, true),
+            seen(152, new, true, false),
+            seen(200, client, false, true),
+        ];
+        let c = arp_conversation(&capture, client, ip, Duration::from_millis(50));
+        assert_eq!(c.requests, 5);
+        let at = |ms| UNIX_EPOCH + Duration::from_millis(ms);
+        assert_eq!(c.unanswered, vec![at(100), at(200)]);
+        assert_eq!(c.replies_of(old), Some((at(1), at(51))));
+        assert_eq!(c.replies_of(new), Some((at(152), at(152))));
+        assert_eq!(c.answered_by.len(), 2);
     }
 
     #[test]
