@@ -211,7 +211,9 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
     speaker.out.layer2.set_owned(OwnedAddresses::new());
     speaker.out.status.send_replace(Wanted::new());
     if let Some(prober) = speaker.membership.prober.take() {
-        prober.stop().await;
+        // Stopping on purpose: a last heartbeat says so, so that the others re-rank at once even
+        // when this node had nothing to hand over.
+        prober.depart().await;
     }
 }
 

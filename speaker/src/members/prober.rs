@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 use tokio::net::UdpSocket;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
@@ -28,6 +28,9 @@ use super::wire::{self, BootId, EncodeError, Heartbeat, KeyRing, MAX_DATAGRAM_LE
 pub const DEFAULT_PORT: u16 = 7946;
 /// How often a heartbeat goes to every member unless configured otherwise.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The longest [`Prober::depart`] waits for its last round to be sent.
+const FAREWELL_WAIT: Duration = Duration::from_millis(100);
 
 /// How a prober runs.
 #[derive(Clone, Debug)]
@@ -124,6 +127,8 @@ pub struct Prober {
     keys: watch::Sender<KeyRing>,
     link_up: watch::Sender<bool>,
     leaving: watch::Sender<bool>,
+    /// Taken by [`Prober::depart`].
+    depart: Option<oneshot::Sender<()>>,
     counters: Arc<Counters>,
     local_addr: SocketAddr,
     /// Taken by [`Prober::stop`].
@@ -167,6 +172,7 @@ impl Prober {
         let (keys_tx, keys_rx) = watch::channel(keys);
         let (link_tx, link_rx) = watch::channel(true);
         let (leaving_tx, leaving_rx) = watch::channel(false);
+        let (depart_tx, depart_rx) = oneshot::channel();
         let counters = Arc::new(Counters::default());
         counters.members_alive.store(1, Ordering::Relaxed);
         let runner = Runner {
@@ -180,6 +186,8 @@ impl Prober {
             keys: keys_rx,
             link_up: link_rx,
             leaving: leaving_rx,
+            depart: depart_rx,
+            departing: false,
             counters: Arc::clone(&counters),
         };
         let task = tokio::spawn(runner.run());
@@ -189,6 +197,7 @@ impl Prober {
             keys: keys_tx,
             link_up: link_tx,
             leaving: leaving_tx,
+            depart: Some(depart_tx),
             counters,
             local_addr,
             task: Some(task),
@@ -236,6 +245,22 @@ impl Prober {
         self.local_addr
     }
 
+    /// Sends every member a last heartbeat flagged leaving, then stops like [`Prober::stop`]: a planned
+    /// departure, which the others neither wait `suspect_after` for nor count as a failure. Waits at most
+    /// `FAREWELL_WAIT` for that round to go out.
+    pub async fn depart(mut self) {
+        if let Some(depart) = self.depart.take()
+            && depart.send(()).is_ok()
+            && let Some(mut task) = self.task.take()
+        {
+            // The task ends by itself once the round is sent; if it does not in time, stop it.
+            if tokio::time::timeout(FAREWELL_WAIT, &mut task).await.is_err() {
+                self.task = Some(task);
+            }
+        }
+        self.stop().await;
+    }
+
     /// Stops the task and waits until the socket is closed, so the port can be bound again.
     pub async fn stop(mut self) {
         if let Some(task) = self.task.take() {
@@ -266,6 +291,9 @@ struct Runner {
     keys: watch::Receiver<KeyRing>,
     link_up: watch::Receiver<bool>,
     leaving: watch::Receiver<bool>,
+    depart: oneshot::Receiver<()>,
+    /// Sending the last round before a planned stop.
+    departing: bool,
     counters: Arc<Counters>,
 }
 
@@ -307,6 +335,13 @@ impl Runner {
                     let changes = self.table.set_link_up(up, Instant::now());
                     self.publish(changes);
                 }
+                departing = &mut self.depart => {
+                    if departing.is_ok() {
+                        self.departing = true;
+                        self.send_round().await;
+                    }
+                    return;
+                }
                 changed = self.leaving.changed() => {
                     if changed.is_err() {
                         return;
@@ -338,7 +373,7 @@ impl Runner {
             boot: self.config.boot,
             seq: self.seq,
             sent_at_ms: unix_ms(),
-            standing: match (self.table.healthy(), *self.leaving.borrow()) {
+            standing: match (self.table.healthy(), *self.leaving.borrow() || self.departing) {
                 (false, _) => Standing::SteppingDown,
                 (true, true) => Standing::Leaving,
                 (true, false) => Standing::Member,

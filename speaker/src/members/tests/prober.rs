@@ -259,3 +259,18 @@ async fn a_leaving_speaker_is_dropped_by_its_peers_at_once_and_its_stop_is_no_fa
     assert_eq!(b.counters().failures_detected(), 0, "a planned departure is not a failure");
     assert_eq!(c.counters().failures_detected(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_departing_speaker_says_so_in_a_last_heartbeat_so_its_peers_drop_it_at_once() {
+    let [a, b, c] = three_slow().await;
+    let mut b_view = b.view();
+    b_view.borrow_and_update();
+    let asked = Instant::now();
+    a.depart().await;
+    let without = wait_view(&mut b_view, Duration::from_secs(1), |v| !v.alive.contains("a")).await.unwrap();
+    let took = without.changed_at.duration_since(asked);
+    assert!(took < Duration::from_millis(60), "b dropped a after {took:?}, not at once");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(b.counters().failures_detected(), 0, "a departure is not a failure");
+    assert_eq!(c.counters().failures_detected(), 0);
+}
