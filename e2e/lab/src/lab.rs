@@ -389,6 +389,12 @@ impl Lab {
         self.exec_ok(host, &["curl", "-sS", "--max-time", "3", "-g", url])
     }
 
+    /// Starts `ferrolb-lab load` in a host: `rate` fresh HTTP requests per second to `url` until
+    /// [`crate::load::LoadRun::stop`].
+    pub fn start_load(&self, host: &str, url: &str, rate: u32) -> Result<crate::load::LoadRun> {
+        crate::load::LoadRun::spawn(&lab_binary()?, self.netns(host)?, url, rate)
+    }
+
     /// The router's RIB for one family, from FRR or BIRD.
     pub fn router_routes(&self, family: Family) -> Result<Vec<Route>> {
         router::routes(&self.plan, self.record.router, &self.state.bird_socket(), family)

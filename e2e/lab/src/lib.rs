@@ -13,6 +13,7 @@ pub mod error;
 pub mod gobgp;
 pub mod lab;
 pub mod layer2;
+pub mod load;
 pub mod plan;
 pub mod process;
 pub mod realnodes;

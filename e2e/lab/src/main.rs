@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, NodesKind, ProxyMode, RouterKind, all_labs, down};
+use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, NodesKind, ProxyMode, RouterKind, all_labs, down, load};
 
 /// FerroLB's lab: a real Kubernetes control plane and a routed network of namespaces.
 #[derive(Parser)]
@@ -101,6 +101,23 @@ enum Command {
         #[arg(long, default_value = "demo")]
         name: String,
     },
+    /// Send a fixed rate of fresh HTTP requests (each on a new connection) until the time is up
+    /// or SIGINT/SIGTERM, then print the failures, the longest gap and the latencies as JSON.
+    /// Run it in a lab host: `ferrolb-lab exec l2client -- ferrolb-lab load --url http://IP/`.
+    Load {
+        /// `http://ADDRESS[:PORT]/PATH` (IPv6 in brackets).
+        #[arg(long)]
+        url: String,
+        /// Requests started per second.
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        /// Longest run, in seconds.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        /// A request not answered within this many milliseconds failed.
+        #[arg(long, default_value_t = 2000)]
+        timeout_ms: u64,
+    },
     /// (internal) The kube-proxy stand-in's web server, run on each node.
     #[command(hide = true)]
     ServeName {
@@ -120,6 +137,20 @@ async fn main() -> ExitCode {
             eprintln!("ferrolb-lab: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Completes at the first SIGINT or SIGTERM (never, if they cannot be watched).
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        (Ok(mut int), Ok(mut term)) => {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
     }
 }
 
@@ -202,6 +233,16 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
             }
         }
         Command::Demo { name } => return demo(&name).await,
+        Command::Load { url, rate, seconds, timeout_ms } => {
+            use std::time::Duration;
+            let opts =
+                load::LoadOptions::for_url(&url, rate, Duration::from_secs(seconds), Duration::from_millis(timeout_ms))
+                    .map_err(ferrolb_lab::Error::Failed)?;
+            let report = load::run(opts, stop_signal()).await;
+            eprintln!("load: {}", report.summary());
+            let json = serde_json::to_string(&report).map_err(|e| ferrolb_lab::Error::Failed(e.to_string()))?;
+            println!("{json}");
+        }
         Command::ServeName { node, port } => {
             ferrolb_lab::standin::serve(&node, port).map_err(ferrolb_lab::Error::io("serving the node name"))?;
         }
