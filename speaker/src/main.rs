@@ -54,6 +54,13 @@ struct Args {
     /// an address only when this node gains it. At least 1s.
     #[arg(long, env = "FERROLB_GRATUITOUS_REFRESH", value_parser = parse_refresh, default_value = "off")]
     gratuitous_refresh: ::std::option::Option<Duration>,
+    /// Layer2: when this speaker stops on a node that stays in service (a pod restart, an upgrade),
+    /// it keeps its addresses and the other speakers keep them with it for this long, waiting for
+    /// the next process, instead of moving them away and back (each move resets the connections open
+    /// at that moment). 0 or off: every stop hands the addresses over. At least 1s. Set it the same on
+    /// every node, longer than a speaker pod takes to restart.
+    #[arg(long, env = "FERROLB_LAYER2_RESTART_WINDOW", value_parser = parse_refresh, default_value = "15s")]
+    layer2_restart_window: ::std::option::Option<Duration>,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -126,7 +133,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let writer =
         tokio::spawn(l2_status::run(client.clone(), args.node_name.clone(), owner, status_rx).in_current_span());
 
-    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, gratuitous_refresh = ?args.gratuitous_refresh, "{} starting", ferrolb_kube::names::SPEAKER);
+    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, gratuitous_refresh = ?args.gratuitous_refresh, restart_window = ?args.layer2_restart_window, "{} starting", ferrolb_kube::names::SPEAKER);
     let settings = driver::Settings {
         node: args.node_name.clone(),
         namespace: args.namespace.clone(),
@@ -134,6 +141,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         memberlist_secret: args.memberlist_secret.clone(),
         memberlist_key: args.memberlist_key.clone(),
         class: ClassPolicy { class: args.lb_class.clone(), require_class: args.only_lb_class },
+        restart_window: args.layer2_restart_window,
     };
     let outputs = driver::Outputs {
         layer2,
@@ -167,6 +175,14 @@ mod tests {
     #[test]
     fn the_flags_are_consistent() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn the_layer2_restart_window_is_15s_by_default_and_0_turns_it_off() {
+        assert_eq!(parse(&[]).unwrap().layer2_restart_window, Some(Duration::from_secs(15)));
+        assert_eq!(parse(&["--layer2-restart-window=1m"]).unwrap().layer2_restart_window, Some(Duration::from_secs(60)));
+        assert_eq!(parse(&["--layer2-restart-window=0"]).unwrap().layer2_restart_window, None);
+        assert!(parse(&["--layer2-restart-window=100ms"]).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! gone this node keeps answering and keeps failing over.
 
 pub mod phase;
+pub mod stop;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -24,6 +25,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, info_span, warn};
 
 use self::phase::{Input, Phase};
+use self::stop::{NodeService, StopKind, stop_kind};
 use crate::announcer::{Announcer, BgpDecision, ClassPolicy, Members, node_view};
 use crate::http::Health;
 use crate::kube_edge::translate::{
@@ -66,6 +68,9 @@ pub struct Settings {
     pub memberlist_key: String,
     /// Which loadBalancerClass FerroLB serves.
     pub class: ClassPolicy,
+    /// Layer2: how long the others keep a restarting speaker's addresses with it; `None`: a stop
+    /// always hands the addresses over ([`stop`]).
+    pub restart_window: Option<Duration>,
 }
 
 /// Where the loop's answers go.
@@ -112,6 +117,10 @@ struct Speaker {
     healthy: bool,
     /// This node's Node is excluded from load balancers or its network is unavailable.
     excluded: bool,
+    /// This node's Node, as far as stopping goes.
+    node_service: NodeService,
+    /// Stopping to start again: keep the addresses and the status objects.
+    restarting: bool,
     /// How long the last decision took.
     decide_cost: Duration,
 }
@@ -156,6 +165,8 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         alive: BTreeSet::new(),
         healthy: true,
         excluded: false,
+        node_service: NodeService::default(),
+        restarting: false,
         decide_cost: Duration::ZERO,
     };
     let mut heard = speaker.out.heard.take();
@@ -168,7 +179,7 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         tokio::select! {
             _ = shutdown.changed(), if !asked_to_stop => {
                 asked_to_stop = true;
-                speaker.leave();
+                speaker.stop_asked();
             },
             Some(announcement) = recv(&mut heard) => speaker.on_heard(&announcement),
             () = sleep_until(release_deadline) => speaker.expire_releases(),
@@ -207,6 +218,15 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
     speaker.step(Input::Shutdown);
     for ended in speaker.releases.cut_all(Instant::now().into_std()) {
         speaker.record(&ended);
+    }
+    if speaker.restarting {
+        // The others hear it restarts before it goes quiet, and keep its addresses with it; so do
+        // the status objects, which the next process takes over.
+        if let Some(prober) = speaker.membership.prober.take() {
+            prober.restart().await;
+        }
+        speaker.out.layer2.set_owned(OwnedAddresses::new());
+        return;
     }
     speaker.out.layer2.set_owned(OwnedAddresses::new());
     speaker.out.status.send_replace(Wanted::new());
@@ -314,6 +334,15 @@ impl Speaker {
             self.announcer.reset_nodes(nodes.iter().filter_map(|n| node_view(n).ok()));
             if let Some(me) = nodes.iter().find(|n| n.name_any() == self.settings.node) {
                 let excluded = node_view(me).is_ok_and(|v| v.excluded || v.network_unavailable);
+                self.node_service = NodeService {
+                    excluded,
+                    cordoned: me.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
+                    ready: me
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.conditions.as_ref())
+                        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
+                };
                 if excluded != self.excluded {
                     info!(excluded, "this node's Node is excluded from load balancers or its network unavailable");
                     self.excluded = excluded;
@@ -374,7 +403,8 @@ impl Speaker {
         }
         let port = self.settings.members_port;
         let bind = member_bind(&self.own_ips, port);
-        let config = ProberConfig::new(self.settings.node.clone(), bind, boot_id());
+        let mut config = ProberConfig::new(self.settings.node.clone(), bind, boot_id());
+        config.table.restart_window = self.settings.restart_window.unwrap_or(config.table.suspect_after);
         let nodes = stores.nodes.state();
         match Prober::start(config, keys, members(nodes.iter().map(|n| n.as_ref()), bind, port)).await {
             Ok(prober) => {
@@ -414,7 +444,20 @@ impl Speaker {
         }
     }
 
-    /// SIGTERM: hands every address over (when answering), then stops.
+    /// SIGTERM: restarts in place or hands every address over ([`stop`]).
+    fn stop_asked(&mut self) {
+        let window_on = self.settings.restart_window.is_some() && self.membership.prober.is_some();
+        match stop_kind(window_on, self.phase == Phase::Running, self.node_service) {
+            StopKind::RestartInPlace => {
+                info!(addresses = self.owned.len(), "restarting: keeping this node's addresses for the next process");
+                self.restarting = true;
+                self.step(Input::Shutdown);
+            }
+            StopKind::HandOver => self.leave(),
+        }
+    }
+
+    /// Hands every address over (when answering), then stops.
     fn leave(&mut self) {
         self.step(Input::Leave { now: Instant::now().into_std() });
         if self.phase == Phase::Stopping {

@@ -127,8 +127,8 @@ pub struct Prober {
     keys: watch::Sender<KeyRing>,
     link_up: watch::Sender<bool>,
     leaving: watch::Sender<bool>,
-    /// Taken by [`Prober::depart`].
-    depart: Option<oneshot::Sender<()>>,
+    /// Taken by [`Prober::depart`] and [`Prober::restart`]: the standing of the last round.
+    depart: Option<oneshot::Sender<Standing>>,
     counters: Arc<Counters>,
     local_addr: SocketAddr,
     /// Taken by [`Prober::stop`].
@@ -187,7 +187,7 @@ impl Prober {
             link_up: link_rx,
             leaving: leaving_rx,
             depart: depart_rx,
-            departing: false,
+            departing: None,
             counters: Arc::clone(&counters),
         };
         let task = tokio::spawn(runner.run());
@@ -248,9 +248,20 @@ impl Prober {
     /// Sends every member a last heartbeat flagged leaving, then stops like [`Prober::stop`]: a planned
     /// departure, which the others neither wait `suspect_after` for nor count as a failure. Waits at most
     /// `FAREWELL_WAIT` for that round to go out.
-    pub async fn depart(mut self) {
+    pub async fn depart(self) {
+        self.farewell(Standing::Leaving).await;
+    }
+
+    /// Sends every member a last heartbeat flagged restarting, then stops like [`Prober::stop`]: this
+    /// node keeps its addresses, and the others keep it as an owner for their restart window, until
+    /// its next process speaks. Waits at most `FAREWELL_WAIT` for that round to go out.
+    pub async fn restart(self) {
+        self.farewell(Standing::Restarting).await;
+    }
+
+    async fn farewell(mut self, standing: Standing) {
         if let Some(depart) = self.depart.take()
-            && depart.send(()).is_ok()
+            && depart.send(standing).is_ok()
             && let Some(mut task) = self.task.take()
         {
             // The task ends by itself once the round is sent; if it does not in time, stop it.
@@ -291,9 +302,9 @@ struct Runner {
     keys: watch::Receiver<KeyRing>,
     link_up: watch::Receiver<bool>,
     leaving: watch::Receiver<bool>,
-    depart: oneshot::Receiver<()>,
-    /// Sending the last round before a planned stop.
-    departing: bool,
+    depart: oneshot::Receiver<Standing>,
+    /// The standing of the last round, sent before a planned stop.
+    departing: Option<Standing>,
     counters: Arc<Counters>,
 }
 
@@ -336,8 +347,8 @@ impl Runner {
                     self.publish(changes);
                 }
                 departing = &mut self.depart => {
-                    if departing.is_ok() {
-                        self.departing = true;
+                    if let Ok(standing) = departing {
+                        self.departing = Some(standing);
                         self.send_round().await;
                     }
                     return;
@@ -373,10 +384,11 @@ impl Runner {
             boot: self.config.boot,
             seq: self.seq,
             sent_at_ms: unix_ms(),
-            standing: match (self.table.healthy(), *self.leaving.borrow() || self.departing) {
-                (false, _) => Standing::SteppingDown,
-                (true, true) => Standing::Leaving,
-                (true, false) => Standing::Member,
+            standing: match (self.table.healthy(), self.departing, *self.leaving.borrow()) {
+                (false, _, _) => Standing::SteppingDown,
+                (true, Some(last), _) => last,
+                (true, None, true) => Standing::Leaving,
+                (true, None, false) => Standing::Member,
             },
         };
         let datagram = match wire::encode(&beat, &self.keys.borrow()) {
@@ -431,6 +443,7 @@ impl Runner {
                 Change::SteppedDown(node) => tracing::warn!(%node, "member reports itself isolated"),
                 Change::Leaving(node) => tracing::info!(%node, "member is leaving (planned)"),
                 Change::Departed(node) => tracing::info!(%node, "member departed as announced"),
+                Change::Restarting(node) => tracing::info!(%node, "member restarts: keeping its addresses with it"),
                 Change::Removed(node) => tracing::info!(%node, "member removed"),
                 Change::Healthy(true) => tracing::info!("this node hears its members again"),
                 Change::Healthy(false) => tracing::warn!("this node is isolated: stepping down"),

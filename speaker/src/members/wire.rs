@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `FLBH` |
 //! | 4 | 1 | version, [`VERSION`] |
-//! | 5 | 1 | flags: bit 0 = the sender takes no part in ownership (stepping down); bit 1 = it does so because it is leaving on purpose (only meaningful with bit 0); other bits are ignored (authenticated, reserved) |
+//! | 5 | 1 | flags: bit 0 = the sender takes no part in ownership (stepping down); bit 1 = it does so because it is leaving on purpose (only meaningful with bit 0); bit 2 = the sender's process is restarting and keeps its addresses (only without bit 0); other bits are ignored (authenticated, reserved) |
 //! | 6 | 8 | boot id, random per sender process start |
 //! | 14 | 8 | sequence number, increasing within one boot |
 //! | 22 | 8 | send time, Unix milliseconds of the sender's clock |
@@ -20,8 +20,10 @@
 //!
 //! Compatibility of the flags: a leaving sender sets bits 0 and 1, so a receiver that knows only bit 0
 //! (the first release of version 1) still takes it out of the alive set at once; it only misses the
-//! difference between "isolated" and "leaving", which changes log lines and counters, not ownership. A new
-//! flag that older receivers must not misread needs a new [`VERSION`].
+//! difference between "isolated" and "leaving", which changes log lines and counters, not ownership. A
+//! restarting sender sets bit 2 alone: a receiver that does not know it reads a member, which then falls
+//! silent and is found dead after `suspect_after`, as before restarts were announced. A new flag that older
+//! receivers must not misread needs a new [`VERSION`].
 //!
 //! A 128-bit tag leaves a forger a 2^-128 chance per try, ample for a datagram that is only worth
 //! something for a few hundred milliseconds.
@@ -49,6 +51,7 @@ pub const MAX_DATAGRAM_LEN: usize = HEADER_LEN + MAX_NAME_LEN + TAG_LEN;
 
 const FLAG_STEPPING_DOWN: u8 = 0b0000_0001;
 const FLAG_LEAVING: u8 = 0b0000_0010;
+const FLAG_RESTARTING: u8 = 0b0000_0100;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -83,6 +86,10 @@ pub enum Standing {
     /// It is leaving on purpose (stopping, or its Node is excluded) and takes no part; it keeps
     /// answering for its addresses until their new owners have announced them.
     Leaving,
+    /// Its process is stopping to start again at once (a pod restart or an upgrade) on a node that
+    /// keeps forwarding: it keeps its addresses, and the others keep it as an owner for their
+    /// restart window instead of taking them over.
+    Restarting,
 }
 
 impl Standing {
@@ -91,15 +98,17 @@ impl Standing {
             Standing::Member => 0,
             Standing::SteppingDown => FLAG_STEPPING_DOWN,
             Standing::Leaving => FLAG_STEPPING_DOWN | FLAG_LEAVING,
+            Standing::Restarting => FLAG_RESTARTING,
         }
     }
 
     fn from_flags(flags: u8) -> Standing {
-        match (flags & FLAG_STEPPING_DOWN != 0, flags & FLAG_LEAVING != 0) {
-            (true, true) => Standing::Leaving,
-            (true, false) => Standing::SteppingDown,
+        match (flags & FLAG_STEPPING_DOWN != 0, flags & FLAG_LEAVING != 0, flags & FLAG_RESTARTING != 0) {
+            (true, true, _) => Standing::Leaving,
+            (true, false, _) => Standing::SteppingDown,
+            (false, _, true) => Standing::Restarting,
             // Bit 1 alone is not something this version sends: read it as reserved.
-            (false, _) => Standing::Member,
+            (false, _, false) => Standing::Member,
         }
     }
 }

@@ -50,7 +50,7 @@ fn tag_is_truncated_hmac_sha256_over_the_body() {
 #[test]
 fn round_trip_keeps_every_field() {
     let keys = ring(&[KEY_A]);
-    for standing in [Standing::Member, Standing::SteppingDown, Standing::Leaving] {
+    for standing in [Standing::Member, Standing::SteppingDown, Standing::Leaving, Standing::Restarting] {
         let sent = Heartbeat { standing, ..beat() };
         assert_eq!(decode(&encode(&sent, &keys).unwrap(), &keys), Ok(sent));
     }
@@ -78,6 +78,18 @@ fn leaving_sets_bits_zero_and_one_so_a_receiver_knowing_only_bit_zero_still_step
     let mut body = bytes[..bytes.len() - TAG_LEN].to_vec();
     body[5] = 0b10;
     assert_eq!(decode(&resign(&body, KEY_A), &keys).map(|b| b.standing), Ok(Standing::Member));
+}
+
+#[test]
+fn restarting_sets_bit_two_alone_so_a_receiver_that_does_not_know_it_reads_a_member() {
+    let keys = ring(&[KEY_A]);
+    let bytes = encode(&Heartbeat { standing: Standing::Restarting, ..beat() }, &keys).unwrap();
+    assert_eq!(bytes[5], 0b100);
+    assert_eq!(bytes[4], 1, "the wire version stays 1");
+    // With bit 0, the sender takes no part: stepping down wins over restarting.
+    let mut body = bytes[..bytes.len() - TAG_LEN].to_vec();
+    body[5] = 0b101;
+    assert_eq!(decode(&resign(&body, KEY_A), &keys).map(|b| b.standing), Ok(Standing::SteppingDown));
 }
 
 fn resign(body: &[u8], key: &[u8]) -> Vec<u8> {
@@ -192,7 +204,7 @@ proptest! {
         boot in any::<u64>(),
         seq in any::<u64>(),
         sent_at_ms in any::<u64>(),
-        standing in prop_oneof![Just(Standing::Member), Just(Standing::SteppingDown), Just(Standing::Leaving)],
+        standing in prop_oneof![Just(Standing::Member), Just(Standing::SteppingDown), Just(Standing::Leaving), Just(Standing::Restarting)],
     ) {
         let keys = ring(&[KEY_A]);
         let sent = Heartbeat { node, boot: BootId(boot), seq, sent_at_ms, standing };
