@@ -99,9 +99,10 @@ pub fn parse_tcpdump_arp(line: &str) -> Option<ArpSeen> {
 pub struct ArpConversation {
     /// How many requests the host sent.
     pub requests: usize,
-    /// When each request that got no reply was sent: no reply before the next request (or, for the
-    /// last one, within the wait given).
+    /// When each request that got no reply was sent (see [`arp_conversation`]).
     pub unanswered: Vec<SystemTime>,
+    /// The longest a request that was answered waited for its reply.
+    pub slowest: Duration,
     /// Each MAC that replied, with its first and last reply, in the order of first replies.
     pub answered_by: Vec<(String, SystemTime, SystemTime)>,
 }
@@ -113,8 +114,11 @@ impl ArpConversation {
     }
 }
 
-/// Reads the requests `asker_mac` sent for `ip` and the (unicast) replies it got.
-pub fn arp_conversation(seen: &[ArpSeen], asker_mac: &str, ip: IpAddr, last_wait: Duration) -> ArpConversation {
+/// Reads the requests `asker_mac` sent for `ip` and the (unicast) replies it got. Requests and replies
+/// are paired in time order, each reply answering the earliest request not yet answered that was sent
+/// at most `wait` before it; a request left without one is unanswered. (A host whose ARP request goes
+/// unanswered asks again only after a second, so a reply within `wait` is as good as an instant one.)
+pub fn arp_conversation(seen: &[ArpSeen], asker_mac: &str, ip: IpAddr, wait: Duration) -> ArpConversation {
     let mut sorted: Vec<&ArpSeen> = seen.iter().collect();
     sorted.sort_by_key(|p| p.at);
     let is_request = |p: &ArpSeen| !p.reply && p.target_ip == Some(ip) && p.source_mac.eq_ignore_ascii_case(asker_mac);
@@ -124,12 +128,17 @@ pub fn arp_conversation(seen: &[ArpSeen], asker_mac: &str, ip: IpAddr, last_wait
     let requests: Vec<SystemTime> = sorted.iter().filter(|p| is_request(p)).map(|p| p.at).collect();
     let replies: Vec<&ArpSeen> = sorted.iter().copied().filter(|p| is_reply(p)).collect();
     let mut conversation = ArpConversation { requests: requests.len(), ..ArpConversation::default() };
-    for (i, asked) in requests.iter().enumerate() {
-        let until = requests.get(i + 1).copied().unwrap_or(*asked + last_wait);
-        if !replies.iter().any(|r| r.at >= *asked && r.at < until) {
-            conversation.unanswered.push(*asked);
+    let mut answered = vec![false; requests.len()];
+    for reply in &replies {
+        let pending = requests.iter().zip(answered.iter_mut()).find(|(asked, done)| {
+            !**done && **asked <= reply.at && reply.at.duration_since(**asked).is_ok_and(|d| d < wait)
+        });
+        if let Some((asked, done)) = pending {
+            *done = true;
+            conversation.slowest = conversation.slowest.max(reply.at.duration_since(*asked).unwrap_or_default());
         }
     }
+    conversation.unanswered = requests.iter().zip(&answered).filter(|(_, done)| !**done).map(|(at, _)| *at).collect();
     for reply in replies {
         match conversation.answered_by.iter_mut().find(|(m, _, _)| *m == reply.source_mac) {
             Some((_, _, last)) => *last = reply.at,
@@ -406,13 +415,20 @@ mod tests {
             seen(150, client, false, true),
             seen(152, new, true, false),
             seen(200, client, false, true),
+            // Late, but within the wait: request 200 is answered.
+            seen(290, new, true, false),
+            seen(300, client, false, true),
+            seen(400, client, false, true),
         ];
-        let c = arp_conversation(&capture, client, ip, Duration::from_millis(50));
-        assert_eq!(c.requests, 5);
+        let c = arp_conversation(&capture, client, ip, Duration::from_millis(100));
+        assert_eq!(c.requests, 7);
         let at = |ms| UNIX_EPOCH + Duration::from_millis(ms);
-        assert_eq!(c.unanswered, vec![at(100), at(200)]);
+        // The reply at 152 answers the request at 100 (the earliest one waiting), so one of the two
+        // requests at 100 and 150 is unanswered: the count is what matters.
+        assert_eq!(c.unanswered, vec![at(150), at(300), at(400)]);
+        assert_eq!(c.slowest, Duration::from_millis(90));
         assert_eq!(c.replies_of(old), Some((at(1), at(51))));
-        assert_eq!(c.replies_of(new), Some((at(152), at(152))));
+        assert_eq!(c.replies_of(new), Some((at(152), at(290))));
         assert_eq!(c.answered_by.len(), 2);
     }
 
