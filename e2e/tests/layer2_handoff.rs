@@ -103,6 +103,26 @@ fn the_other(talk: &ArpConversation, old: &str) -> Result<String> {
     }
 }
 
+/// A 3-node Layer2 lab with one Service, backends on every node, and who answers for it.
+struct Owned {
+    lab: Lab,
+    ip: IpAddr,
+    /// The owner's MAC.
+    mac: String,
+    /// The owner.
+    node: String,
+}
+
+impl Owned {
+    async fn new(service_name: &str) -> Result<Owned> {
+        let mut lab = l2_lab(None).await?;
+        let ip = service(&mut lab, service_name, "", &["node1", "node2", "node3"], 1).await?[0];
+        let mac = arp_owner(&lab, ip, SOON).await?;
+        let node = lab.node_by_mac(&mac)?;
+        Ok(Owned { lab, ip, mac, node })
+    }
+}
+
 fn log_of(lab: &Lab, daemon: &str) -> Result<String> {
     let d = lab.record().daemons.iter().find(|d| d.name == daemon).ok_or_else(|| format!("no process {daemon}"))?;
     Ok(std::fs::read_to_string(&d.log)?)
@@ -119,10 +139,7 @@ fn handoffs(lab: &Lab, node: &str, outcome: &str) -> Result<u64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_then_start_hands_the_address_over_and_back_with_every_arp_request_answered() -> Result {
-    let mut lab = l2_lab(None).await?;
-    let ip = service(&mut lab, "handoff", "", &["node1", "node2", "node3"], 1).await?[0];
-    let old_mac = arp_owner(&lab, ip, SOON).await?;
-    let owner = lab.node_by_mac(&old_mac)?;
+    let Owned { mut lab, ip, mac: old_mac, node: owner } = Owned::new("handoff").await?;
     let speaker = format!("ferrolb-speaker-{owner}");
     let asking = Asking::start(&lab, ip, Duration::from_secs(6))?;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -159,10 +176,7 @@ async fn sigterm_then_start_hands_the_address_over_and_back_with_every_arp_reque
 
 #[tokio::test(flavor = "multi_thread")]
 async fn excluding_the_owner_node_and_including_it_again_leaves_no_arp_request_unanswered() -> Result {
-    let mut lab = l2_lab(None).await?;
-    let ip = service(&mut lab, "excluded", "", &["node1", "node2", "node3"], 1).await?[0];
-    let old_mac = arp_owner(&lab, ip, SOON).await?;
-    let owner = lab.node_by_mac(&old_mac)?;
+    let Owned { lab, ip, mac: old_mac, node: owner } = Owned::new("excluded").await?;
     let asking = Asking::start(&lab, ip, Duration::from_secs(5))?;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -194,10 +208,7 @@ async fn excluding_the_owner_node_and_including_it_again_leaves_no_arp_request_u
 /// test fails if the figure it reports stops meaning anything.
 #[tokio::test(flavor = "multi_thread")]
 async fn for_contrast_sigkill_leaves_requests_unanswered_for_the_detection_time() -> Result {
-    let mut lab = l2_lab(None).await?;
-    let ip = service(&mut lab, "killed", "", &["node1", "node2", "node3"], 1).await?[0];
-    let old_mac = arp_owner(&lab, ip, SOON).await?;
-    let owner = lab.node_by_mac(&old_mac)?;
+    let Owned { lab, ip, node: owner, .. } = Owned::new("killed").await?;
     let asking = Asking::start(&lab, ip, Duration::from_secs(3))?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     lab.kill_speaker(&owner)?;

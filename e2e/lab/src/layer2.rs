@@ -114,9 +114,9 @@ impl ArpConversation {
     }
 }
 
-/// Reads the requests `asker_mac` sent for `ip` and the (unicast) replies it got. Requests and replies
-/// are paired in time order, each reply answering the earliest request not yet answered that was sent
-/// at most `wait` before it; a request left without one is unanswered. (A host whose ARP request goes
+/// Reads the requests `asker_mac` sent for `ip` and the (unicast) replies it got. Each reply answers
+/// the latest request not yet answered that was sent at most `wait` before it (so a late reply still
+/// counts, and a gap is found where it was); a request left without one is unanswered. (A host whose ARP request goes
 /// unanswered asks again only after a second, so a reply within `wait` is as good as an instant one.)
 pub fn arp_conversation(seen: &[ArpSeen], asker_mac: &str, ip: IpAddr, wait: Duration) -> ArpConversation {
     let mut sorted: Vec<&ArpSeen> = seen.iter().collect();
@@ -130,9 +130,12 @@ pub fn arp_conversation(seen: &[ArpSeen], asker_mac: &str, ip: IpAddr, wait: Dur
     let mut conversation = ArpConversation { requests: requests.len(), ..ArpConversation::default() };
     let mut answered = vec![false; requests.len()];
     for reply in &replies {
-        let pending = requests.iter().zip(answered.iter_mut()).find(|(asked, done)| {
-            !**done && **asked <= reply.at && reply.at.duration_since(**asked).is_ok_and(|d| d < wait)
-        });
+        let pending = requests
+            .iter()
+            .zip(answered.iter_mut())
+            .rev()
+            .filter(|(asked, _)| **asked <= reply.at && reply.at.duration_since(**asked).is_ok_and(|d| d < wait))
+            .find(|(_, done)| !**done);
         if let Some((asked, done)) = pending {
             *done = true;
             conversation.slowest = conversation.slowest.max(reply.at.duration_since(*asked).unwrap_or_default());
@@ -423,9 +426,8 @@ mod tests {
         let c = arp_conversation(&capture, client, ip, Duration::from_millis(100));
         assert_eq!(c.requests, 7);
         let at = |ms| UNIX_EPOCH + Duration::from_millis(ms);
-        // The reply at 152 answers the request at 100 (the earliest one waiting), so one of the two
-        // requests at 100 and 150 is unanswered: the count is what matters.
-        assert_eq!(c.unanswered, vec![at(150), at(300), at(400)]);
+        // The reply at 152 answers the request at 150; the one at 290 the request at 200, late.
+        assert_eq!(c.unanswered, vec![at(100), at(300), at(400)]);
         assert_eq!(c.slowest, Duration::from_millis(90));
         assert_eq!(c.replies_of(old), Some((at(1), at(51))));
         assert_eq!(c.replies_of(new), Some((at(152), at(290))));
