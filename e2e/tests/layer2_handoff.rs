@@ -31,11 +31,17 @@ struct Asking {
 }
 
 impl Asking {
-    /// Starts asking for `ip` every [`ASK_EVERY`] for `total`.
+    /// Starts asking for `ip` every [`ASK_EVERY`] for `total`: ARP requests for IPv4, Neighbor
+    /// Solicitations for IPv6 (each from a new ndisc6, so somewhat further apart).
     fn start(lab: &Lab, ip: IpAddr, total: Duration) -> Result<Asking> {
-        let capture = lab.capture_arp("l2client")?;
         let count = u32::try_from(total.as_millis() / ASK_EVERY.as_millis())?;
-        let arping = lab.arping_in_background("l2client", ip, ASK_EVERY, count)?;
+        let (capture, arping) = if ip.is_ipv6() {
+            let capture = lab.capture_ndp("l2client")?;
+            (capture, lab.ndisc_in_background("l2client", ip, ASK_EVERY, count)?)
+        } else {
+            let capture = lab.capture_arp("l2client")?;
+            (capture, lab.arping_in_background("l2client", ip, ASK_EVERY, count)?)
+        };
         Ok(Asking { capture, arping, client_mac: lab.mac("l2client")?, ip })
     }
 
@@ -115,11 +121,30 @@ struct Owned {
 
 impl Owned {
     async fn new(service_name: &str) -> Result<Owned> {
+        Owned::with_spec(service_name, "").await
+    }
+
+    async fn with_spec(service_name: &str, extra_spec: &str) -> Result<Owned> {
         let mut lab = l2_lab(None).await?;
-        let ip = service(&mut lab, service_name, "", &["node1", "node2", "node3"], 1).await?[0];
-        let mac = arp_owner(&lab, ip, SOON).await?;
+        let ip = service(&mut lab, service_name, extra_spec, &["node1", "node2", "node3"], 1).await?[0];
+        let mac = if ip.is_ipv6() { ndp_owner(&lab, ip).await? } else { arp_owner(&lab, ip, SOON).await? };
         let node = lab.node_by_mac(&mac)?;
         Ok(Owned { lab, ip, mac, node })
+    }
+}
+
+/// The one MAC advertised for `ip` to l2client, once exactly one is.
+async fn ndp_owner(lab: &Lab, ip: IpAddr) -> Result<String> {
+    let start = Instant::now();
+    loop {
+        let macs = lab.ndisc("l2client", ip)?;
+        if let [one] = macs.as_slice() {
+            return Ok(one.clone());
+        }
+        if start.elapsed() > SOON {
+            return Err(format!("NDP for {ip}: wanted one advertisement, got {macs:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -139,7 +164,19 @@ fn handoffs(lab: &Lab, node: &str, outcome: &str) -> Result<u64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_then_start_hands_the_address_over_and_back_with_every_arp_request_answered() -> Result {
-    let Owned { mut lab, ip, mac: old_mac, node: owner } = Owned::new("handoff").await?;
+    sigterm_then_start(Owned::new("handoff").await?, 100).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ipv6_sigterm_then_start_hands_the_address_over_and_back_with_every_solicitation_answered() -> Result {
+    let spec = "ipFamilyPolicy: SingleStack, ipFamilies: [IPv6]";
+    sigterm_then_start(Owned::with_spec("handoff6", spec).await?, 40).await
+}
+
+/// SIGTERM to the owner's speaker while l2client asks, then start it again: every request is
+/// answered, the address moves away on the new owner's announcement and back on the old one's.
+async fn sigterm_then_start(owned: Owned, at_least: usize) -> Result {
+    let Owned { mut lab, ip, mac: old_mac, node: owner } = owned;
     let speaker = format!("ferrolb-speaker-{owner}");
     let asking = Asking::start(&lab, ip, Duration::from_secs(6))?;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -154,12 +191,12 @@ async fn sigterm_then_start_hands_the_address_over_and_back_with_every_arp_reque
     let (seen, talk) = asking.finish().await?;
 
     eprintln!(
-        "SIGTERM of {owner}'s speaker: exited after {exit_took:?}; {} requests, unanswered at {:?}, slowest answer {:?}",
+        "SIGTERM of {owner}'s speaker ({ip}): exited after {exit_took:?}; {} requests, unanswered at {:?}, slowest answer {:?}",
         talk.requests, talk.unanswered, talk.slowest
     );
     assert!(exit_took < Duration::from_millis(2500), "SIGTERM to exit took {exit_took:?}");
-    assert!(talk.requests >= 100, "arping sent {} requests", talk.requests);
-    assert!(talk.unanswered.is_empty(), "unanswered ARP requests at {:?}", talk.unanswered);
+    assert!(talk.requests >= at_least, "l2client sent {} requests", talk.requests);
+    assert!(talk.unanswered.is_empty(), "unanswered requests at {:?}", talk.unanswered);
     let new_mac = the_other(&talk, &old_mac)?;
     let new_owner = lab.node_by_mac(&new_mac)?;
     let away = handed_over(&seen, ip, &old_mac, &new_mac, stopping_at)?;

@@ -94,6 +94,40 @@ pub fn parse_tcpdump_arp(line: &str) -> Option<ArpSeen> {
     None
 }
 
+/// Reads one line of `tcpdump -l -n -e -tt` showing Neighbor Discovery, as the IPv6 counterpart of an
+/// ARP packet: a Neighbor Solicitation is a request (`sender_ip` its source, `target_ip` the address
+/// asked about), a Neighbor Advertisement a reply for its target address; `broadcast` means sent
+/// to all nodes (33:33:00:00:00:01), as an unsolicited advertisement is.
+pub fn parse_tcpdump_ndp(line: &str) -> Option<ArpSeen> {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let stamp: f64 = tokens.first()?.parse().ok()?;
+    let at = UNIX_EPOCH + Duration::from_secs_f64(stamp);
+    let source_mac = tokens.get(1)?.to_ascii_lowercase();
+    let broadcast = tokens.get(3).is_some_and(|t| t.trim_end_matches(',') == "33:33:00:00:00:01");
+    let address_after = |words: &[&str]| {
+        tokens
+            .windows(words.len() + 1)
+            .find(|w| w.get(..words.len()) == Some(words))
+            .and_then(|w| w.last())
+            .and_then(|t| t.trim_end_matches(',').parse::<IpAddr>().ok())
+    };
+    let source = tokens
+        .iter()
+        .position(|t| *t == ">")
+        .and_then(|first| tokens.iter().skip(first + 1).position(|t| *t == ">").map(|i| first + i))
+        .and_then(|i| tokens.get(i))
+        .and_then(|t| t.parse::<IpAddr>().ok());
+    if line.contains("neighbor advertisement") {
+        let target = address_after(&["tgt", "is"]);
+        return Some(ArpSeen { at, source_mac, reply: true, sender_ip: target, target_ip: None, broadcast });
+    }
+    if line.contains("neighbor solicitation") {
+        let target = address_after(&["who", "has"]);
+        return Some(ArpSeen { at, source_mac, reply: false, sender_ip: source, target_ip: target, broadcast });
+    }
+    None
+}
+
 /// What became of the ARP requests one host sent for one address, read off a capture on that host.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ArpConversation {
@@ -257,11 +291,38 @@ impl Lab {
             .map_err(Error::io(format!("starting arping in {host}")))
     }
 
+    /// Sends a Neighbor Solicitation for `ip` from a host's eth0 `count` times, about `interval` apart
+    /// (ndisc6 in a shell loop, each waiting at most `interval` for its answer), in the background.
+    pub fn ndisc_in_background(&self, host: &str, ip: IpAddr, interval: Duration, count: u32) -> Result<Child> {
+        let netns = self.netns(host)?.to_owned();
+        let (wait_ms, pause) = (interval.as_millis().max(1), interval.as_secs_f64());
+        let script = format!(
+            "i=0; while [ $i -lt {count} ]; do ndisc6 -1 -r 1 -w {wait_ms} {ip} eth0; sleep {pause}; i=$((i+1)); done"
+        );
+        Command::new("ip")
+            .args(["netns", "exec", &netns, "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(Error::io(format!("starting ndisc6 in {host}")))
+    }
+
     /// Starts capturing ARP on a host's eth0; returns once the capture runs.
     pub fn capture_arp(&self, host: &str) -> Result<ArpCapture> {
+        self.capture(host, "arp", parse_tcpdump_arp)
+    }
+
+    /// Starts capturing Neighbor Solicitations and Advertisements on a host's eth0, read as
+    /// [`parse_tcpdump_ndp`] does; returns once the capture runs.
+    pub fn capture_ndp(&self, host: &str) -> Result<ArpCapture> {
+        self.capture(host, "icmp6 and (ip6[40] == 135 or ip6[40] == 136)", parse_tcpdump_ndp)
+    }
+
+    fn capture(&self, host: &str, filter: &str, parse: fn(&str) -> Option<ArpSeen>) -> Result<ArpCapture> {
         let netns = self.netns(host)?.to_owned();
         let mut child = Command::new("ip")
-            .args(["netns", "exec", &netns, "tcpdump", "-i", "eth0", "-l", "-n", "-e", "-tt", "-U", "arp"])
+            .args(["netns", "exec", &netns, "tcpdump", "-i", "eth0", "-l", "-n", "-e", "-tt", "-U", filter])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -280,7 +341,7 @@ impl Lab {
         let (tx, seen) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout?).lines().map_while(std::io::Result::ok) {
-                if let Some(packet) = parse_tcpdump_arp(&line)
+                if let Some(packet) = parse(&line)
                     && tx.send(packet).is_err()
                 {
                     break;
@@ -388,6 +449,26 @@ mod tests {
         let a = parse_tcpdump_arp(ask).unwrap();
         assert!(!a.claims(ip) && !a.announces(ip));
         assert!(parse_tcpdump_arp("listening on eth0").is_none());
+    }
+
+    #[test]
+    fn tcpdump_ndp_lines_are_read_like_arp() {
+        let ip: IpAddr = "2001:db8:1::200".parse().unwrap();
+        let ask = "1796287155.514833 3a:15:aa:2a:8c:e0 > 33:33:ff:00:02:00, ethertype IPv6 (0x86dd), length 86: \
+                   fe80::3815:aaff:fe2a:8ce0 > ff02::1:ff00:200: ICMP6, neighbor solicitation, who has 2001:db8:1::200, length 32";
+        let a = parse_tcpdump_ndp(ask).unwrap();
+        assert!(!a.reply && !a.broadcast && !a.claims(ip));
+        assert_eq!((a.source_mac.as_str(), a.target_ip), ("3a:15:aa:2a:8c:e0", Some(ip)));
+        assert_eq!(a.sender_ip, "fe80::3815:aaff:fe2a:8ce0".parse().ok());
+        let answer = "1796287155.514893 26:fd:6c:a7:2a:60 > 3a:15:aa:2a:8c:e0, ethertype IPv6 (0x86dd), length 86: \
+                      2001:db8:1::200 > fe80::3815:aaff:fe2a:8ce0: ICMP6, neighbor advertisement, tgt is 2001:db8:1::200, length 32";
+        let r = parse_tcpdump_ndp(answer).unwrap();
+        assert!(r.reply && !r.broadcast && r.claims(ip) && !r.announces(ip));
+        let unsolicited = "1796287155.6 26:fd:6c:a7:2a:60 > 33:33:00:00:00:01, ethertype IPv6 (0x86dd), length 86: \
+                           2001:db8:1::200 > ff02::1: ICMP6, neighbor advertisement, tgt is 2001:db8:1::200, length 32";
+        let u = parse_tcpdump_ndp(unsolicited).unwrap();
+        assert!(u.announces(ip) && u.broadcast);
+        assert!(parse_tcpdump_ndp("listening on eth0").is_none());
     }
 
     fn seen(ms: u64, mac: &str, reply: bool, broadcast: bool) -> ArpSeen {
