@@ -19,7 +19,14 @@ pub const POOL: &str = "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmet
 
 /// A 3-node Layer2 lab with the pool and its L2Advertisement (or `advertisement` instead).
 pub async fn l2_lab(advertisement: Option<&str>) -> Result<Lab, String> {
-    let mut lab = Lab::up(LabOptions { nodes: 3, ..LabOptions::for_test() }).await.map_err(|e| e.to_string())?;
+    l2_lab_with(advertisement, &[]).await
+}
+
+/// [`l2_lab`] with these flags for every speaker.
+pub async fn l2_lab_with(advertisement: Option<&str>, speaker_args: &[&str]) -> Result<Lab, String> {
+    let speaker_args = speaker_args.iter().map(|a| a.to_string()).collect();
+    let opts = LabOptions { nodes: 3, speaker_args, ..LabOptions::for_test() };
+    let mut lab = Lab::up(opts).await.map_err(|e| e.to_string())?;
     let applied = match advertisement {
         None => lab.apply(POOL),
         Some(adv) => lab.apply(&format!("{}---\n{adv}", POOL.split("---").next().unwrap_or_default())),

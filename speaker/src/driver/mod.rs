@@ -583,6 +583,9 @@ impl Speaker {
         self.owned = owned;
         self.owned_services = services_of;
         self.hand_to_responder();
+        if self.phase.leaving() {
+            self.check_released();
+        }
 
         let bgp = decision.bgp;
         self.out.bgp_decision.send_if_modified(|current| {
