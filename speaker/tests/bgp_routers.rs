@@ -398,6 +398,7 @@ impl Speaker {
                 client: None,
                 owner: None,
                 shutdown: shutdown_rx,
+                graceful_restart_time: 120,
             };
             rt.block_on(run(runtime, metrics, bfd_metrics)).expect("BGP runtime");
         });
