@@ -90,6 +90,8 @@ async fn shutdown_without_graceful_restart_withdraws_then_waits_then_ceases() {
             panic!("no NOTIFICATION last: {messages:?}")
         };
         assert_eq!((cease.code, cease.subcode), (6, 2), "Cease, Administrative Shutdown");
+        let notifications = messages.iter().filter(|(m, _)| matches!(m, Message::Notification(_))).count();
+        assert_eq!(notifications, 1, "{messages:?}");
         let withdrawn_at = withdrawn.last().map(|(_, at)| *at).unwrap_or_default();
         let gap = ceased_at.saturating_sub(withdrawn_at);
         assert!(gap >= WITHDRAW_GRACE.saturating_sub(Duration::from_millis(50)), "Cease {gap:?} after the withdrawal");
