@@ -7,7 +7,10 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{host_prefix, ips, kernel_nexthops, lb_service, ready, wait_accepted, wait_ingress, wait_nexthops};
+use ferrolb_e2e::{
+    host_prefix, ips, kernel_nexthops, kernel_nexthops_in, lb_service, ready, wait_accepted, wait_ingress,
+    wait_nexthops,
+};
 use ferrolb_lab::{Lab, LabOptions, Mode, RouterKind};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -348,27 +351,6 @@ async fn an_unnumbered_peer_carries_ipv4_with_an_ipv6_link_local_next_hop() -> R
     Ok(())
 }
 
-/// The router's IPv4 kernel next hops for `prefix`, read directly in its namespace (so that a
-/// thread can poll it while the test holds the lab mutably).
-fn next_hops_in(netns: &str, prefix: &str) -> std::result::Result<BTreeSet<std::net::IpAddr>, String> {
-    let out = std::process::Command::new("ip")
-        .args(["-n", netns, "-4", "-j", "route", "show", "exact", prefix])
-        .output()
-        .map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let routes: serde_json::Value =
-        serde_json::from_str(if text.trim().is_empty() { "[]" } else { &text }).map_err(|e| e.to_string())?;
-    let mut hops = BTreeSet::new();
-    for route in routes.as_array().into_iter().flatten() {
-        let gateways = route["nexthops"]
-            .as_array()
-            .map(|n| n.iter().map(|h| h["gateway"].clone()).collect::<Vec<_>>())
-            .unwrap_or_else(|| vec![route["gateway"].clone()]);
-        hops.extend(gateways.iter().filter_map(|g| g.as_str()?.parse::<std::net::IpAddr>().ok()));
-    }
-    Ok(hops)
-}
-
 /// enableGracefulRestart: a speaker restarted (SIGTERM, then a new process) costs nothing at the
 /// router. FRR keeps the node's route while the speaker is away and after it is back: its kernel
 /// route for the Service keeps every next hop the whole time (polled every 50 ms).
@@ -397,7 +379,7 @@ async fn a_speaker_restart_with_graceful_restart_keeps_the_routers_next_hops() -
         std::thread::spawn(move || {
             let mut samples = Vec::new();
             while polling.load(std::sync::atomic::Ordering::Relaxed) {
-                samples.push(next_hops_in(&router_ns, &prefix));
+                samples.push(kernel_nexthops_in(&router_ns, &prefix));
                 std::thread::sleep(Duration::from_millis(50));
             }
             samples

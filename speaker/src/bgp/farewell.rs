@@ -47,22 +47,9 @@ pub fn farewell(established: Option<&Negotiated>, announced: usize) -> Farewell 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::Ipv4Addr;
 
     fn negotiated(graceful_restart: bool) -> Negotiated {
-        Negotiated {
-            hold_time: Duration::from_secs(90),
-            keepalive: Some(Duration::from_secs(30)),
-            peer_asn: 64512,
-            peer_router_id: Ipv4Addr::new(192, 0, 2, 1),
-            internal: false,
-            four_octet_as: true,
-            ipv4_unicast: true,
-            ipv6_unicast: false,
-            route_refresh: true,
-            ipv4_over_ipv6: false,
-            graceful_restart,
-        }
+        Negotiated { graceful_restart, ..crate::bgp::glue::tests::negotiated(false) }
     }
 
     #[test]

@@ -196,7 +196,8 @@ pub(crate) mod tests {
     use ferrolb_bgp::notification::Notification;
     use std::time::Duration;
 
-    fn negotiated(internal: bool) -> Negotiated {
+    /// What a session with the lab's router negotiates: hold 3 s, both families, no graceful restart.
+    pub(crate) fn negotiated(internal: bool) -> Negotiated {
         Negotiated {
             hold_time: Duration::from_secs(3),
             keepalive: Some(Duration::from_secs(1)),

@@ -659,6 +659,21 @@ mod tests {
         }
     }
 
+    /// What the session "fake" on node1 runs with: no node addresses, reports or BFD; not the
+    /// first session of the process.
+    pub(super) fn context(decision: watch::Receiver<Arc<BgpDecision>>) -> SessionContext {
+        SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision,
+            metrics: BgpMetrics::default(),
+            reports: None,
+            bfd: None,
+            restarted: false,
+        }
+    }
+
     pub(super) fn decision(prefixes: &[&str]) -> Arc<BgpDecision> {
         let routes = prefixes.iter().map(|p| (Prefix::host(p.parse().unwrap()), RouteAttributes::default())).collect();
         Arc::new(BgpDecision { desired: [("fake".to_string(), routes)].into(), ..Default::default() })
@@ -673,16 +688,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
         let (decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "203.0.113.2", "2001:db8::1"]));
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec!["2001:db8::2".parse().unwrap()],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: None,
-            bfd: None,
-            restarted: false,
-        };
+        let context = SessionContext { node_addresses: vec!["2001:db8::2".parse().unwrap()], ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
         let mut buf = Vec::new();
@@ -758,16 +764,7 @@ mod tests {
         let settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
         let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
         let (bfd_tx, bfd_rx) = watch::channel(None);
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec![],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: None,
-            bfd: Some(bfd_rx),
-            restarted: false,
-        };
+        let context = SessionContext { bfd: Some(bfd_rx), ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let mut buf = Vec::new();
         // BFD not Up yet: the session comes up anyway.
@@ -806,16 +803,7 @@ mod tests {
         let settings = PeerSettings::from_peer(&Peer { dual_stack: true, ..peer(port) }, &[], None).unwrap();
         let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "2001:db8::1"]));
         let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec![],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: Some(reports_tx),
-            bfd: None,
-            restarted: false,
-        };
+        let context = SessionContext { reports: Some(reports_tx), ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
         let mut buf = Vec::new();
@@ -857,16 +845,7 @@ mod tests {
         let settings = PeerSettings::from_peer(&p, &[], None).unwrap();
         let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
         let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec![],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: Some(reports_tx),
-            bfd: None,
-            restarted: false,
-        };
+        let context = SessionContext { reports: Some(reports_tx), ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
         assert!(!report.established);
@@ -885,16 +864,7 @@ mod tests {
         let settings = PeerSettings::from_peer(&vrf, &[], None).unwrap();
         let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
         let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec![],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: Some(reports_tx),
-            bfd: None,
-            restarted: false,
-        };
+        let context = SessionContext { reports: Some(reports_tx), ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
         assert!(!report.established);

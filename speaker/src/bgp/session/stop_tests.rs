@@ -7,7 +7,7 @@ use std::time::Duration;
 use ferrolb_bgp::codec::{self, GracefulRestart, Open};
 use tokio::net::TcpListener;
 
-use super::tests::{decision, peer, read_until};
+use super::tests::{context, decision, peer, read_until};
 use super::*;
 use crate::bgp::farewell::WITHDRAW_GRACE;
 
@@ -25,16 +25,7 @@ async fn established(
     let configured = ferrolb_core::config::Peer { graceful_restart, ..peer(port) };
     let settings = PeerSettings::from_peer(&configured, &[], None).unwrap();
     let (_decision_tx, decision_rx) = watch::channel(decision(&ROUTES));
-    let context = SessionContext {
-        peer: "fake".into(),
-        node: "node1".into(),
-        node_addresses: vec![],
-        decision: decision_rx,
-        metrics: BgpMetrics::default(),
-        reports: None,
-        bfd: None,
-        restarted,
-    };
+    let context = SessionContext { restarted, ..context(decision_rx) };
     let handle = SessionHandle::spawn(settings, context);
     let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
     let mut buf = Vec::new();
