@@ -4,7 +4,8 @@
 //! Decides nothing itself: the FSM decides transitions and timers, [`super::glue`] what bytes
 //! mean, [`ferrolb_bgp::adj_out`] what to send. This file carries out their actions: TCP connect
 //! (source address, TTL, MD5), writes, reads with the streaming decoder, and the timers, which the
-//! task owns ([`super::timers`]) and arms and stops exactly as the FSM's actions say.
+//! task owns ([`super::timers`]) and arms and stops exactly as the FSM's actions say. When the
+//! speaker stops, it leaves as [`super::farewell`] decides.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -553,8 +554,11 @@ impl Runner {
         let mut out = Vec::new();
         let stats = self.adj_out.sync(&Routes::new(), &path, &mut out);
         self.flush_updates(stats, &out).await;
-        tracing::info!(peer = %self.context.peer, routes, ?grace, "speaker stopping: routes withdrawn, closing after the grace");
-        tokio::time::sleep(grace).await;
+        // A connection lost while writing has nothing left to wait for.
+        if self.conn.is_some() {
+            tracing::info!(peer = %self.context.peer, routes, ?grace, "speaker stopping: routes withdrawn, closing after the grace");
+            tokio::time::sleep(grace).await;
+        }
     }
 
     /// Sends the difference between the decision and what the peer holds.
