@@ -30,7 +30,7 @@ log: {format: text, level: debug}
 loadBalancerClass: example.com/lb
 onlyLoadBalancerClass: true
 controller: {replicas: 3}
-speaker: {membersPort: 7947, gratuitousRefresh: 30s, layer2RestartWindow: 40s}
+speaker: {membersPort: 7947, gratuitousRefresh: 30s, layer2RestartWindow: 40s, bgpGracefulRestartTime: 60s}
 metrics:
   controllerPort: 9472
   speakerPort: 9473
@@ -266,7 +266,8 @@ fn everything_enabled_renders_monitoring_policies_and_the_programs_flags() {
             "--metrics-addr=0.0.0.0:9473",
             "--members-port=7947",
             "--gratuitous-refresh=30s",
-            "--layer2-restart-window=40s"
+            "--layer2-restart-window=40s",
+            "--bgp-graceful-restart-time=60s"
         ]
     );
     assert_eq!(find(&objects, "Deployment", "ferrolb-controller")["spec"]["replicas"], 3);
@@ -462,6 +463,8 @@ fn the_schema_refuses_values_it_does_not_know() {
         ("speaker: {gratuitousRefresh: soon}\n", "gratuitousRefresh"),
         ("speaker: {gratuitousRefresh: 30}\n", "gratuitousRefresh"),
         ("speaker: {layer2RestartWindow: later}\n", "layer2RestartWindow"),
+        ("speaker: {bgpGracefulRestartTime: 120}\n", "bgpGracefulRestartTime"),
+        ("speaker: {bgpGracefulRestartTime: 1.5s}\n", "bgpGracefulRestartTime"),
     ] {
         match template_text(values, &[]) {
             Ok(_) => panic!("helm template accepted {values:?}"),

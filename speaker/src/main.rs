@@ -11,6 +11,7 @@ use ferrolb_core::config::Config;
 use ferrolb_kube::{logging, shutdown};
 use ferrolb_speaker::announcer::{BgpDecision, ClassPolicy, from_k8s::DEFAULT_CLASS};
 use ferrolb_speaker::bgp::runtime::{self, BgpRuntime};
+use ferrolb_speaker::bgp::settings::parse_restart_time;
 use ferrolb_speaker::driver;
 use ferrolb_speaker::layer2::responder::Layer2Responder;
 use ferrolb_speaker::layer2::schedule::parse_refresh;
@@ -61,6 +62,11 @@ struct Args {
     /// every node, longer than a speaker pod takes to restart.
     #[arg(long, env = "FERROLB_LAYER2_RESTART_WINDOW", value_parser = parse_refresh, default_value = "15s")]
     layer2_restart_window: ::std::option::Option<Duration>,
+    /// BGP: the restart time offered to peers with enableGracefulRestart, e.g. 120s (FRR's
+    /// default): how long a router keeps this node's routes after the speaker stops, waiting for
+    /// it to come back. Whole seconds from 1s to 4095s.
+    #[arg(long, env = "FERROLB_BGP_GRACEFUL_RESTART_TIME", value_parser = parse_restart_time, default_value = "120s")]
+    bgp_graceful_restart_time: u16,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -105,6 +111,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let owner = ferrolb_kube::owner::cluster_role(&client, ferrolb_kube::names::SPEAKER).await;
     let bgp = {
         let (node, client, shutdown, owner) = (args.node_name.clone(), client.clone(), shutdown.clone(), owner.clone());
+        let graceful_restart_time = args.bgp_graceful_restart_time;
         let (metrics, bfd_metrics) = (health.metrics.bgp.clone(), health.metrics.bfd.clone());
         tokio::spawn(
             async move {
@@ -119,6 +126,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     client: Some(client),
                     owner,
                     shutdown,
+                    graceful_restart_time,
                 };
                 if let Err(error) = runtime::run(runtime, metrics, bfd_metrics).await {
                     warn!(%error, "BGP mode stopped");
@@ -183,6 +191,13 @@ mod tests {
         assert_eq!(parse(&["--layer2-restart-window=1m"]).unwrap().layer2_restart_window, Some(Duration::from_secs(60)));
         assert_eq!(parse(&["--layer2-restart-window=0"]).unwrap().layer2_restart_window, None);
         assert!(parse(&["--layer2-restart-window=100ms"]).is_err());
+    }
+
+    #[test]
+    fn bgp_graceful_restart_time_is_frrs_by_default() {
+        assert_eq!(parse(&[]).unwrap().bgp_graceful_restart_time, 120);
+        assert_eq!(parse(&["--bgp-graceful-restart-time=30s"]).unwrap().bgp_graceful_restart_time, 30);
+        assert!(parse(&["--bgp-graceful-restart-time=0s"]).is_err());
     }
 
     #[test]
