@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod layer2;
 pub mod real;
 
 /// The repository's root.
