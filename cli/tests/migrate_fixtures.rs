@@ -105,13 +105,10 @@ fn bgp_peers_of_both_versions_convert_and_say_what_they_lose() {
     assert_eq!(secret["spec"]["enableGracefulRestart"], true);
     assert_eq!(secret["spec"]["vrf"], "red");
     let secret_notes = notes(&out, "BGPPeer", "router-secret");
-    assert_eq!(secret_notes.len(), 2, "{secret_notes:?}");
+    assert_eq!(secret_notes.len(), 1, "graceful restart is carried over without a note: {secret_notes:?}");
     assert!(
         secret_notes[0]
             .starts_with("BGPPeer/router-secret: spec.passwordSecret.namespace is set to \"metallb-system\"")
-    );
-    assert!(
-        secret_notes[1].starts_with("BGPPeer/router-secret: spec.enableGracefulRestart is carried over, but FerroLB")
     );
 
     let v6 = object(&out, "BGPPeer", "router-v6");
@@ -327,8 +324,7 @@ fn every_bgp_peer_field_of_metallb_0_16_is_kept() {
     assert_eq!(unnumbered["spec"]["interface"], "eth1");
     assert_eq!(unnumbered["spec"]["enableGracefulRestart"], true);
     let said = notes(&out, "BGPPeer", "unnumbered");
-    assert_eq!(said.len(), 1, "BGP unnumbered works; graceful restart does not: {said:?}");
-    assert!(said.iter().any(|n| n.contains("enableGracefulRestart is not supported yet (issue 14)")), "{said:?}");
+    assert!(said.is_empty(), "BGP unnumbered and graceful restart both work: {said:?}");
 
     // FerroLB's own types read every field, and validation gives each its verdict.
     let peers: Vec<ferrolb_crds::BGPPeer> = [migrated, unnumbered]
@@ -346,6 +342,6 @@ fn every_bgp_peer_field_of_metallb_0_16_is_kept() {
     assert_eq!(warned.iter().map(|w| w.field.as_str()).collect::<Vec<_>>(), ["spec.disableMP"]);
     let refused =
         verdicts.problems(&ferrolb_core::config::ObjectRef::new(ferrolb_core::config::Kind::BGPPeer, "unnumbered"));
-    let fields: Vec<&str> = refused.iter().map(|p| p.field.as_str()).collect();
-    assert_eq!(fields, ["spec.enableGracefulRestart"], "{refused:?}");
+    assert!(refused.is_empty(), "{refused:?}");
+    assert!(config.peers["unnumbered"].graceful_restart);
 }

@@ -463,12 +463,6 @@ fn peer_cases() -> Vec<Case> {
             vec![problem("spec.localASN", InvalidField)],
         ),
         case(
-            "enableGracefulRestart, not supported yet",
-            objs![router().with(|s| s.enable_graceful_restart = true)],
-            peer_ref("router"),
-            vec![problem("spec.enableGracefulRestart", NotSupported)],
-        ),
-        case(
             "interface (BGP unnumbered) with sourceAddress",
             objs![router().with(|s| {
                 s.peer_address = String::new();
@@ -982,15 +976,27 @@ fn the_tables_hold_at_least_sixty_cases() {
 
 #[test]
 fn unsupported_peer_fields_say_so_on_the_condition() {
-    let objects = objs![peer("gr", 64512, "198.51.100.1").with(|s| s.enable_graceful_restart = true)];
+    let objects = objs![peer("bfd", 64512, "").with(|s| {
+        s.interface = Some("eth1".into());
+        s.bfd_profile = Some("fast".into());
+    })];
     let (config, verdicts) = build(&objects);
     assert!(config.peers.is_empty(), "a refused peer has no session");
-    let problems = verdicts.problems(&peer_ref("gr"));
+    let problems = verdicts.problems(&peer_ref("bfd"));
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(
-        problems[0].to_string(),
-        "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)"
-    );
+    assert!(problems[0].to_string().starts_with("spec.bfdProfile: BFD with interface"), "{}", problems[0]);
+}
+
+#[test]
+fn graceful_restart_is_carried_to_the_peer() {
+    let objects = objs![
+        peer("gr", 64512, "198.51.100.1").with(|s| s.enable_graceful_restart = true),
+        peer("plain", 64512, "198.51.100.2"),
+    ];
+    let (config, verdicts) = build(&objects);
+    assert!(verdicts.problems(&peer_ref("gr")).is_empty(), "{:?}", verdicts.problems(&peer_ref("gr")));
+    assert!(config.peers["gr"].graceful_restart);
+    assert!(!config.peers["plain"].graceful_restart);
 }
 
 #[test]

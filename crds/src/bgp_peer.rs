@@ -132,8 +132,11 @@ pub struct BGPPeerSpec {
     /// The peer is more than one hop away (eBGP multihop).
     #[serde(default, rename = "ebgpMultiHop")]
     pub ebgp_multi_hop: bool,
-    /// Graceful restart (RFC 4724). Not supported yet: a BGPPeer with true is refused
-    /// (Accepted=False, reason NotSupported). Cannot be changed after creation.
+    /// Graceful restart (RFC 4724): the session advertises it, with the restart time of the
+    /// speaker's --bgp-graceful-restart-time (default 120s), and a speaker that stops (SIGTERM)
+    /// closes the session without a NOTIFICATION, so a router that supports it keeps this node's
+    /// routes (marked stale) until the speaker is back and sends End-of-RIB. Without it, a
+    /// stopping speaker withdraws its routes before closing. Cannot be changed after creation.
     #[serde(default)]
     #[x_kube(validation = Rule::new("self == oldSelf").message("is immutable: delete and recreate the BGPPeer to change it"))]
     pub enable_graceful_restart: bool,

@@ -7,7 +7,10 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{host_prefix, ips, kernel_nexthops, lb_service, ready, wait_accepted, wait_ingress, wait_nexthops};
+use ferrolb_e2e::{
+    host_prefix, ips, kernel_nexthops, kernel_nexthops_in, lb_service, ready, wait_accepted, wait_ingress,
+    wait_nexthops,
+};
 use ferrolb_lab::{Lab, LabOptions, Mode, RouterKind};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -345,5 +348,62 @@ async fn an_unnumbered_peer_carries_ipv4_with_an_ipv6_link_local_next_hop() -> R
     );
     let answer = lab.curl("client", &format!("http://{ip4}/"))?;
     assert!(answer.trim().starts_with("node1"), "the only path is node1's link: {answer}");
+    Ok(())
+}
+
+/// enableGracefulRestart: a speaker restarted (SIGTERM, then a new process) costs nothing at the
+/// router. FRR keeps the node's route while the speaker is away and after it is back: its kernel
+/// route for the Service keeps every next hop the whole time (polled every 50 ms).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_speaker_restart_with_graceful_restart_keeps_the_routers_next_hops() -> Result {
+    // Both of the lab router's sessions per node, with graceful restart.
+    let gr_peers = PEERS.replace("keepaliveTime: 1s}", "keepaliveTime: 1s, enableGracefulRestart: true}");
+    assert_eq!(gr_peers.matches("enableGracefulRestart").count(), 2);
+    let mut lab =
+        Lab::up(LabOptions { nodes: 2, mode: Mode::Bgp, router: RouterKind::Frr, ..LabOptions::for_test() }).await?;
+    lab.apply(&format!("{gr_peers}---\n{HOST_ROUTES}"))?;
+    wait_accepted::<IPAddressPool>(&mut lab, "bgp", "True", SOON).await?;
+    wait_sessions(&lab, SOON).await?;
+    lab.apply(&lb_service("web", 80, "", ""))?;
+    lab.backends("default", "web", &ready(&["node1", "node2"])).await?;
+    let ip = wait_ingress(&mut lab, "default", "web", 1, SOON).await?.0[0];
+    let prefix = host_prefix(ip);
+    let both = ips(&NODE_V4[..2]);
+    wait_nexthops(&lab, &prefix, &both, SOON).await?;
+    let router_ns = lab.record().daemons.iter().find(|d| d.name == "bgpd").map(|d| d.netns.clone());
+    let router_ns = router_ns.ok_or("no bgpd in the lab")?;
+
+    let polling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let poller = {
+        let (polling, prefix, router_ns) = (polling.clone(), prefix.clone(), router_ns.clone());
+        std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while polling.load(std::sync::atomic::Ordering::Relaxed) {
+                samples.push(kernel_nexthops_in(&router_ns, &prefix));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            samples
+        })
+    };
+    let restarted = Instant::now();
+    lab.restart("ferrolb-speaker-node1")?;
+    wait_sessions(&lab, Duration::from_secs(30)).await?;
+    let back = restarted.elapsed();
+    // Past End-of-RIB: the new speaker's routes replaced the stale ones.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    polling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let samples = poller.join().map_err(|_| "the poller panicked")?;
+    let missing: Vec<_> = samples.iter().filter(|s| s.as_ref() != Ok(&both)).collect();
+    eprintln!(
+        "session back {back:?} after the restart began; {} samples, {} without both next hops",
+        samples.len(),
+        missing.len()
+    );
+    assert!(samples.len() >= 40, "too few samples: {}", samples.len());
+    assert!(missing.is_empty(), "{prefix} lost a next hop during the restart: {missing:?}");
+    let pathspace = format!("flb-{}", lab.name());
+    let shown =
+        lab.exec_ok("router", &["vtysh", "-N", &pathspace, "-c", &format!("show bgp ipv4 unicast {prefix} json")])?;
+    assert!(!shown.contains("\"stale\":true"), "the restarted speaker's route is still stale: {shown}");
     Ok(())
 }

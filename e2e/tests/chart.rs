@@ -30,7 +30,7 @@ log: {format: text, level: debug}
 loadBalancerClass: example.com/lb
 onlyLoadBalancerClass: true
 controller: {replicas: 3}
-speaker: {membersPort: 7947, gratuitousRefresh: 30s}
+speaker: {membersPort: 7947, gratuitousRefresh: 30s, layer2RestartWindow: 40s, bgpGracefulRestartTime: 60s}
 metrics:
   controllerPort: 9472
   speakerPort: 9473
@@ -265,7 +265,9 @@ fn everything_enabled_renders_monitoring_policies_and_the_programs_flags() {
             "--only-lb-class",
             "--metrics-addr=0.0.0.0:9473",
             "--members-port=7947",
-            "--gratuitous-refresh=30s"
+            "--gratuitous-refresh=30s",
+            "--layer2-restart-window=40s",
+            "--bgp-graceful-restart-time=60s"
         ]
     );
     assert_eq!(find(&objects, "Deployment", "ferrolb-controller")["spec"]["replicas"], 3);
@@ -460,6 +462,9 @@ fn the_schema_refuses_values_it_does_not_know() {
         ("controller: {image: {pullPolicy: Sometimes}}\n", "pullPolicy"),
         ("speaker: {gratuitousRefresh: soon}\n", "gratuitousRefresh"),
         ("speaker: {gratuitousRefresh: 30}\n", "gratuitousRefresh"),
+        ("speaker: {layer2RestartWindow: later}\n", "layer2RestartWindow"),
+        ("speaker: {bgpGracefulRestartTime: 120}\n", "bgpGracefulRestartTime"),
+        ("speaker: {bgpGracefulRestartTime: 1.5s}\n", "bgpGracefulRestartTime"),
     ] {
         match template_text(values, &[]) {
             Ok(_) => panic!("helm template accepted {values:?}"),

@@ -342,7 +342,7 @@ async fn what_metallb_refuses_is_refused_on_the_right_object_within_2s() -> Resu
 
 /// BGPPeer fields FerroLB does not implement are refused on the object, naming the field and
 /// saying so (never accepted and ignored); disableMP is accepted with its warning; interface
-/// (BGP unnumbered) is accepted, but not with a BFD profile.
+/// (BGP unnumbered) is accepted, but not with a BFD profile; enableGracefulRestart is accepted.
 #[tokio::test(flavor = "multi_thread")]
 async fn unsupported_bgp_peer_fields_are_refused_and_disable_mp_is_warned() -> Result {
     let mut lab = lab_with_controller().await?;
@@ -356,11 +356,7 @@ async fn unsupported_bgp_peer_fields_are_refused_and_disable_mp_is_warned() -> R
     lab.apply(&peer("unnumbered", "interface: eth1"))?;
     lab.apply(&peer("unnumbered-bfd", "interface: eth2, bfdProfile: fast"))?;
     lab.apply(&peer("old", "peerAddress: 198.51.100.2, disableMP: true, localASN: 65010"))?;
-    let (c, _) = wait_accepted::<BGPPeer>(&mut lab, "gr", "False", WITHIN).await?;
-    assert_eq!(
-        (c.reason.as_str(), c.message.as_str()),
-        ("NotSupported", "spec.enableGracefulRestart: enableGracefulRestart is not supported yet (issue 14)")
-    );
+    wait_accepted::<BGPPeer>(&mut lab, "gr", "True", WITHIN).await?;
     wait_accepted::<BGPPeer>(&mut lab, "unnumbered", "True", WITHIN).await?;
     let (c, _) = wait_accepted::<BGPPeer>(&mut lab, "unnumbered-bfd", "False", WITHIN).await?;
     assert_eq!(c.reason.as_str(), "NotSupported");
@@ -369,7 +365,8 @@ async fn unsupported_bgp_peer_fields_are_refused_and_disable_mp_is_warned() -> R
         "{}",
         c.message
     );
-    let events = lab.kubectl(&["get", "events", "-A", "--field-selector", "involvedObject.name=gr", "-o", "wide"])?;
+    let events =
+        lab.kubectl(&["get", "events", "-A", "--field-selector", "involvedObject.name=unnumbered-bfd", "-o", "wide"])?;
     assert!(events.contains("NotSupported") && events.contains("Warning"), "{events}");
     let (c, _) = wait_accepted::<BGPPeer>(&mut lab, "old", "True", WITHIN).await?;
     assert_eq!(c.reason, "DeprecatedField");

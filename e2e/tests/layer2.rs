@@ -6,53 +6,11 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use ferrolb_crds::IPAddressPool;
-use ferrolb_e2e::{lb_service, summary, wait_accepted, wait_ingress};
-use ferrolb_lab::{Backend, Health, Lab, LabOptions};
+use ferrolb_e2e::layer2::{POOL, SOON, arp_owner, l2_lab, service};
+use ferrolb_e2e::{ready, summary, wait_accepted};
+use ferrolb_lab::{Lab, LabOptions};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-const SOON: Duration = Duration::from_secs(5);
-
-const POOL: &str = "apiVersion: ferrolb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: l2}\n\
-    spec: {addresses: [198.51.100.200-198.51.100.250, '2001:db8:1::200-2001:db8:1::2ff']}\n---\n\
-    apiVersion: ferrolb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: l2}\nspec: {ipAddressPools: [l2]}\n";
-
-/// A 3-node Layer2 lab with the pool and its L2Advertisement.
-async fn l2_lab(advertisement: Option<&str>) -> Result<Lab> {
-    let mut lab = Lab::up(LabOptions { nodes: 3, ..LabOptions::for_test() }).await?;
-    match advertisement {
-        None => lab.apply(POOL)?,
-        Some(adv) => lab.apply(&format!("{}---\n{adv}", POOL.split("---").next().unwrap_or_default()))?,
-    };
-    wait_accepted::<IPAddressPool>(&mut lab, "l2", "True", Duration::from_secs(10)).await?;
-    Ok(lab)
-}
-
-fn ready(nodes: &[&str]) -> Vec<Backend> {
-    nodes.iter().map(|n| Backend { node: (*n).to_owned(), health: Health::Ready }).collect()
-}
-
-/// Creates a LoadBalancer Service with backends on `nodes`; returns its addresses.
-async fn service(lab: &mut Lab, name: &str, extra_spec: &str, nodes: &[&str], count: usize) -> Result<Vec<IpAddr>> {
-    lab.apply(&lb_service(name, 80, "", extra_spec))?;
-    lab.backends("default", name, &ready(nodes)).await?;
-    Ok(wait_ingress(lab, "default", name, count, SOON).await?.0)
-}
-
-/// The one MAC answering ARP for `ip` from l2client, once exactly one does: three requests,
-/// three replies, all from that MAC.
-async fn arp_owner(lab: &Lab, ip: IpAddr, timeout: Duration) -> Result<String> {
-    let start = Instant::now();
-    let mut last = Vec::new();
-    while start.elapsed() < timeout {
-        last = lab.arping("l2client", ip, 3)?;
-        if last.len() == 3 && last.iter().all(|m| *m == last[0]) {
-            return Ok(last[0].clone());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!("ARP for {ip}: wanted 3 replies from one MAC within {timeout:?}, last got {last:?}").into())
-}
 
 /// The one MAC answering NDP for `ip` from l2client.
 async fn ndp_owner(lab: &Lab, ip: IpAddr, timeout: Duration) -> Result<String> {

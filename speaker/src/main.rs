@@ -11,6 +11,7 @@ use ferrolb_core::config::Config;
 use ferrolb_kube::{logging, shutdown};
 use ferrolb_speaker::announcer::{BgpDecision, ClassPolicy, from_k8s::DEFAULT_CLASS};
 use ferrolb_speaker::bgp::runtime::{self, BgpRuntime};
+use ferrolb_speaker::bgp::settings::parse_restart_time;
 use ferrolb_speaker::driver;
 use ferrolb_speaker::layer2::responder::Layer2Responder;
 use ferrolb_speaker::layer2::schedule::parse_refresh;
@@ -54,6 +55,18 @@ struct Args {
     /// an address only when this node gains it. At least 1s.
     #[arg(long, env = "FERROLB_GRATUITOUS_REFRESH", value_parser = parse_refresh, default_value = "off")]
     gratuitous_refresh: ::std::option::Option<Duration>,
+    /// Layer2: when this speaker stops on a node that stays in service (a pod restart, an upgrade),
+    /// it keeps its addresses and the other speakers keep them with it for this long, waiting for
+    /// the next process, instead of moving them away and back (each move resets the connections open
+    /// at that moment). 0 or off: every stop hands the addresses over. At least 1s. Set it the same on
+    /// every node, longer than a speaker pod takes to restart.
+    #[arg(long, env = "FERROLB_LAYER2_RESTART_WINDOW", value_parser = parse_refresh, default_value = "15s")]
+    layer2_restart_window: ::std::option::Option<Duration>,
+    /// BGP: the restart time offered to peers with enableGracefulRestart, e.g. 120s (FRR's
+    /// default): how long a router keeps this node's routes after the speaker stops, waiting for
+    /// it to come back. Whole seconds from 1s to 4095s.
+    #[arg(long, env = "FERROLB_BGP_GRACEFUL_RESTART_TIME", value_parser = parse_restart_time, default_value = "120s")]
+    bgp_graceful_restart_time: u16,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -77,8 +90,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let shutdown = shutdown::on_signal();
 
     // Layer2: the responder follows the interfaces netif reports.
-    let responder = Layer2Responder::new().with_gratuitous_refresh(args.gratuitous_refresh);
+    let mut responder = Layer2Responder::new().with_gratuitous_refresh(args.gratuitous_refresh);
     let layer2 = responder.handle();
+    let heard = responder.take_heard();
     let health = Arc::new(http::health(responder.counters()));
     let (interfaces_tx, interfaces) = watch::channel(Vec::new());
     tokio::spawn(async move {
@@ -97,6 +111,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let owner = ferrolb_kube::owner::cluster_role(&client, ferrolb_kube::names::SPEAKER).await;
     let bgp = {
         let (node, client, shutdown, owner) = (args.node_name.clone(), client.clone(), shutdown.clone(), owner.clone());
+        let graceful_restart_time = args.bgp_graceful_restart_time;
         let (metrics, bfd_metrics) = (health.metrics.bgp.clone(), health.metrics.bfd.clone());
         tokio::spawn(
             async move {
@@ -111,6 +126,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     client: Some(client),
                     owner,
                     shutdown,
+                    graceful_restart_time,
                 };
                 if let Err(error) = runtime::run(runtime, metrics, bfd_metrics).await {
                     warn!(%error, "BGP mode stopped");
@@ -125,7 +141,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let writer =
         tokio::spawn(l2_status::run(client.clone(), args.node_name.clone(), owner, status_rx).in_current_span());
 
-    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, gratuitous_refresh = ?args.gratuitous_refresh, "{} starting", ferrolb_kube::names::SPEAKER);
+    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, gratuitous_refresh = ?args.gratuitous_refresh, restart_window = ?args.layer2_restart_window, "{} starting", ferrolb_kube::names::SPEAKER);
     let settings = driver::Settings {
         node: args.node_name.clone(),
         namespace: args.namespace.clone(),
@@ -133,9 +149,18 @@ async fn run(args: Args) -> anyhow::Result<()> {
         memberlist_secret: args.memberlist_secret.clone(),
         memberlist_key: args.memberlist_key.clone(),
         class: ClassPolicy { class: args.lb_class.clone(), require_class: args.only_lb_class },
+        restart_window: args.layer2_restart_window,
     };
-    let outputs =
-        driver::Outputs { layer2, interfaces, health, bgp_config, bgp_decision, node_addresses, status: status_tx };
+    let outputs = driver::Outputs {
+        layer2,
+        heard,
+        interfaces,
+        health,
+        bgp_config,
+        bgp_decision,
+        node_addresses,
+        status: status_tx,
+    };
     driver::run(client, settings, outputs, shutdown).await;
     // The loop asked the writer to delete this node's status objects; give it a moment.
     if tokio::time::timeout(Duration::from_secs(2), writer).await.is_err() {
@@ -158,6 +183,21 @@ mod tests {
     #[test]
     fn the_flags_are_consistent() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn the_layer2_restart_window_is_15s_by_default_and_0_turns_it_off() {
+        assert_eq!(parse(&[]).unwrap().layer2_restart_window, Some(Duration::from_secs(15)));
+        assert_eq!(parse(&["--layer2-restart-window=1m"]).unwrap().layer2_restart_window, Some(Duration::from_secs(60)));
+        assert_eq!(parse(&["--layer2-restart-window=0"]).unwrap().layer2_restart_window, None);
+        assert!(parse(&["--layer2-restart-window=100ms"]).is_err());
+    }
+
+    #[test]
+    fn bgp_graceful_restart_time_is_frrs_by_default() {
+        assert_eq!(parse(&[]).unwrap().bgp_graceful_restart_time, 120);
+        assert_eq!(parse(&["--bgp-graceful-restart-time=30s"]).unwrap().bgp_graceful_restart_time, 30);
+        assert!(parse(&["--bgp-graceful-restart-time=0s"]).is_err());
     }
 
     #[test]

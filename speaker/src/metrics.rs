@@ -78,6 +78,13 @@ pub struct Layer2Labels {
     pub family: String,
 }
 
+/// Labels of the Layer2 handoff counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HandoffLabels {
+    /// How the handoff ended: `heard`, `bound`, `cut` or `regained` (see [`crate::layer2::release::Outcome`]).
+    pub outcome: String,
+}
+
 /// Every metric the speaker exports.
 pub struct Metrics {
     registry: Registry,
@@ -87,6 +94,7 @@ pub struct Metrics {
     gratuitous: Family<Layer2Labels, Counter>,
     members_alive: Gauge,
     member_failures: Counter,
+    handoffs: Family<HandoffLabels, Counter>,
     layer2: Layer2Counters,
     members: Mutex<Option<Arc<members::Counters>>>,
     /// BGP mode's metrics, registered in the same registry.
@@ -105,6 +113,16 @@ impl Metrics {
         let gratuitous = Family::<Layer2Labels, Counter>::default();
         let members_alive = Gauge::default();
         let member_failures = Counter::default();
+        let handoffs = Family::<HandoffLabels, Counter>::default();
+        for outcome in ["heard", "bound", "cut", "regained"] {
+            let _ = handoffs.get_or_create(&HandoffLabels { outcome: outcome.to_owned() });
+        }
+        registry.register(
+            "layer2_handoffs",
+            "Addresses this node stopped owning while healthy and kept answering until their new owner announced \
+             them (heard), the wait ran out (bound), this node became unhealthy (cut), or it owned them again (regained)",
+            handoffs.clone(),
+        );
         registry.register_collector(Box::new(announced.clone()));
         registry.register(
             "layer2_requests_received",
@@ -125,6 +143,7 @@ impl Metrics {
             gratuitous,
             members_alive,
             member_failures,
+            handoffs,
             layer2,
             members: Mutex::new(None),
             bgp,
@@ -135,6 +154,11 @@ impl Metrics {
     /// Where member counts come from, once the prober runs.
     pub fn set_member_counters(&self, counters: Arc<members::Counters>) {
         *self.members.lock().unwrap_or_else(PoisonError::into_inner) = Some(counters);
+    }
+
+    /// Counts one ended Layer2 handoff.
+    pub fn count_handoff(&self, outcome: &str) {
+        self.handoffs.get_or_create(&HandoffLabels { outcome: outcome.to_owned() }).inc();
     }
 
     /// Replaces the announced addresses.

@@ -398,6 +398,7 @@ impl Speaker {
                 client: None,
                 owner: None,
                 shutdown: shutdown_rx,
+                graceful_restart_time: 120,
             };
             rt.block_on(run(runtime, metrics, bfd_metrics)).expect("BGP runtime");
         });
@@ -866,4 +867,129 @@ fn bench_ten_thousand_prefixes_into_frr() {
         (all - up).as_secs_f64()
     );
     assert_eq!(count, 10_000);
+}
+
+/// The router namespace's kernel route for `prefix` (`ip route show PREFIX`), empty when none.
+fn kernel_route(net: &Net, prefix: &str) -> String {
+    let family = if prefix.contains(':') { "-6" } else { "-4" };
+    must(Command::new("ip").args(["-n", &net.router_ns, family, "route", "show", prefix])).trim().to_string()
+}
+
+/// FRR's paths for `prefix` in its BGP table (`show bgp ipv4 unicast json`), empty when none.
+fn bgp_paths(frr: &Router, prefix: &str) -> Vec<Value> {
+    let table = frr.vtysh("show bgp ipv4 unicast json");
+    table["routes"][prefix].as_array().cloned().unwrap_or_default()
+}
+
+fn stale(path: &Value) -> bool {
+    path["stale"] == true
+}
+
+/// Graceful restart (RFC 4724) with FRR as the helper: the speaker stops (as on SIGTERM) and
+/// closes without a NOTIFICATION; FRR keeps routes A and B, marked stale, and its kernel route
+/// for them stays the whole time; a new speaker announces only A and End-of-RIB; FRR then has A
+/// (no longer stale) and drops B.
+#[test]
+fn frr_keeps_routes_stale_across_a_graceful_restart_and_drops_what_is_gone_after_end_of_rib() {
+    let net = Net::up();
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let (a, b) = (V4, V4B);
+    let gr = Peer { graceful_restart: true, ..peer(NODE_ASN, ROUTER_ASN) };
+    let both: BTreeMap<Prefix, RouteAttributes> = [(prefix(a), attrs(None, &[])), (prefix(b), attrs(None, &[]))].into();
+    let mut speaker = Speaker::start(&net, gr.clone(), both);
+    frr.wait_established();
+    frr.wait_route(a);
+    frr.wait_route(b);
+    let n = frr.vtysh(&format!("show bgp neighbors {SPEAKER4} json"));
+    println!("FRR's view of graceful restart: {}", n[SPEAKER4]["gracefulRestartInfo"]);
+    assert_eq!(n[SPEAKER4]["neighborCapabilities"]["gracefulRestart"], "advertisedAndReceived", "{n}");
+    wait_installed(&frr, a);
+    wait_installed(&frr, b);
+    let kernel_a = kernel_route(&net, a);
+    assert!(kernel_a.contains(&format!("via {SPEAKER4}")) && kernel_a.contains("proto bgp"), "{kernel_a}");
+
+    // The speaker goes away as on SIGTERM: no NOTIFICATION, so FRR keeps both routes as stale.
+    speaker.stop();
+    let stale_paths = wait_for("A and B stale at FRR", Duration::from_secs(10), || {
+        let (pa, pb) = (bgp_paths(&frr, a), bgp_paths(&frr, b));
+        match (pa.first(), pb.first()) {
+            (Some(pa), Some(pb)) if stale(pa) && stale(pb) => Ok((pa.clone(), pb.clone())),
+            _ => Err(format!("A {pa:?}, B {pb:?}")),
+        }
+    });
+    println!("stale at FRR: {stale_paths:?}");
+    assert_ne!(frr.established(), Ok(()), "the session is down while the routes are kept");
+    let mut kernel_seen = 0;
+    let check_kernel = |seen: &mut u32| {
+        for p in [a, b] {
+            let route = kernel_route(&net, p);
+            assert!(route.contains(&format!("via {SPEAKER4}")), "{p} left the kernel during the restart: {route:?}");
+        }
+        *seen += 1;
+    };
+    // A while without a speaker: well past the 3 s hold time, nothing leaves the kernel.
+    let gone_at = Instant::now();
+    while gone_at.elapsed() < Duration::from_secs(4) {
+        check_kernel(&mut kernel_seen);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // A new speaker announces A only, then End-of-RIB: B goes, A stays and is fresh.
+    let mut speaker = Speaker::start(&net, gr, [(prefix(a), attrs(None, &[]))].into());
+    let fresh = Instant::now();
+    loop {
+        let (pa, pb) = (bgp_paths(&frr, a), bgp_paths(&frr, b));
+        if pa.first().is_some_and(|p| !stale(p)) && pb.is_empty() {
+            break;
+        }
+        assert!(fresh.elapsed() < Duration::from_secs(20), "A fresh and B gone; last A {pa:?}, B {pb:?}");
+        // A's kernel route holds until it is fresh again.
+        let route = kernel_route(&net, a);
+        assert!(route.contains(&format!("via {SPEAKER4}")), "A left the kernel during the restart: {route:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    frr.established().unwrap();
+    wait_for("B out of the kernel", Duration::from_secs(5), || {
+        let route = kernel_route(&net, b);
+        if route.is_empty() { Ok(()) } else { Err(route) }
+    });
+    assert!(kernel_route(&net, a).contains(&format!("via {SPEAKER4}")));
+    println!("kernel routes checked {kernel_seen} times while no speaker ran; fresh after {:?}", fresh.elapsed());
+    speaker.stop();
+}
+
+/// Without graceful restart, a stopping speaker withdraws its routes and only then closes with
+/// Cease: FRR loses the routes while the session is still Established.
+#[test]
+fn frr_stop_without_graceful_restart_withdraws_before_the_session_closes() {
+    let net = Net::up();
+    let frr = Router::frr(&net, ROUTER_ASN, "");
+    let routes: BTreeMap<Prefix, RouteAttributes> =
+        [(prefix(V4), attrs(None, &[])), (prefix(V4B), attrs(None, &[]))].into();
+    let mut speaker = Speaker::start(&net, peer(NODE_ASN, ROUTER_ASN), routes);
+    frr.wait_established();
+    frr.wait_route(V4);
+    frr.wait_route(V4B);
+    let stopped = Instant::now();
+    let stopping = std::thread::spawn(move || speaker.stop());
+    let mut withdrawn_at = None;
+    let closed_at = loop {
+        let up = frr.established().is_ok();
+        let routes = bgp_paths(&frr, V4).len() + bgp_paths(&frr, V4B).len();
+        if routes == 0 && withdrawn_at.is_none() {
+            withdrawn_at = Some(stopped.elapsed());
+        }
+        if !up {
+            break stopped.elapsed();
+        }
+        assert!(stopped.elapsed() < Duration::from_secs(5), "the session did not close");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stopping.join().unwrap();
+    let withdrawn_at = withdrawn_at.unwrap_or_else(|| panic!("the session closed at {closed_at:?} with routes"));
+    println!("routes gone at {withdrawn_at:?}, session down at {closed_at:?}");
+    assert!(closed_at >= withdrawn_at + Duration::from_millis(500), "withdrawn {withdrawn_at:?}, closed {closed_at:?}");
+    let n = frr.vtysh(&format!("show bgp neighbors {SPEAKER4} json"));
+    let reason = &n[SPEAKER4]["lastNotificationReason"];
+    assert_eq!(reason, "Cease/Administrative Shutdown", "{n}");
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use ferrolb_speaker::layer2::counters::{CounterSample, Family, Layer2Counters};
 use ferrolb_speaker::layer2::owned::{InterfaceSelector, OwnedAddress, OwnedAddresses};
-use ferrolb_speaker::layer2::responder::{Layer2Handle, Layer2Responder};
+use ferrolb_speaker::layer2::responder::{Heard, Layer2Handle, Layer2Responder};
 use ferrolb_speaker::layer2::{MacAddr, arp, ndp};
 use ferrolb_speaker::netif;
 use ferrolb_speaker::rawsock::enter_network_namespace;
@@ -68,6 +68,8 @@ struct Lab {
 struct ResponderThread {
     handle: Layer2Handle,
     counters: Layer2Counters,
+    /// Other nodes' announcements it heard.
+    heard: std::sync::Mutex<tokio::sync::mpsc::Receiver<Heard>>,
     interfaces: tokio::sync::watch::Receiver<Vec<netif::Interface>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -195,9 +197,12 @@ impl ResponderThread {
             enter_network_namespace(ns.as_fd()).expect("setns");
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async move {
-                let responder = Layer2Responder::new().with_gratuitous_refresh(refresh);
+                let mut responder = Layer2Responder::new().with_gratuitous_refresh(refresh);
+                let heard = responder.take_heard().expect("taken once");
                 let (tx, rx) = tokio::sync::watch::channel(Vec::new());
-                ready_tx.send((responder.handle(), responder.counters(), rx.clone())).expect("test thread waits");
+                ready_tx
+                    .send((responder.handle(), responder.counters(), heard, rx.clone()))
+                    .expect("test thread waits");
                 let watcher = tokio::spawn(netif::watch_interfaces(tx));
                 tokio::select! {
                     () = responder.run(rx) => {}
@@ -206,9 +211,10 @@ impl ResponderThread {
                 watcher.abort();
             });
         });
-        let (handle, counters, interfaces) =
+        let (handle, counters, heard, interfaces) =
             ready_rx.recv_timeout(Duration::from_secs(10)).expect("responder thread started");
-        ResponderThread { handle, counters, interfaces, shutdown: Some(shutdown), thread: Some(thread) }
+        let heard = std::sync::Mutex::new(heard);
+        ResponderThread { handle, counters, heard, interfaces, shutdown: Some(shutdown), thread: Some(thread) }
     }
 
     fn stop(&mut self) {
@@ -226,9 +232,33 @@ impl ResponderThread {
     }
 
     fn own_on(&self, addresses: &[IpAddr], interfaces: &InterfaceSelector) {
-        let owned: OwnedAddresses =
-            addresses.iter().map(|ip| (*ip, OwnedAddress { interfaces: interfaces.clone() })).collect();
+        let owned: OwnedAddresses = addresses
+            .iter()
+            .map(|ip| (*ip, OwnedAddress { interfaces: interfaces.clone(), releasing: false }))
+            .collect();
         self.handle.set_owned(owned);
+    }
+
+    /// Gives `addresses` up on purpose: still answered on our interface, no longer announced.
+    fn release(&self, addresses: &[IpAddr]) {
+        let only_ours = InterfaceSelector::Named([RESPONDER_IF.to_string()].into());
+        let owned: OwnedAddresses =
+            addresses.iter().map(|ip| (*ip, OwnedAddress { interfaces: only_ours.clone(), releasing: true })).collect();
+        self.handle.set_owned(owned);
+    }
+
+    /// The announcements heard until `want` of them arrived or `within` passed.
+    fn wait_heard(&self, want: usize, within: Duration) -> Vec<Heard> {
+        let start = Instant::now();
+        let mut heard = Vec::new();
+        let mut rx = self.heard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while heard.len() < want && start.elapsed() < within {
+            match rx.try_recv() {
+                Ok(h) => heard.push(h),
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        heard
     }
 
     fn counters(&self, family: Family) -> CounterSample {
@@ -556,4 +586,56 @@ fn every_owned_ipv6_address_is_answered_and_a_shared_group_outlives_one_of_them(
         let (found, text) = lab.ndisc6(target);
         assert_eq!(found, Some(mac), "{target} after losing {VIP6}:\n{text}");
     }
+}
+
+#[test]
+fn a_released_address_is_answered_until_another_nodes_announcement_is_heard_then_not() {
+    let mut lab = Lab::up();
+    let mac = lab.responder_mac();
+    lab.responder().release(&[v4(VIP4), v6(VIP6)]);
+    // Being handed over, the addresses are answered but not announced.
+    let (macs, text) = lab.arping(VIP4);
+    assert_eq!(macs, vec![mac; 3], "the releasing responder still answers:\n{text}");
+    let (found, text) = lab.ndisc6(VIP6);
+    assert_eq!(found, Some(mac), "and still advertises on solicitation:\n{text}");
+    assert_eq!(lab.responder().counters(Family::Arp).gratuitous_sent, 0, "a released address is not announced");
+    assert_eq!(lab.responder().counters(Family::Ndp).gratuitous_sent, 0);
+
+    // The new owner, a second responder on the client side of the link, gains them and announces.
+    let new_owner = ResponderThread::start(PathBuf::from("/run/netns").join(&lab.client_ns), None);
+    let only_client = InterfaceSelector::Named([CLIENT_IF.to_string()].into());
+    new_owner.own_on(&[v4(VIP4), v6(VIP6)], &only_client);
+    let heard = lab.responder().wait_heard(2, Duration::from_secs(5));
+    let out = ip(&["-n", &lab.client_ns, "-o", "link", "show", CLIENT_IF]);
+    let client_mac: MacAddr = out
+        .split("link/ether ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|m| m.parse().ok())
+        .expect("a MAC");
+    let mut announced: Vec<(IpAddr, MacAddr, String)> =
+        heard.iter().map(|h| (h.announcement.ip, h.announcement.mac, h.interface.clone())).collect();
+    announced.sort();
+    announced.dedup();
+    assert_eq!(
+        announced,
+        vec![(v4(VIP4), client_mac, RESPONDER_IF.to_owned()), (v6(VIP6), client_mac, RESPONDER_IF.to_owned())],
+        "the gratuitous ARP and the unsolicited NA are heard: {heard:?}"
+    );
+
+    // Heard: the old owner is quiet for both at once. (arping, in the new owner's namespace, also
+    // picks up the new owner's own gratuitous replies, so the old owner's MAC and counters tell.)
+    let (arp_before, nd_before) = (lab.responder().counters(Family::Arp), lab.responder().counters(Family::Ndp));
+    let (macs, text) = lab.arping(VIP4);
+    assert!(!macs.contains(&mac), "the old owner {mac} answered after the new owner announced:\n{text}");
+    let (found, text) = lab.ndisc6(VIP6);
+    assert_ne!(found, Some(mac), "the old owner advertised after the new owner announced:\n{text}");
+    let (arp_after, nd_after) = (lab.responder().counters(Family::Arp), lab.responder().counters(Family::Ndp));
+    assert!(arp_after.requests_received >= arp_before.requests_received + 3, "it saw the requests: {arp_after:?}");
+    assert_eq!(arp_after.responses_sent, arp_before.responses_sent, "and answered none");
+    assert!(nd_after.requests_received > nd_before.requests_received, "{nd_after:?}");
+    assert_eq!(nd_after.responses_sent, nd_before.responses_sent);
+    let mut new_owner = new_owner;
+    new_owner.stop();
+    lab.stop_captures();
 }

@@ -87,36 +87,60 @@ pub struct GracefulRestart {
     pub families: Vec<(AfiSafi, u8)>,
 }
 
+impl GracefulRestart {
+    /// Restart State flag (R): the sender has restarted, so the receiver must not wait for its
+    /// End-of-RIB before sending its own routes.
+    pub const RESTART_STATE: u8 = 0x8;
+    /// Per-family flag (F): the sender kept forwarding packets of this family across the restart.
+    pub const FORWARDING_PRESERVED: u8 = 0x80;
+
+    /// The capability of a speaker that keeps forwarding for `families` across a restart: the
+    /// Restart State flag when `restarted`, the Forwarding State flag on every family, and the
+    /// restart time capped to its 12 bits. With no families, it only says the sender is
+    /// graceful-restart aware.
+    pub fn preserving(restart_time: u16, restarted: bool, families: &[AfiSafi]) -> Self {
+        GracefulRestart {
+            restart_flags: if restarted { Self::RESTART_STATE } else { 0 },
+            restart_time: restart_time.min(0x0fff),
+            families: families.iter().map(|family| (*family, Self::FORWARDING_PRESERVED)).collect(),
+        }
+    }
+}
+
 impl Open {
     /// FerroLB's OPEN for a dual-stack session: IPv4 and IPv6 unicast, route refresh, 4-octet AS
     /// and, when `restart_time` is given, graceful restart advertised as not restarting (flags 0)
     /// with no preserved families. [`Open::for_families`] with both families.
     pub fn ferrolb(my_as: u32, hold_time: u16, bgp_id: Ipv4Addr, restart_time: Option<u16>) -> Self {
-        Self::for_families(my_as, hold_time, bgp_id, &[Family::V4, Family::V6], restart_time)
+        let graceful_restart = restart_time.map(|time| GracefulRestart::preserving(time, false, &[]));
+        Self::for_families(my_as, hold_time, bgp_id, &[Family::V4, Family::V6], graceful_restart)
     }
 
     /// FerroLB's OPEN offering unicast for `families` only (one multiprotocol capability each, in
-    /// the order given), route refresh, 4-octet AS and, when `restart_time` is given, graceful
-    /// restart advertised as not restarting (flags 0) with no preserved families.
+    /// the order given), route refresh, `graceful_restart` when given, and 4-octet AS.
     pub fn for_families(
         my_as: u32,
         hold_time: u16,
         bgp_id: Ipv4Addr,
         families: &[Family],
-        restart_time: Option<u16>,
+        graceful_restart: Option<GracefulRestart>,
     ) -> Self {
         let mut capabilities: Vec<Capability> =
             families.iter().map(|family| Capability::Multiprotocol(AfiSafi::unicast(*family))).collect();
         capabilities.push(Capability::RouteRefresh);
-        if let Some(restart_time) = restart_time {
-            capabilities.push(Capability::GracefulRestart(GracefulRestart {
-                restart_flags: 0,
-                restart_time: restart_time.min(0x0fff),
-                families: Vec::new(),
-            }));
+        if let Some(graceful_restart) = graceful_restart {
+            capabilities.push(Capability::GracefulRestart(graceful_restart));
         }
         capabilities.push(Capability::FourOctetAs(my_as));
         Self { my_as, hold_time, bgp_id, capabilities }
+    }
+
+    /// The sender's graceful restart capability, if it sent one.
+    pub fn graceful_restart(&self) -> Option<&GracefulRestart> {
+        self.capabilities.iter().find_map(|c| match c {
+            Capability::GracefulRestart(gr) => Some(gr),
+            _ => None,
+        })
     }
 
     /// Adds the extended next hop capability for IPv4 unicast with an IPv6 next hop (RFC 8950),

@@ -37,7 +37,17 @@ pub struct SessionConfig {
     pub route_refresh: bool,
     /// Offer IPv4 unicast with an IPv6 next hop (RFC 8950 extended next hop): BGP unnumbered.
     pub ipv4_over_ipv6: bool,
+    /// Offer graceful restart (RFC 4724) with this restart time in seconds (at most
+    /// [`MAX_RESTART_TIME`]); None: no graceful restart capability.
+    pub graceful_restart: Option<u16>,
 }
+
+/// The longest restart time the graceful restart capability can carry (12 bits, RFC 4724).
+pub const MAX_RESTART_TIME: u16 = 4095;
+
+/// The restart time offered when none is configured: FRR's default (`bgp graceful-restart
+/// restart-time`).
+pub const DEFAULT_RESTART_TIME: u16 = 120;
 
 /// Hold time proposed when the peer's settings name none.
 pub const DEFAULT_HOLD_TIME: Duration = Duration::from_secs(90);
@@ -95,6 +105,9 @@ pub enum ConfigError {
     /// 0.0.0.0 is not a valid BGP Identifier.
     #[error("router id 0.0.0.0 is not a valid BGP identifier")]
     RouterIdZero,
+    /// The graceful restart time does not fit the capability's 12 bits.
+    #[error("graceful restart time {0} s must be at most {MAX_RESTART_TIME} s")]
+    RestartTime(u16),
 }
 
 impl SessionConfig {
@@ -114,6 +127,7 @@ impl SessionConfig {
             ipv6_unicast: true,
             route_refresh: true,
             ipv4_over_ipv6: false,
+            graceful_restart: None,
         }
     }
 
@@ -130,6 +144,11 @@ impl SessionConfig {
             && (keepalive < Duration::from_secs(1) || keepalive.subsec_nanos() != 0)
         {
             return Err(ConfigError::Keepalive(keepalive));
+        }
+        if let Some(restart_time) = self.graceful_restart
+            && restart_time > MAX_RESTART_TIME
+        {
+            return Err(ConfigError::RestartTime(restart_time));
         }
         let RetryBackoff { initial, max } = self.connect_retry;
         if initial.is_zero() || initial > max || max > MAX_CONNECT_RETRY {
@@ -193,6 +212,9 @@ mod tests {
             ("local AS 0", |c| c.local_asn = 0, Err(ConfigError::AsnZero)),
             ("peer AS 0", |c| c.peer_asn = PeerAsn::Fixed(0), Err(ConfigError::AsnZero)),
             ("router id 0", |c| c.router_id = Ipv4Addr::UNSPECIFIED, Err(ConfigError::RouterIdZero)),
+            ("restart time 0", |c| c.graceful_restart = Some(0), Ok(())),
+            ("restart time 4095", |c| c.graceful_restart = Some(4095), Ok(())),
+            ("restart time 4096", |c| c.graceful_restart = Some(4096), Err(ConfigError::RestartTime(4096))),
             (
                 "retry zero",
                 |c| c.connect_retry = RetryBackoff::fixed(secs(0)),

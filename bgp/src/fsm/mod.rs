@@ -42,7 +42,8 @@ mod tests;
 
 pub use action::{Action, DownReason};
 pub use config::{
-    ConfigError, DEFAULT_HOLD_TIME, MAX_CONNECT_RETRY, OPEN_SENT_HOLD_TIME, PeerAsn, RetryBackoff, SessionConfig,
+    ConfigError, DEFAULT_HOLD_TIME, DEFAULT_RESTART_TIME, MAX_CONNECT_RETRY, MAX_RESTART_TIME, OPEN_SENT_HOLD_TIME,
+    PeerAsn, RetryBackoff, SessionConfig,
 };
 pub use deadlines::Deadlines;
 pub use event::{Event, Timer};

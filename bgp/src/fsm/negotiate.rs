@@ -23,6 +23,7 @@ pub fn local_open(config: &SessionConfig) -> Result<OpenParams, super::ConfigErr
         ipv6_unicast: config.ipv6_unicast,
         route_refresh: config.route_refresh,
         ipv4_over_ipv6: config.ipv4_over_ipv6 && config.ipv4_unicast,
+        graceful_restart: config.graceful_restart,
     })
 }
 
@@ -67,6 +68,7 @@ pub fn negotiate(config: &SessionConfig, local: &OpenParams, peer: &OpenParams) 
         ipv6_unicast: local.ipv6_unicast && peer.ipv6_unicast,
         route_refresh: local.route_refresh && peer.route_refresh,
         ipv4_over_ipv6: local.ipv4_over_ipv6 && peer.ipv4_over_ipv6,
+        graceful_restart: local.graceful_restart.is_some() && peer.graceful_restart.is_some(),
     })
 }
 
@@ -211,6 +213,13 @@ mod tests {
         c.ipv6_unicast = true;
         assert!(run(&c, &p).unwrap().ipv4_over_ipv6, "offered by both");
         c.ipv6_unicast = false;
+        assert!(!n.graceful_restart, "offered by neither");
+        c.graceful_restart = Some(120);
+        assert!(!run(&c, &p).unwrap().graceful_restart, "not offered by the peer");
+        p.graceful_restart = Some(0);
+        assert!(run(&c, &p).unwrap().graceful_restart, "offered by both, whatever the peer's restart time");
+        c.graceful_restart = None;
+        assert!(!run(&c, &p).unwrap().graceful_restart, "not offered by us");
         // No common unicast family is not an error: it is recorded.
         p.ipv4_unicast = false;
         let n = run(&c, &p).unwrap();
@@ -235,8 +244,11 @@ mod tests {
                 ipv6_unicast: true,
                 route_refresh: false,
                 ipv4_over_ipv6: false,
+                graceful_restart: None,
             }
         );
+        c.graceful_restart = Some(120);
+        assert_eq!(local_open(&c).unwrap().graceful_restart, Some(120));
         c.ipv4_over_ipv6 = true;
         assert!(local_open(&c).unwrap().ipv4_over_ipv6);
         c.ipv4_unicast = false;

@@ -26,6 +26,8 @@ pub struct OpenParams {
     pub route_refresh: bool,
     /// Extended next hop capability advertised for IPv4 unicast with an IPv6 next hop (RFC 8950).
     pub ipv4_over_ipv6: bool,
+    /// Graceful restart capability advertised (RFC 4724), with its restart time in seconds.
+    pub graceful_restart: Option<u16>,
 }
 
 /// What the two OPENs agreed, given in [`super::Action::Established`].
@@ -51,4 +53,7 @@ pub struct Negotiated {
     pub route_refresh: bool,
     /// Both sides take IPv4 unicast routes with an IPv6 next hop (RFC 8950).
     pub ipv4_over_ipv6: bool,
+    /// Both sides advertised graceful restart (RFC 4724): the peer keeps our routes, marked
+    /// stale, when the connection ends without a NOTIFICATION.
+    pub graceful_restart: bool,
 }

@@ -123,13 +123,6 @@ fn fix_bgp_peer(spec: &mut Map<String, Value>, namespace: &str, subject: &str, n
             ));
         }
     }
-    if spec.get("enableGracefulRestart") == Some(&Value::Bool(true)) {
-        notes.push(Note::new(
-            subject,
-            "spec.enableGracefulRestart is carried over, but FerroLB refuses the BGPPeer while it is true \
-             (enableGracefulRestart is not supported yet (issue 14)): remove it to have the peer accepted",
-        ));
-    }
     let interface = matches!(spec.get("interface"), Some(Value::String(name)) if !name.is_empty());
     if interface {
         let bfd = matches!(spec.get("bfdProfile"), Some(Value::String(name)) if !name.is_empty());

@@ -94,6 +94,9 @@ pub struct Layer2Verdict {
 pub struct Layer2Decision {
     /// The addresses this node answers for. Empty when this node is unhealthy.
     pub owned: BTreeMap<IpAddr, Layer2Announcement>,
+    /// The addresses another node answers for, with that node: where an address this node
+    /// stops answering for goes (the speaker hands it over only when it goes somewhere).
+    pub elsewhere: BTreeMap<IpAddr, String>,
     /// Every Service's verdicts, one per address (none: the Service has no address yet).
     pub verdicts: BTreeMap<ServiceKey, Vec<Layer2Verdict>>,
 }
@@ -168,18 +171,32 @@ pub(crate) fn decide(index: &Announcer, endpoints: &[Endpoints<'_>]) -> Layer2De
     // Service order.
     claims.sort_by_key(|c| c.address);
     let mut owned = BTreeMap::new();
+    let mut elsewhere = BTreeMap::new();
     let mut fits = Vec::new();
     for group in claims.chunk_by(|a, b| a.address == b.address) {
         let at = Address { index, services: &services, nodes: &nodes };
-        if let Some(announcement) = at.decide(group, &mut fits, &mut verdicts)
-            && let Some(first) = group.first()
-        {
-            owned.insert(first.address, announcement);
+        let Some(first) = group.first() else { continue };
+        match at.decide(group, &mut fits, &mut verdicts) {
+            Some(Owner::Me(announcement)) => {
+                owned.insert(first.address, announcement);
+            }
+            Some(Owner::Other(node)) => {
+                elsewhere.insert(first.address, node);
+            }
+            None => {}
         }
     }
     let verdicts =
         if index.reasons { services.iter().map(|s| s.key.clone()).zip(verdicts).collect() } else { BTreeMap::new() };
-    Layer2Decision { owned, verdicts }
+    Layer2Decision { owned, elsewhere, verdicts }
+}
+
+/// Who answers for one address.
+enum Owner {
+    /// This node, and how.
+    Me(Layer2Announcement),
+    /// Another node, by name.
+    Other(String),
 }
 
 /// What deciding one address needs to see.
@@ -204,13 +221,13 @@ impl Address<'_, '_> {
     }
 
     /// Decides the owner of one address for the Services claiming it, writes their verdicts,
-    /// and returns what this node announces for it, if it is the owner.
+    /// and returns its owner: what this node announces for it, or the other node's name.
     fn decide(
         &self,
         claims: &[Claim<'_>],
         fits: &mut Vec<Result<(), NodeRejection>>,
         verdicts: &mut [Vec<Layer2Verdict>],
-    ) -> Option<Layer2Announcement> {
+    ) -> Option<Owner> {
         let address = claims.first()?.address;
         let advertisements = &self.index.config.l2_advertisements;
         let mut union: Vec<usize> = claims.iter().flat_map(|c| c.advertisements.iter().copied()).collect();
@@ -285,14 +302,17 @@ impl Address<'_, '_> {
             }
         }
         let (_, _, owner) = owner?;
-        if owner.name != self.index.me || !self.index.members.self_healthy {
+        if owner.name != self.index.me {
+            return Some(Owner::Other(owner.name.to_string()));
+        }
+        if !self.index.members.self_healthy {
             return None;
         }
         let interfaces = match interfaces {
             Some(set) if !set.is_empty() => Interfaces::Only(set),
             _ => Interfaces::All,
         };
-        Some(Layer2Announcement { interfaces, services: served_here })
+        Some(Owner::Me(Layer2Announcement { interfaces, services: served_here }))
     }
 
     /// Why no node may serve claim `c`: each known node's rejection, and each live member

@@ -337,6 +337,10 @@ pub struct Peer {
     /// dualStackAddressFamily: the session carries both IPv4 and IPv6 routes; otherwise only
     /// those of its own family (the peer address's).
     pub dual_stack: bool,
+    /// enableGracefulRestart: the session advertises graceful restart (RFC 4724), and a speaker
+    /// that stops closes it without a NOTIFICATION, so the router keeps its routes (as stale)
+    /// until the speaker is back.
+    pub graceful_restart: bool,
 }
 
 impl Peer {
@@ -362,6 +366,7 @@ impl Peer {
             ebgp_multi_hop: false,
             vrf: None,
             dual_stack: false,
+            graceful_restart: false,
         }
     }
 

@@ -198,15 +198,6 @@ fn resolve(
         problems
             .invalid("spec.ebgpMultiHop", "applies to eBGP only, and this session is iBGP (the peer's ASN is myASN)");
     }
-    // Advertising the capability without keeping routes across a restart would make routers
-    // keep forwarding to a speaker that lost its state: refused until restarts preserve it.
-    if spec.enable_graceful_restart {
-        problems.add(
-            "spec.enableGracefulRestart",
-            Reason::NotSupported,
-            "enableGracefulRestart is not supported yet (issue 14)",
-        );
-    }
     if spec.disable_mp {
         let message = if spec.dual_stack_address_family {
             "is deprecated and has no effect (as in MetalLB): dualStackAddressFamily is set, so this session \
@@ -256,6 +247,7 @@ fn resolve(
         ebgp_multi_hop: spec.ebgp_multi_hop,
         vrf,
         dual_stack: spec.dual_stack_address_family,
+        graceful_restart: spec.enable_graceful_restart,
     })
 }
 

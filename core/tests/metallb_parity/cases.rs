@@ -679,7 +679,7 @@ fn bfd_and_communities() -> Vec<Case> {
             Accepts,
             objs![router("r").with(|s| s.enable_graceful_restart = true)],
             peer_ref("r"),
-            NotYet("spec.enableGracefulRestart"),
+            Accepted,
         ),
         case(
             "BGP unnumbered",

@@ -94,6 +94,97 @@ pub fn parse_tcpdump_arp(line: &str) -> Option<ArpSeen> {
     None
 }
 
+/// Reads one line of `tcpdump -l -n -e -tt` showing Neighbor Discovery, as the IPv6 counterpart of an
+/// ARP packet: a Neighbor Solicitation is a request (`sender_ip` its source, `target_ip` the address
+/// asked about), a Neighbor Advertisement a reply for its target address; `broadcast` means sent
+/// to all nodes (33:33:00:00:00:01), as an unsolicited advertisement is.
+pub fn parse_tcpdump_ndp(line: &str) -> Option<ArpSeen> {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let stamp: f64 = tokens.first()?.parse().ok()?;
+    let at = UNIX_EPOCH + Duration::from_secs_f64(stamp);
+    let source_mac = tokens.get(1)?.to_ascii_lowercase();
+    let broadcast = tokens.get(3).is_some_and(|t| t.trim_end_matches(',') == "33:33:00:00:00:01");
+    let address_after = |words: &[&str]| {
+        tokens
+            .windows(words.len() + 1)
+            .find(|w| w.get(..words.len()) == Some(words))
+            .and_then(|w| w.last())
+            .and_then(|t| t.trim_end_matches(',').parse::<IpAddr>().ok())
+    };
+    let source = tokens
+        .iter()
+        .position(|t| *t == ">")
+        .and_then(|first| tokens.iter().skip(first + 1).position(|t| *t == ">").map(|i| first + i))
+        .and_then(|i| tokens.get(i))
+        .and_then(|t| t.parse::<IpAddr>().ok());
+    if line.contains("neighbor advertisement") {
+        let target = address_after(&["tgt", "is"]);
+        return Some(ArpSeen { at, source_mac, reply: true, sender_ip: target, target_ip: None, broadcast });
+    }
+    if line.contains("neighbor solicitation") {
+        let target = address_after(&["who", "has"]);
+        return Some(ArpSeen { at, source_mac, reply: false, sender_ip: source, target_ip: target, broadcast });
+    }
+    None
+}
+
+/// What became of the ARP requests one host sent for one address, read off a capture on that host.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ArpConversation {
+    /// How many requests the host sent.
+    pub requests: usize,
+    /// When each request that got no reply was sent (see [`arp_conversation`]).
+    pub unanswered: Vec<SystemTime>,
+    /// The longest a request that was answered waited for its reply.
+    pub slowest: Duration,
+    /// Each MAC that replied, with its first and last reply, in the order of first replies.
+    pub answered_by: Vec<(String, SystemTime, SystemTime)>,
+}
+
+impl ArpConversation {
+    /// The first and last reply from `mac`, if it replied.
+    pub fn replies_of(&self, mac: &str) -> Option<(SystemTime, SystemTime)> {
+        self.answered_by.iter().find(|(m, _, _)| m.eq_ignore_ascii_case(mac)).map(|(_, first, last)| (*first, *last))
+    }
+}
+
+/// Reads the requests `asker_mac` sent for `ip` and the (unicast) replies it got. Each reply answers
+/// the latest request not yet answered that was sent at most `wait` before it (so a late reply still
+/// counts, and a gap is found where it was); a request left without one is unanswered. (A host whose ARP request goes
+/// unanswered asks again only after a second, so a reply within `wait` is as good as an instant one.)
+pub fn arp_conversation(seen: &[ArpSeen], asker_mac: &str, ip: IpAddr, wait: Duration) -> ArpConversation {
+    let mut sorted: Vec<&ArpSeen> = seen.iter().collect();
+    sorted.sort_by_key(|p| p.at);
+    let is_request = |p: &ArpSeen| !p.reply && p.target_ip == Some(ip) && p.source_mac.eq_ignore_ascii_case(asker_mac);
+    let is_reply = |p: &ArpSeen| {
+        p.reply && !p.broadcast && p.sender_ip == Some(ip) && !p.source_mac.eq_ignore_ascii_case(asker_mac)
+    };
+    let requests: Vec<SystemTime> = sorted.iter().filter(|p| is_request(p)).map(|p| p.at).collect();
+    let replies: Vec<&ArpSeen> = sorted.iter().copied().filter(|p| is_reply(p)).collect();
+    let mut conversation = ArpConversation { requests: requests.len(), ..ArpConversation::default() };
+    let mut answered = vec![false; requests.len()];
+    for reply in &replies {
+        let pending = requests
+            .iter()
+            .zip(answered.iter_mut())
+            .rev()
+            .filter(|(asked, _)| **asked <= reply.at && reply.at.duration_since(**asked).is_ok_and(|d| d < wait))
+            .find(|(_, done)| !**done);
+        if let Some((asked, done)) = pending {
+            *done = true;
+            conversation.slowest = conversation.slowest.max(reply.at.duration_since(*asked).unwrap_or_default());
+        }
+    }
+    conversation.unanswered = requests.iter().zip(&answered).filter(|(_, done)| !**done).map(|(at, _)| *at).collect();
+    for reply in replies {
+        match conversation.answered_by.iter_mut().find(|(m, _, _)| *m == reply.source_mac) {
+            Some((_, _, last)) => *last = reply.at,
+            None => conversation.answered_by.push((reply.source_mac.clone(), reply.at, reply.at)),
+        }
+    }
+    conversation
+}
+
 /// A running capture of ARP on a host's eth0. Stops when dropped.
 pub struct ArpCapture {
     child: Child,
@@ -186,11 +277,52 @@ impl Lab {
         Ok(mac_tokens(&String::from_utf8_lossy(&out.stdout), "link-layer address: "))
     }
 
+    /// Starts `arping` for `ip` on a host's eth0 in the background: `count` requests, `interval` apart.
+    /// Wait for it with [`Child::wait`]; what it saw is best read from a capture.
+    pub fn arping_in_background(&self, host: &str, ip: IpAddr, interval: Duration, count: u32) -> Result<Child> {
+        let netns = self.netns(host)?.to_owned();
+        let (interval, count, ip) = (format!("{}", interval.as_secs_f64()), count.to_string(), ip.to_string());
+        Command::new("ip")
+            .args(["netns", "exec", &netns, "arping", "-i", "eth0", "-q", "-W", &interval, "-c", &count, &ip])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(Error::io(format!("starting arping in {host}")))
+    }
+
+    /// Sends a Neighbor Solicitation for `ip` from a host's eth0 `count` times, about `interval` apart
+    /// (ndisc6 in a shell loop, each waiting at most `interval` for its answer), in the background.
+    pub fn ndisc_in_background(&self, host: &str, ip: IpAddr, interval: Duration, count: u32) -> Result<Child> {
+        let netns = self.netns(host)?.to_owned();
+        let (wait_ms, pause) = (interval.as_millis().max(1), interval.as_secs_f64());
+        let script = format!(
+            "i=0; while [ $i -lt {count} ]; do ndisc6 -1 -r 1 -w {wait_ms} {ip} eth0; sleep {pause}; i=$((i+1)); done"
+        );
+        Command::new("ip")
+            .args(["netns", "exec", &netns, "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(Error::io(format!("starting ndisc6 in {host}")))
+    }
+
     /// Starts capturing ARP on a host's eth0; returns once the capture runs.
     pub fn capture_arp(&self, host: &str) -> Result<ArpCapture> {
+        self.capture(host, "arp", parse_tcpdump_arp)
+    }
+
+    /// Starts capturing Neighbor Solicitations and Advertisements on a host's eth0, read as
+    /// [`parse_tcpdump_ndp`] does; returns once the capture runs.
+    pub fn capture_ndp(&self, host: &str) -> Result<ArpCapture> {
+        self.capture(host, "icmp6 and (ip6[40] == 135 or ip6[40] == 136)", parse_tcpdump_ndp)
+    }
+
+    fn capture(&self, host: &str, filter: &str, parse: fn(&str) -> Option<ArpSeen>) -> Result<ArpCapture> {
         let netns = self.netns(host)?.to_owned();
         let mut child = Command::new("ip")
-            .args(["netns", "exec", &netns, "tcpdump", "-i", "eth0", "-l", "-n", "-e", "-tt", "-U", "arp"])
+            .args(["netns", "exec", &netns, "tcpdump", "-i", "eth0", "-l", "-n", "-e", "-tt", "-U", filter])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -209,7 +341,7 @@ impl Lab {
         let (tx, seen) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout?).lines().map_while(std::io::Result::ok) {
-                if let Some(packet) = parse_tcpdump_arp(&line)
+                if let Some(packet) = parse(&line)
                     && tx.send(packet).is_err()
                 {
                     break;
@@ -317,6 +449,70 @@ mod tests {
         let a = parse_tcpdump_arp(ask).unwrap();
         assert!(!a.claims(ip) && !a.announces(ip));
         assert!(parse_tcpdump_arp("listening on eth0").is_none());
+    }
+
+    #[test]
+    fn tcpdump_ndp_lines_are_read_like_arp() {
+        let ip: IpAddr = "2001:db8:1::200".parse().unwrap();
+        let ask = "1796287155.514833 3a:15:aa:2a:8c:e0 > 33:33:ff:00:02:00, ethertype IPv6 (0x86dd), length 86: \
+                   fe80::3815:aaff:fe2a:8ce0 > ff02::1:ff00:200: ICMP6, neighbor solicitation, who has 2001:db8:1::200, length 32";
+        let a = parse_tcpdump_ndp(ask).unwrap();
+        assert!(!a.reply && !a.broadcast && !a.claims(ip));
+        assert_eq!((a.source_mac.as_str(), a.target_ip), ("3a:15:aa:2a:8c:e0", Some(ip)));
+        assert_eq!(a.sender_ip, "fe80::3815:aaff:fe2a:8ce0".parse().ok());
+        let answer = "1796287155.514893 26:fd:6c:a7:2a:60 > 3a:15:aa:2a:8c:e0, ethertype IPv6 (0x86dd), length 86: \
+                      2001:db8:1::200 > fe80::3815:aaff:fe2a:8ce0: ICMP6, neighbor advertisement, tgt is 2001:db8:1::200, length 32";
+        let r = parse_tcpdump_ndp(answer).unwrap();
+        assert!(r.reply && !r.broadcast && r.claims(ip) && !r.announces(ip));
+        let unsolicited = "1796287155.6 26:fd:6c:a7:2a:60 > 33:33:00:00:00:01, ethertype IPv6 (0x86dd), length 86: \
+                           2001:db8:1::200 > ff02::1: ICMP6, neighbor advertisement, tgt is 2001:db8:1::200, length 32";
+        let u = parse_tcpdump_ndp(unsolicited).unwrap();
+        assert!(u.announces(ip) && u.broadcast);
+        assert!(parse_tcpdump_ndp("listening on eth0").is_none());
+    }
+
+    fn seen(ms: u64, mac: &str, reply: bool, broadcast: bool) -> ArpSeen {
+        let ip: IpAddr = "198.51.100.200".parse().unwrap();
+        let asker: IpAddr = "198.51.100.99".parse().unwrap();
+        ArpSeen {
+            at: UNIX_EPOCH + Duration::from_millis(ms),
+            source_mac: mac.to_owned(),
+            reply,
+            sender_ip: Some(if reply { ip } else { asker }),
+            target_ip: (!reply).then_some(ip),
+            broadcast,
+        }
+    }
+
+    #[test]
+    fn a_conversation_lists_unanswered_requests_and_who_answered_when() {
+        let ip: IpAddr = "198.51.100.200".parse().unwrap();
+        let (client, old, new) = ("02:00:00:00:00:99", "02:00:00:00:00:01", "02:00:00:00:00:02");
+        let capture = vec![
+            seen(0, client, false, true),
+            seen(1, old, true, false),
+            seen(50, client, false, true),
+            seen(51, old, true, false),
+            // A gratuitous reply is not an answer.
+            seen(60, new, true, true),
+            seen(100, client, false, true),
+            seen(150, client, false, true),
+            seen(152, new, true, false),
+            seen(200, client, false, true),
+            // Late, but within the wait: request 200 is answered.
+            seen(290, new, true, false),
+            seen(300, client, false, true),
+            seen(400, client, false, true),
+        ];
+        let c = arp_conversation(&capture, client, ip, Duration::from_millis(100));
+        assert_eq!(c.requests, 7);
+        let at = |ms| UNIX_EPOCH + Duration::from_millis(ms);
+        // The reply at 152 answers the request at 150; the one at 290 the request at 200, late.
+        assert_eq!(c.unanswered, vec![at(100), at(300), at(400)]);
+        assert_eq!(c.slowest, Duration::from_millis(90));
+        assert_eq!(c.replies_of(old), Some((at(1), at(51))));
+        assert_eq!(c.replies_of(new), Some((at(152), at(290))));
+        assert_eq!(c.answered_by.len(), 2);
     }
 
     #[test]

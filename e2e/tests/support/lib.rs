@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod layer2;
 pub mod real;
 
 /// The repository's root.
@@ -237,8 +238,24 @@ pub fn kernel_nexthops(lab: &Lab, prefix: &str) -> Result<std::collections::BTre
     let family = if prefix.contains(':') { "-6" } else { "-4" };
     let out =
         lab.exec_ok("router", &["ip", family, "-j", "route", "show", "exact", prefix]).map_err(|e| e.to_string())?;
+    nexthops_of(&out)
+}
+
+/// [`kernel_nexthops`] in the network namespace `netns` (the router's, from the lab's record),
+/// without the lab: for a thread that polls while the test holds the lab mutably.
+pub fn kernel_nexthops_in(netns: &str, prefix: &str) -> Result<std::collections::BTreeSet<std::net::IpAddr>, String> {
+    let family = if prefix.contains(':') { "-6" } else { "-4" };
+    let out = std::process::Command::new("ip")
+        .args(["-n", netns, family, "-j", "route", "show", "exact", prefix])
+        .output()
+        .map_err(|e| e.to_string())?;
+    nexthops_of(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// The gateways of the routes in `ip -j route show` output.
+fn nexthops_of(out: &str) -> Result<std::collections::BTreeSet<std::net::IpAddr>, String> {
     let routes: serde_json::Value =
-        serde_json::from_str(if out.trim().is_empty() { "[]" } else { &out }).map_err(|e| e.to_string())?;
+        serde_json::from_str(if out.trim().is_empty() { "[]" } else { out }).map_err(|e| e.to_string())?;
     let mut hops = std::collections::BTreeSet::new();
     for route in routes.as_array().into_iter().flatten() {
         let gateways = route["nexthops"]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use ferrolb_bgp::adj_out::{self, CommunityValue, PathContext, Routes};
-use ferrolb_bgp::codec::{AfiSafi, Community, DecodeError, Family, LargeCommunity, Message, Open};
+use ferrolb_bgp::codec::{AfiSafi, Community, DecodeError, Family, GracefulRestart, LargeCommunity, Message, Open};
 use ferrolb_bgp::fsm::{Event, Negotiated, OpenParams};
 use ferrolb_bgp::notification::ErrorCode;
 use ferrolb_bgp::wire::BGP_VERSION;
@@ -53,19 +53,27 @@ pub fn open_params(open: &Open) -> OpenParams {
         ipv6_unicast: families.contains(&AfiSafi::IPV6_UNICAST),
         route_refresh: open.has_capability(CAP_ROUTE_REFRESH),
         ipv4_over_ipv6: open.ipv4_over_ipv6(),
+        graceful_restart: open.graceful_restart().map(|gr| gr.restart_time),
     }
 }
 
 /// The OPEN to send for the FSM's parameters: its families, the extended next hop capability
-/// for IPv4 unicast over IPv6 when offered (BGP unnumbered), route refresh and 4-octet AS. No
-/// graceful restart capability: the speaker does not keep routes across a restart
-/// (enableGracefulRestart is refused).
-pub fn open_message(params: &OpenParams) -> Open {
+/// for IPv4 unicast over IPv6 when offered (BGP unnumbered), route refresh, 4-octet AS and, when
+/// offered, graceful restart. The graceful restart capability says that forwarding is preserved
+/// for every family offered (the node's data plane, kube-proxy, does not stop with the speaker),
+/// and carries the Restart State flag when `restarted`: the first OPEN of this peer's session
+/// since the speaker process started, so that the router sends its routes without waiting for
+/// ours first (RFC 4724 section 3).
+pub fn open_message(params: &OpenParams, restarted: bool) -> Open {
     let families: Vec<Family> = [(Family::V4, params.ipv4_unicast), (Family::V6, params.ipv6_unicast)]
         .into_iter()
         .filter_map(|(family, offered)| offered.then_some(family))
         .collect();
-    let mut open = Open::for_families(params.asn, params.hold_time, params.router_id, &families, None);
+    let graceful_restart = params.graceful_restart.map(|restart_time| {
+        let preserved: Vec<AfiSafi> = families.iter().map(|family| AfiSafi::unicast(*family)).collect();
+        GracefulRestart::preserving(restart_time, restarted, &preserved)
+    });
+    let mut open = Open::for_families(params.asn, params.hold_time, params.router_id, &families, graceful_restart);
     if params.ipv4_over_ipv6 {
         open.offer_ipv4_over_ipv6();
     }
@@ -188,7 +196,8 @@ pub(crate) mod tests {
     use ferrolb_bgp::notification::Notification;
     use std::time::Duration;
 
-    fn negotiated(internal: bool) -> Negotiated {
+    /// What a session with the lab's router negotiates: hold 3 s, both families, no graceful restart.
+    pub(crate) fn negotiated(internal: bool) -> Negotiated {
         Negotiated {
             hold_time: Duration::from_secs(3),
             keepalive: Some(Duration::from_secs(1)),
@@ -200,6 +209,7 @@ pub(crate) mod tests {
             ipv6_unicast: true,
             route_refresh: true,
             ipv4_over_ipv6: false,
+            graceful_restart: false,
         }
     }
 
@@ -215,9 +225,15 @@ pub(crate) mod tests {
             ipv6_unicast: true,
             route_refresh: true,
             ipv4_over_ipv6: false,
+            graceful_restart: None,
         };
-        for params in [params.clone(), OpenParams { ipv4_over_ipv6: true, ..params }] {
-            let bytes = Message::Open(open_message(&params)).to_bytes().unwrap();
+        let variants = [
+            params.clone(),
+            OpenParams { ipv4_over_ipv6: true, ..params.clone() },
+            OpenParams { graceful_restart: Some(120), ..params },
+        ];
+        for (params, restarted) in variants.into_iter().flat_map(|p| [(p.clone(), false), (p, true)]) {
+            let bytes = Message::Open(open_message(&params, restarted)).to_bytes().unwrap();
             let (message, _) = decode(&bytes).unwrap().unwrap();
             assert_eq!(message_event(message), Event::BgpOpen(params));
         }
@@ -297,7 +313,8 @@ pub(crate) mod tests {
         assert_eq!(order, [CommunityValue::Standard(Community::new(64600, 7)), CommunityValue::Large(large)]);
     }
 
-    /// The OPEN the FSM asks for on a session's first connection.
+    /// The OPEN the FSM asks for on a session's first connection, in a speaker that did not
+    /// just start.
     pub(crate) fn first_open(settings: &crate::bgp::settings::PeerSettings) -> Open {
         use ferrolb_bgp::fsm::{Action, Session};
         let mut fsm = Session::new(settings.session.clone()).unwrap();
@@ -311,7 +328,7 @@ pub(crate) mod tests {
                 _ => None,
             })
             .expect("an OPEN once connected");
-        open_message(&params)
+        open_message(&params, false)
     }
 
     #[test]
@@ -442,9 +459,31 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn no_graceful_restart_capability_is_advertised() {
+    fn graceful_restart_is_advertised_only_when_the_peer_enables_it() {
         use crate::bgp::settings::{PeerSettings, tests::peer};
-        let open = first_open(&PeerSettings::from_peer(&peer(), &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap());
-        assert!(!open.capabilities.iter().any(|c| matches!(c, Capability::GracefulRestart(_))), "{open:?}");
+        use ferrolb_core::config::Peer;
+        let plain = first_open(&PeerSettings::from_peer(&peer(), &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap());
+        assert_eq!(plain.graceful_restart(), None, "{plain:?}");
+
+        let gr = Peer { graceful_restart: true, dual_stack: true, ..peer() };
+        let settings = PeerSettings::from_peer(&gr, &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap();
+        let open = first_open(&settings);
+        let both = vec![(AfiSafi::IPV4_UNICAST, 0x80), (AfiSafi::IPV6_UNICAST, 0x80)];
+        let expected = GracefulRestart { restart_flags: 0, restart_time: 120, families: both.clone() };
+        assert_eq!(open.graceful_restart(), Some(&expected), "FRR's default restart time, forwarding kept");
+
+        // The first OPEN after the process starts says it restarted; the restart time follows
+        // the speaker's flag.
+        let settings = settings.with_restart_time(30);
+        let fsm = ferrolb_bgp::fsm::Session::new(settings.session.clone()).unwrap();
+        let params = fsm.local_open().clone();
+        let open = open_message(&params, true);
+        let expected = GracefulRestart { restart_flags: 0x8, restart_time: 30, families: both };
+        assert_eq!(open.graceful_restart(), Some(&expected));
+
+        // A session of its own family only preserves that family.
+        let v4 = Peer { graceful_restart: true, ..peer() };
+        let open = first_open(&PeerSettings::from_peer(&v4, &[], Some(Ipv4Addr::new(192, 0, 2, 2))).unwrap());
+        assert_eq!(open.graceful_restart().map(|gr| gr.families.clone()), Some(vec![(AfiSafi::IPV4_UNICAST, 0x80)]));
     }
 }

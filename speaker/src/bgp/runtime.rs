@@ -6,10 +6,11 @@
 //!
 //! Decides which sessions run: a peer named in the decision and present in the configuration
 //! gets one; a peer whose [`PeerSettings`] changed is reset (Cease 6/6); a peer no longer
-//! named is closed (Cease 6/3); shutdown closes all (Cease 6/2). Sessions whose settings did
-//! not change keep running.
+//! named is closed (Cease 6/3); shutdown ends each as [`super::farewell`] decides (graceful
+//! restart: close without NOTIFICATION; otherwise withdraw, wait briefly, Cease 6/2). Sessions
+//! whose settings did not change keep running.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::Arc;
 
@@ -49,6 +50,9 @@ pub struct BgpRuntime {
     pub owner: Option<OwnerReference>,
     /// Sessions end when this turns true.
     pub shutdown: watch::Receiver<bool>,
+    /// The restart time offered to peers with enableGracefulRestart, in seconds
+    /// (--bgp-graceful-restart-time).
+    pub graceful_restart_time: u16,
 }
 
 /// What to do with each peer's session. Pure.
@@ -106,14 +110,15 @@ fn local_v4_towards(remote: SocketAddr, vrf: Option<&str>) -> Option<Ipv4Addr> {
     }
 }
 
-fn peer_settings(peer: &Peer, node_addresses: &[IpAddr]) -> Result<PeerSettings, SettingsError> {
-    match PeerSettings::from_peer(peer, node_addresses, None) {
+fn peer_settings(peer: &Peer, node_addresses: &[IpAddr], restart_time: u16) -> Result<PeerSettings, SettingsError> {
+    let settings = match PeerSettings::from_peer(peer, node_addresses, None) {
         Err(SettingsError::NoRouterId) => {
             let local = local_v4_towards(SocketAddr::new(peer.address, peer.port), peer.vrf.as_deref());
             PeerSettings::from_peer(peer, node_addresses, local)
         }
         other => other,
-    }
+    };
+    settings.map(|settings| settings.with_restart_time(restart_time))
 }
 
 /// The BFD sessions wanted: one per running BGP session whose peer has a BFD profile.
@@ -144,13 +149,16 @@ pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics, bfd_metrics: BfdM
         None => (None, None),
     };
     let (mut config_open, mut decision_open) = (true, true);
+    // Peers that had a session since the process started: the first one says it restarted.
+    let mut started: BTreeSet<String> = BTreeSet::new();
+    let restart_time = runtime.graceful_restart_time;
     loop {
         let config = runtime.config.borrow_and_update().clone();
         let decision = runtime.decision.borrow_and_update().clone();
         let running: BTreeMap<String, PeerSettings> =
             sessions.iter().map(|(name, handle)| (name.clone(), handle.settings.clone())).collect();
         let node_addresses = runtime.node_addresses.clone();
-        let plan = plan(&running, &config, &decision, |peer| peer_settings(peer, &node_addresses));
+        let plan = plan(&running, &config, &decision, |peer| peer_settings(peer, &node_addresses, restart_time));
         for (name, error) in &plan.errors {
             let text = error.to_string();
             if reported_errors.get(name) != Some(&text) {
@@ -183,6 +191,7 @@ pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics, bfd_metrics: BfdM
                 metrics: metrics.clone(),
                 reports: reports.clone(),
                 bfd: Some(bfd.status(&name)),
+                restarted: started.insert(name.clone()),
             };
             sessions.insert(name, SessionHandle::spawn(settings, context));
         }
@@ -193,8 +202,8 @@ pub async fn run(mut runtime: BgpRuntime, metrics: BgpMetrics, bfd_metrics: BfdM
             _ = runtime.shutdown.wait_for(|stop| *stop) => break,
         }
     }
-    let stopping =
-        std::mem::take(&mut sessions).into_values().map(|handle| handle.stop(Notification::administrative_shutdown()));
+    // In parallel: each session's farewell is bounded (see super::farewell), so the whole stop is.
+    let stopping = std::mem::take(&mut sessions).into_values().map(SessionHandle::shutdown);
     futures::future::join_all(stopping).await;
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), bfd_task).await;
     drop(reports);

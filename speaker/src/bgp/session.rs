@@ -4,7 +4,8 @@
 //! Decides nothing itself: the FSM decides transitions and timers, [`super::glue`] what bytes
 //! mean, [`ferrolb_bgp::adj_out`] what to send. This file carries out their actions: TCP connect
 //! (source address, TTL, MD5), writes, reads with the streaming decoder, and the timers, which the
-//! task owns ([`super::timers`]) and arms and stops exactly as the FSM's actions say.
+//! task owns ([`super::timers`]) and arms and stops exactly as the FSM's actions say. When the
+//! speaker stops, it leaves as [`super::farewell`] decides.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -15,7 +16,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ferrolb_bgp::adj_out::{AdjOut, PathContext, SyncStats};
+use ferrolb_bgp::adj_out::{AdjOut, PathContext, Routes, SyncStats};
 use ferrolb_bgp::codec::{self, Family, Message, decode};
 use ferrolb_bgp::fsm::{Action, DownReason, Event, Session, State};
 use ferrolb_bgp::notification::{CeaseSubcode, Notification};
@@ -23,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::farewell::{Farewell, farewell};
 use super::glue;
 use super::metrics::BgpMetrics;
 use super::report::SessionReport;
@@ -49,13 +51,26 @@ pub(crate) struct SessionContext {
     pub reports: Option<mpsc::UnboundedSender<SessionReport>>,
     /// The peer's BFD state (None inside: the peer has no BFD); None: never any BFD.
     pub bfd: Option<watch::Receiver<Option<BfdStatus>>>,
+    /// This is the peer's first session since the speaker process started: its OPENs carry the
+    /// graceful restart Restart State flag until it is Established.
+    pub restarted: bool,
+}
+
+/// Why a session is asked to stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The configuration changed: close with this Cease at once.
+    Cease(Notification),
+    /// The speaker is stopping: leave as [`farewell`] decides (graceful restart, or withdraw
+    /// first and then Cease 6/2).
+    Shutdown,
 }
 
 /// A running session: dropping it does not stop the task; call [`SessionHandle::stop`].
 pub(crate) struct SessionHandle {
     /// The settings it runs with.
     pub settings: PeerSettings,
-    stop: Option<oneshot::Sender<Notification>>,
+    stop: Option<oneshot::Sender<Stop>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -68,9 +83,18 @@ impl SessionHandle {
     }
 
     /// Asks the session to close with `cease` (sent if a connection is open) and waits for it.
-    pub async fn stop(mut self, cease: Notification) {
+    pub async fn stop(self, cease: Notification) {
+        self.end(Stop::Cease(cease)).await;
+    }
+
+    /// The speaker is stopping: asks the session to leave as [`farewell`] decides, and waits.
+    pub async fn shutdown(self) {
+        self.end(Stop::Shutdown).await;
+    }
+
+    async fn end(mut self, why: Stop) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(cease);
+            let _ = stop.send(why);
         }
         if tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.task).await.is_err() {
             self.task.abort();
@@ -176,7 +200,7 @@ impl Runner {
         }
     }
 
-    async fn run(mut self, mut stop: oneshot::Receiver<Notification>) {
+    async fn run(mut self, mut stop: oneshot::Receiver<Stop>) {
         let mut fsm = match Session::new(self.settings.session.clone()) {
             Ok(fsm) => fsm,
             Err(error) => {
@@ -254,9 +278,20 @@ impl Runner {
                         self.context.bfd = None;
                     }
                 }
-                cease = &mut stop, if stop_open => {
+                why = &mut stop, if stop_open => {
                     stop_open = false;
-                    let cease = cease.unwrap_or_else(|_| Notification::administrative_shutdown());
+                    let cease = match why.unwrap_or_else(|_| Stop::Cease(Notification::administrative_shutdown())) {
+                        Stop::Cease(cease) => cease,
+                        Stop::Shutdown => {
+                            let established = fsm.negotiated().filter(|_| fsm.state() == State::Established);
+                            match farewell(established, self.adj_out.sent().len()) {
+                                Farewell::Restart => return self.leave_for_restart().await,
+                                Farewell::WithdrawThenCease { grace } => self.withdraw_all(grace).await,
+                                Farewell::Cease => {}
+                            }
+                            Notification::administrative_shutdown()
+                        }
+                    };
                     self.stopping = Some(cease);
                     self.pending.push_back(Event::ManualStop);
                 }
@@ -300,7 +335,7 @@ impl Runner {
 
     /// Waits until the VRF device `vrf` exists (checking every [`VRF_RETRY`]), reporting once
     /// why the session does not start meanwhile. False: stopped while waiting.
-    async fn wait_for_vrf(&mut self, vrf: &str, stop: &mut oneshot::Receiver<Notification>) -> bool {
+    async fn wait_for_vrf(&mut self, vrf: &str, stop: &mut oneshot::Receiver<Stop>) -> bool {
         let mut said = None;
         loop {
             let error = match crate::netif::check_vrf(vrf).await {
@@ -397,7 +432,7 @@ impl Runner {
                 }
             }
             Action::SendOpen(params) => {
-                let open = glue::open_message(&params);
+                let open = glue::open_message(&params, self.context.restarted);
                 self.send(&Message::Open(open)).await;
             }
             Action::SendKeepalive => self.send(&Message::Keepalive).await,
@@ -458,6 +493,8 @@ impl Runner {
                     message.push_str(&left_out);
                 }
                 self.path = Some(path);
+                // Restarted no more: a later connection is a new session, not a restart.
+                self.context.restarted = false;
                 self.adj_out.clear();
                 self.metrics_up(true);
                 self.report(true, "Established", message);
@@ -491,6 +528,36 @@ impl Runner {
             self.report(false, "RouterNotFound", unnumbered::router_not_found(&interface));
         } else {
             self.report(false, reason.condition_reason(), reason.to_string());
+        }
+    }
+
+    /// Graceful restart: closes the connection without a NOTIFICATION, so that the router keeps
+    /// the routes (stale) and keeps forwarding until the next speaker is back.
+    async fn leave_for_restart(&mut self) {
+        tracing::info!(
+            peer = %self.context.peer,
+            routes = self.adj_out.sent().len(),
+            "speaker stopping: closing the BGP session without NOTIFICATION (graceful restart), the router keeps the routes"
+        );
+        self.connecting = None;
+        if let Some(mut stream) = self.conn.take() {
+            let _ = stream.shutdown().await;
+        }
+        self.metrics_up(false);
+    }
+
+    /// Withdraws every route the peer holds from us, then waits `grace` with the session up, so
+    /// that the router moves the flows elsewhere before the Cease closes it.
+    async fn withdraw_all(&mut self, grace: std::time::Duration) {
+        let Some(path) = self.path.clone() else { return };
+        let routes = self.adj_out.sent().len();
+        let mut out = Vec::new();
+        let stats = self.adj_out.sync(&Routes::new(), &path, &mut out);
+        self.flush_updates(stats, &out).await;
+        // A connection lost while writing has nothing left to wait for.
+        if self.conn.is_some() {
+            tracing::info!(peer = %self.context.peer, routes, ?grace, "speaker stopping: routes withdrawn, closing after the grace");
+            tokio::time::sleep(grace).await;
         }
     }
 
@@ -547,6 +614,9 @@ impl Runner {
 }
 
 #[cfg(test)]
+mod stop_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::announcer::{Prefix, RouteAttributes};
@@ -560,7 +630,11 @@ mod tests {
     use tokio::net::TcpListener;
 
     /// Reads messages until `until` says stop; returns them all.
-    async fn read_until(stream: &mut TcpStream, buf: &mut Vec<u8>, until: impl Fn(&Message) -> bool) -> Vec<Message> {
+    pub(super) async fn read_until(
+        stream: &mut TcpStream,
+        buf: &mut Vec<u8>,
+        until: impl Fn(&Message) -> bool,
+    ) -> Vec<Message> {
         let mut messages = Vec::new();
         loop {
             while let Some((message, len)) = decode(buf).unwrap() {
@@ -576,7 +650,7 @@ mod tests {
         }
     }
 
-    fn peer(port: u16) -> Peer {
+    pub(super) fn peer(port: u16) -> Peer {
         Peer {
             name: "fake".into(),
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -589,7 +663,22 @@ mod tests {
         }
     }
 
-    fn decision(prefixes: &[&str]) -> Arc<BgpDecision> {
+    /// What the session "fake" on node1 runs with: no node addresses, reports or BFD; not the
+    /// first session of the process.
+    pub(super) fn context(decision: watch::Receiver<Arc<BgpDecision>>) -> SessionContext {
+        SessionContext {
+            peer: "fake".into(),
+            node: "node1".into(),
+            node_addresses: vec![],
+            decision,
+            metrics: BgpMetrics::default(),
+            reports: None,
+            bfd: None,
+            restarted: false,
+        }
+    }
+
+    pub(super) fn decision(prefixes: &[&str]) -> Arc<BgpDecision> {
         let routes = prefixes.iter().map(|p| (Prefix::host(p.parse().unwrap()), RouteAttributes::default())).collect();
         Arc::new(BgpDecision { desired: [("fake".to_string(), routes)].into(), ..Default::default() })
     }
@@ -603,15 +692,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
         let (decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "203.0.113.2", "2001:db8::1"]));
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec!["2001:db8::2".parse().unwrap()],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: None,
-            bfd: None,
-        };
+        let context = SessionContext { node_addresses: vec!["2001:db8::2".parse().unwrap()], ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
         let mut buf = Vec::new();
@@ -687,15 +768,7 @@ mod tests {
         let settings = PeerSettings::from_peer(&peer(port), &[], None).unwrap();
         let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
         let (bfd_tx, bfd_rx) = watch::channel(None);
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec![],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: None,
-            bfd: Some(bfd_rx),
-        };
+        let context = SessionContext { bfd: Some(bfd_rx), ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let mut buf = Vec::new();
         // BFD not Up yet: the session comes up anyway.
@@ -734,15 +807,7 @@ mod tests {
         let settings = PeerSettings::from_peer(&Peer { dual_stack: true, ..peer(port) }, &[], None).unwrap();
         let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1", "2001:db8::1"]));
         let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec![],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: Some(reports_tx),
-            bfd: None,
-        };
+        let context = SessionContext { reports: Some(reports_tx), ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let (mut stream, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await.unwrap().unwrap();
         let mut buf = Vec::new();
@@ -784,15 +849,7 @@ mod tests {
         let settings = PeerSettings::from_peer(&p, &[], None).unwrap();
         let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
         let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec![],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: Some(reports_tx),
-            bfd: None,
-        };
+        let context = SessionContext { reports: Some(reports_tx), ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
         assert!(!report.established);
@@ -811,15 +868,7 @@ mod tests {
         let settings = PeerSettings::from_peer(&vrf, &[], None).unwrap();
         let (_decision_tx, decision_rx) = watch::channel(decision(&["203.0.113.1"]));
         let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
-        let context = SessionContext {
-            peer: "fake".into(),
-            node: "node1".into(),
-            node_addresses: vec![],
-            decision: decision_rx,
-            metrics: BgpMetrics::default(),
-            reports: Some(reports_tx),
-            bfd: None,
-        };
+        let context = SessionContext { reports: Some(reports_tx), ..context(decision_rx) };
         let handle = SessionHandle::spawn(settings, context);
         let report = tokio::time::timeout(Duration::from_secs(5), reports_rx.recv()).await.unwrap().unwrap();
         assert!(!report.established);

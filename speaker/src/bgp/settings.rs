@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use ferrolb_bgp::fsm::{self, DEFAULT_HOLD_TIME, RetryBackoff, SessionConfig};
+use ferrolb_bgp::fsm::{self, DEFAULT_HOLD_TIME, DEFAULT_RESTART_TIME, RetryBackoff, SessionConfig};
 use ferrolb_core::config::{Peer, PeerAsn};
 
 /// TTL of packets to a directly connected eBGP peer. FRR and BIRD send 1 to single-hop eBGP
@@ -80,6 +80,9 @@ impl PeerSettings {
         // `neighbor IFACE interface`, which offers the extended next hop capability).
         (session.ipv4_unicast, session.ipv6_unicast) = peer.families();
         session.ipv4_over_ipv6 = peer.interface.is_some();
+        // enableGracefulRestart: FRR's default restart time until the speaker's flag says
+        // otherwise (see `with_restart_time`).
+        session.graceful_restart = peer.graceful_restart.then_some(DEFAULT_RESTART_TIME);
         session.validate()?;
         let internal = match peer.peer_asn {
             PeerAsn::Fixed(asn) => asn == local_asn,
@@ -96,6 +99,36 @@ impl PeerSettings {
             vrf: peer.vrf.clone().filter(|vrf| !vrf.is_empty()),
         })
     }
+
+    /// The same settings with this graceful restart time (seconds, capped to the capability's
+    /// 12 bits), when graceful restart is enabled; unchanged otherwise.
+    pub fn with_restart_time(mut self, seconds: u16) -> Self {
+        if self.session.graceful_restart.is_some() {
+            self.session.graceful_restart = Some(seconds.min(fsm::MAX_RESTART_TIME));
+        }
+        self
+    }
+}
+
+/// Why a graceful restart time from the command line is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestartTimeError {
+    /// Not a duration.
+    #[error(transparent)]
+    Duration(#[from] ferrolb_core::config::DurationError),
+    /// Zero, above 4095 s (the capability's 12 bits), or not whole seconds.
+    #[error("graceful restart time {0:?} must be whole seconds from 1s to 4095s")]
+    OutOfRange(std::time::Duration),
+}
+
+/// Reads a graceful restart time as written on the command line: a Go duration of whole seconds
+/// from 1s to 4095s, such as `120s` or `2m`. In seconds.
+pub fn parse_restart_time(input: &str) -> Result<u16, RestartTimeError> {
+    let time = ferrolb_core::config::parse_go_duration(input.trim())?;
+    match u16::try_from(time.as_secs()) {
+        Ok(seconds) if time.subsec_nanos() == 0 && (1..=fsm::MAX_RESTART_TIME).contains(&seconds) => Ok(seconds),
+        _ => Err(RestartTimeError::OutOfRange(time)),
+    }
 }
 
 fn v4(address: &IpAddr) -> Option<Ipv4Addr> {
@@ -109,6 +142,27 @@ fn v4(address: &IpAddr) -> Option<Ipv4Addr> {
 pub(crate) mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn restart_time_flag_takes_whole_seconds_up_to_4095() {
+        assert_eq!(parse_restart_time("120s"), Ok(120));
+        assert_eq!(parse_restart_time("2m"), Ok(120));
+        assert_eq!(parse_restart_time("4095s"), Ok(4095));
+        assert_eq!(parse_restart_time("1s"), Ok(1));
+        for bad in ["0s", "4096s", "1.5s", "500ms", "soon", "120"] {
+            assert!(parse_restart_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn graceful_restart_offers_frrs_default_time_or_the_flags() {
+        let plain = PeerSettings::from_peer(&peer(), &node(), None).unwrap();
+        assert_eq!(plain.session.graceful_restart, None);
+        assert_eq!(plain.clone().with_restart_time(30).session.graceful_restart, None, "not enabled: stays off");
+        let gr = PeerSettings::from_peer(&Peer { graceful_restart: true, ..peer() }, &node(), None).unwrap();
+        assert_eq!(gr.session.graceful_restart, Some(120));
+        assert_eq!(gr.with_restart_time(30).session.graceful_restart, Some(30));
+    }
 
     /// A configured peer: the lab's router (192.0.2.1:179, AS 64512) for our AS 64600, every
     /// optional setting absent. Other tests change what they need.

@@ -9,7 +9,9 @@
 //! gone this node keeps answering and keeps failing over.
 
 pub mod phase;
+pub mod stop;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -18,19 +20,22 @@ use std::time::Duration;
 use ferrolb_core::config::Config;
 use ferrolb_kube::debounce::Debouncer;
 use kube::{Client, ResourceExt};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
-use tracing::{debug, info, warn};
+use tracing::{debug, info, info_span, warn};
 
 use self::phase::{Input, Phase};
+use self::stop::{NodeService, StopKind, stop_kind};
 use crate::announcer::{Announcer, BgpDecision, ClassPolicy, Members, node_view};
 use crate::http::Health;
 use crate::kube_edge::translate::{
     announced_services, internal_ips, link_up, member_bind, member_keys, members, owned_addresses,
 };
 use crate::kube_edge::watch::{self as watches, Delta, Source, Stores, Update};
-use crate::layer2::owned::OwnedAddresses;
-use crate::layer2::responder::Layer2Handle;
+use crate::layer2::MacAddr;
+use crate::layer2::owned::{OwnedAddress, OwnedAddresses};
+use crate::layer2::release::{Ended, Handoff, Outcome, Releases};
+use crate::layer2::responder::{Heard, Layer2Handle};
 use crate::members::{BootId, KeyRing, MemberView, Prober, ProberConfig};
 use crate::metrics::Announced;
 use crate::netif::Interface;
@@ -63,12 +68,18 @@ pub struct Settings {
     pub memberlist_key: String,
     /// Which loadBalancerClass FerroLB serves.
     pub class: ClassPolicy,
+    /// Layer2: how long the others keep a restarting speaker's addresses with it; `None`: a stop
+    /// always hands the addresses over ([`stop`]).
+    pub restart_window: Option<Duration>,
 }
 
 /// Where the loop's answers go.
 pub struct Outputs {
     /// The Layer2 responder.
     pub layer2: Layer2Handle,
+    /// Other nodes' announcements the responder hears (for handing addresses over); `None`: never
+    /// heard, so each handoff lasts its bound.
+    pub heard: Option<mpsc::Receiver<Heard>>,
     /// Suitable interfaces, from netif (for link state and status).
     pub interfaces: watch::Receiver<Vec<Interface>>,
     /// Readiness and metrics.
@@ -95,8 +106,21 @@ struct Speaker {
     membership: Membership,
     /// This node's InternalIPs, from its Node.
     own_ips: Vec<IpAddr>,
-    /// The addresses the responder answers for.
+    /// The addresses this node owns and announces.
     owned: OwnedAddresses,
+    /// The Services on each owned address, `namespace/name` (for logs when it is handed over).
+    owned_services: BTreeMap<IpAddr, Vec<String>>,
+    /// The addresses given up on purpose and still answered until their new owners announce them.
+    releases: Releases,
+    /// The last member view: who is alive, and whether this node is healthy (`true` without a prober).
+    alive: BTreeSet<String>,
+    healthy: bool,
+    /// This node's Node is excluded from load balancers or its network is unavailable.
+    excluded: bool,
+    /// This node's Node, as far as stopping goes.
+    node_service: NodeService,
+    /// Stopping to start again: keep the addresses and the status objects.
+    restarting: bool,
     /// How long the last decision took.
     decide_cost: Duration,
 }
@@ -136,14 +160,29 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         membership: Membership::default(),
         own_ips: Vec::new(),
         owned: OwnedAddresses::new(),
+        owned_services: BTreeMap::new(),
+        releases: Releases::default(),
+        alive: BTreeSet::new(),
+        healthy: true,
+        excluded: false,
+        node_service: NodeService::default(),
+        restarting: false,
         decide_cost: Duration::ZERO,
     };
+    let mut heard = speaker.out.heard.take();
     let mut pending = Debouncer::default();
-    loop {
+    let mut asked_to_stop = false;
+    while speaker.phase != Phase::Stopping {
         let due = pending.due();
         let deadline = speaker.phase.deadline().map(Instant::from_std);
+        let release_deadline = speaker.releases.next_deadline().map(Instant::from_std);
         tokio::select! {
-            _ = shutdown.changed() => break,
+            _ = shutdown.changed(), if !asked_to_stop => {
+                asked_to_stop = true;
+                speaker.stop_asked();
+            },
+            Some(announcement) = recv(&mut heard) => speaker.on_heard(&announcement),
+            () = sleep_until(release_deadline) => speaker.expire_releases(),
             next = futures::StreamExt::next(&mut triggers) => match next {
                 Some(update) => {
                     let (quiet, at_most) = window(speaker.decide_cost);
@@ -177,16 +216,44 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         }
     }
     speaker.step(Input::Shutdown);
+    for ended in speaker.releases.cut_all(Instant::now().into_std()) {
+        speaker.record(&ended);
+    }
+    if speaker.restarting {
+        // The others hear it restarts before it goes quiet, and keep its addresses with it; so do
+        // the status objects, which the next process takes over.
+        if let Some(prober) = speaker.membership.prober.take() {
+            prober.restart().await;
+        }
+        speaker.out.layer2.set_owned(OwnedAddresses::new());
+        return;
+    }
     speaker.out.layer2.set_owned(OwnedAddresses::new());
     speaker.out.status.send_replace(Wanted::new());
     if let Some(prober) = speaker.membership.prober.take() {
-        prober.stop().await;
+        // Stopping on purpose: a last heartbeat says so, so that the others re-rank at once even
+        // when this node had nothing to hand over.
+        prober.depart().await;
     }
 }
 
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next announcement heard; pending forever without a receiver, `None` once it closed.
+async fn recv(heard: &mut Option<mpsc::Receiver<Heard>>) -> Option<Heard> {
+    match heard {
+        Some(rx) => match rx.recv().await {
+            Some(h) => Some(h),
+            None => {
+                *heard = None;
+                None
+            }
+        },
         None => std::future::pending().await,
     }
 }
@@ -214,6 +281,7 @@ impl Speaker {
             Phase::Quiet { .. } => debug!("quiet while the member view settles"),
             Phase::Running if self.phase == Phase::Starting => info!("every watch has listed; deciding"),
             Phase::Running => info!("member view settled; announcing"),
+            Phase::Leaving { .. } => info!("leaving: handing every address over before stopping"),
             Phase::Stopping => info!("stopping: no longer answering for any address"),
         }
         if self.phase == Phase::Starting && next != Phase::Stopping {
@@ -265,6 +333,20 @@ impl Speaker {
             let nodes = stores.nodes.state();
             self.announcer.reset_nodes(nodes.iter().filter_map(|n| node_view(n).ok()));
             if let Some(me) = nodes.iter().find(|n| n.name_any() == self.settings.node) {
+                let excluded = node_view(me).is_ok_and(|v| v.excluded || v.network_unavailable);
+                self.node_service = NodeService {
+                    excluded,
+                    cordoned: me.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
+                    ready: me
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.conditions.as_ref())
+                        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
+                };
+                if excluded != self.excluded {
+                    info!(excluded, "this node's Node is excluded from load balancers or its network unavailable");
+                    self.excluded = excluded;
+                }
                 let ips = internal_ips(me);
                 if ips != self.own_ips {
                     info!(addresses = ?ips, "this node's InternalIPs");
@@ -277,10 +359,12 @@ impl Speaker {
                     let bind = prober.local_addr();
                     prober.set_members(members(nodes.iter().map(|n| n.as_ref()), bind, self.settings.members_port));
                 }
-                None => self
-                    .announcer
-                    .set_members(Members { alive: nodes.iter().map(|n| n.name_any()).collect(), self_healthy: true }),
+                None => {
+                    self.alive = nodes.iter().map(|n| n.name_any()).collect();
+                    self.apply_members();
+                }
             }
+            self.tell_leaving();
         }
         self.step(Input::Listed);
         if self.membership.prober.is_none() {
@@ -319,7 +403,8 @@ impl Speaker {
         }
         let port = self.settings.members_port;
         let bind = member_bind(&self.own_ips, port);
-        let config = ProberConfig::new(self.settings.node.clone(), bind, boot_id());
+        let mut config = ProberConfig::new(self.settings.node.clone(), bind, boot_id());
+        config.table.restart_window = self.settings.restart_window.unwrap_or(config.table.suspect_after);
         let nodes = stores.nodes.state();
         match Prober::start(config, keys, members(nodes.iter().map(|n| n.as_ref()), bind, port)).await {
             Ok(prober) => {
@@ -330,6 +415,7 @@ impl Speaker {
                 self.membership.view = Some(view);
                 prober.set_link_up(link_up(&self.out.interfaces.borrow(), &self.own_ips));
                 self.membership.prober = Some(prober);
+                self.tell_leaving();
                 self.step(Input::ProberStarted { now: Instant::now().into_std() });
                 self.on_members(first);
             }
@@ -339,8 +425,109 @@ impl Speaker {
 
     fn on_members(&mut self, view: MemberView) {
         info!(alive = ?view.alive, healthy = view.healthy, "member view changed");
-        self.announcer.set_members(Members { alive: view.alive, self_healthy: view.healthy });
+        self.alive = view.alive;
+        self.healthy = view.healthy;
+        self.apply_members();
         self.publish();
+    }
+
+    /// Tells the announcer who is alive; a leaving speaker ranks itself out, as the others do.
+    fn apply_members(&mut self) {
+        let self_healthy = self.healthy && !self.phase.leaving();
+        self.announcer.set_members(Members { alive: self.alive.clone(), self_healthy });
+    }
+
+    /// Tells the other speakers whether this node is leaving (stopping, or its Node excluded).
+    fn tell_leaving(&self) {
+        if let Some(prober) = &self.membership.prober {
+            prober.set_leaving(self.phase.leaving() || self.excluded);
+        }
+    }
+
+    /// SIGTERM: restarts in place or hands every address over ([`stop`]).
+    fn stop_asked(&mut self) {
+        let window_on = self.settings.restart_window.is_some() && self.membership.prober.is_some();
+        match stop_kind(window_on, self.phase == Phase::Running, self.node_service) {
+            StopKind::RestartInPlace => {
+                info!(addresses = self.owned.len(), "restarting: keeping this node's addresses for the next process");
+                self.restarting = true;
+                self.step(Input::Shutdown);
+            }
+            StopKind::HandOver => self.leave(),
+        }
+    }
+
+    /// Hands every address over (when answering), then stops.
+    fn leave(&mut self) {
+        self.step(Input::Leave { now: Instant::now().into_std() });
+        if self.phase == Phase::Stopping {
+            return;
+        }
+        // Rank ourselves out and start the releases first, then tell the others: they take over
+        // only once this node is already keeping the addresses answered.
+        self.apply_members();
+        self.publish();
+        self.tell_leaving();
+        self.check_released();
+    }
+
+    /// Another node announced an address: a release of it ends.
+    fn on_heard(&mut self, heard: &Heard) {
+        let ours: Vec<MacAddr> = self.out.interfaces.borrow().iter().map(|i| i.mac).collect();
+        if ours.contains(&heard.announcement.mac) {
+            return;
+        }
+        let (ip, mac) = (heard.announcement.ip, heard.announcement.mac);
+        debug!(%ip, %mac, interface = %heard.interface, "heard another node announce an address");
+        if let Some(ended) = self.releases.heard(ip, mac, heard.at) {
+            self.record(&ended);
+            self.hand_to_responder();
+            self.check_released();
+        }
+    }
+
+    /// Ends the releases whose bound passed.
+    fn expire_releases(&mut self) {
+        let ended = self.releases.expire(Instant::now().into_std());
+        if ended.is_empty() {
+            return;
+        }
+        for ended in &ended {
+            self.record(ended);
+        }
+        self.hand_to_responder();
+        self.check_released();
+    }
+
+    /// A leaving speaker stops once nothing is being handed over.
+    fn check_released(&mut self) {
+        if self.releases.is_empty() {
+            self.step(Input::Released);
+        }
+    }
+
+    /// Logs and counts an ended release, in a span naming the address, its Services and this node.
+    fn record(&self, ended: &Ended) {
+        let span = info_span!("handoff", ip = %ended.ip, service = ?ended.handoff.services, node = %self.settings.node,
+            successor = %ended.handoff.successor);
+        let _entered = span.enter();
+        let after_ms = u64::try_from(ended.after.as_millis()).unwrap_or(u64::MAX);
+        match ended.outcome {
+            Outcome::Heard { mac } => info!(%mac, after_ms, "handed over: heard the new owner announce it"),
+            Outcome::Bound => warn!(after_ms, "handed over: the new owner's announcement was not heard in time"),
+            Outcome::Cut => warn!(after_ms, "handoff cut short: this node is unhealthy"),
+            Outcome::Regained => info!(after_ms, "handoff ended: the address is this node's again"),
+        }
+        self.out.health.metrics.count_handoff(ended.outcome.as_str());
+    }
+
+    /// Gives the responder what it answers: the owned addresses, and those being handed over.
+    fn hand_to_responder(&self) {
+        let mut answered = self.owned.clone();
+        for (ip, address) in self.releases.answering() {
+            answered.entry(ip).or_insert_with(|| OwnedAddress { releasing: true, ..address.clone() });
+        }
+        self.out.layer2.set_owned(answered);
     }
 
     fn on_link(&mut self) {
@@ -360,18 +547,45 @@ impl Speaker {
         let decision = self.announcer.decide();
         self.decide_cost = started.elapsed();
         let answers = self.phase.answers_layer2();
+        let now = std::time::Instant::now();
         let owned = if answers { owned_addresses(&decision.layer2) } else { OwnedAddresses::new() };
+        let mut services_of = BTreeMap::new();
         for (ip, announcement) in &decision.layer2.owned {
+            let services: Vec<String> = announcement.services.iter().map(ToString::to_string).collect();
             if answers && !self.owned.contains_key(ip) {
-                let services: Vec<String> = announcement.services.iter().map(ToString::to_string).collect();
                 info!(%ip, ?services, node = %self.settings.node, "announcing");
+                if let Some(ended) = self.releases.gain(*ip, now) {
+                    self.record(&ended);
+                }
+            }
+            services_of.insert(*ip, services);
+        }
+        // Given up on purpose while healthy, to a node that takes it: keep answering until it announces.
+        let hand_over = answers && self.healthy;
+        for (ip, address) in self.owned.iter().filter(|(ip, _)| !owned.contains_key(*ip)) {
+            let successor = decision.layer2.elsewhere.get(ip).filter(|_| hand_over);
+            let Some(successor) = successor else {
+                info!(%ip, node = %self.settings.node, "no longer announcing");
+                continue;
+            };
+            let services = self.owned_services.get(ip).cloned().unwrap_or_default();
+            info!(%ip, ?services, node = %self.settings.node, %successor, "handing over: answering until the new owner announces it");
+            let handoff = Handoff { successor: successor.clone(), services };
+            if let Some(ended) = self.releases.release(*ip, address.clone(), handoff, now) {
+                self.record(&ended);
             }
         }
-        for ip in self.owned.keys().filter(|ip| !owned.contains_key(ip)) {
-            info!(%ip, node = %self.settings.node, "no longer announcing");
+        if !hand_over {
+            for ended in self.releases.cut_all(now) {
+                self.record(&ended);
+            }
         }
-        self.out.layer2.set_owned(owned.clone());
         self.owned = owned;
+        self.owned_services = services_of;
+        self.hand_to_responder();
+        if self.phase.leaving() {
+            self.check_released();
+        }
 
         let bgp = decision.bgp;
         self.out.bgp_decision.send_if_modified(|current| {

@@ -24,7 +24,7 @@ pub fn owned_addresses(decision: &Layer2Decision) -> OwnedAddresses {
                 Interfaces::All => InterfaceSelector::All,
                 Interfaces::Only(names) => InterfaceSelector::Named(names.clone()),
             };
-            (*ip, OwnedAddress { interfaces })
+            (*ip, OwnedAddress { interfaces, releasing: false })
         })
         .collect()
 }

@@ -3,7 +3,9 @@
 //! ARP and unsolicited Neighbor Advertisements.
 //!
 //! Pure parts: [`ethernet`], [`arp`], [`icmpv6`], [`ndp`] (frame codecs), [`schedule`] (when to repeat
-//! announcements) and [`owned`] (which addresses are answered on which interface). I/O parts: [`crate::rawsock`]
+//! announcements), [`owned`] (which addresses are answered on which interface, and which frames are other
+//! nodes' announcements) and [`release`] (how long an address given up on purpose is still answered: until
+//! its new owner announces it). I/O parts: [`crate::rawsock`]
 //! (AF_PACKET sockets, the only `unsafe` in the crate), [`responder`] (one tokio task per interface) and
 //! [`counters`] (what it counted, for metrics).
 //!
@@ -22,6 +24,7 @@ pub mod ethernet;
 pub mod icmpv6;
 pub mod ndp;
 pub mod owned;
+pub mod release;
 pub mod responder;
 pub mod schedule;
 

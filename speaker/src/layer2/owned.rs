@@ -36,14 +36,49 @@ impl InterfaceSelector {
 pub struct OwnedAddress {
     /// The interfaces the address may be answered and announced on.
     pub interfaces: InterfaceSelector,
+    /// Being handed over to its new owner (see [`super::release`]): still answered, no longer
+    /// announced, and the responder listens for the new owner's announcement of it.
+    pub releasing: bool,
 }
 
 /// All addresses this node owns in Layer2 mode.
 pub type OwnedAddresses = BTreeMap<IpAddr, OwnedAddress>;
 
-/// The owned addresses that apply on `interface`.
+/// The owned addresses that apply on `interface` (answered there), those being handed over included.
 pub fn owned_on(owned: &OwnedAddresses, interface: &str) -> BTreeSet<IpAddr> {
     owned.iter().filter(|(_, o)| o.interfaces.allows(interface)).map(|(ip, _)| *ip).collect()
+}
+
+/// The owned addresses announced on `interface`: [`owned_on`] without those being handed over.
+pub fn announced_on(owned: &OwnedAddresses, interface: &str) -> BTreeSet<IpAddr> {
+    owned.iter().filter(|(_, o)| !o.releasing && o.interfaces.allows(interface)).map(|(ip, _)| *ip).collect()
+}
+
+/// Another node's announcement, read off the wire: `ip` is at `mac`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Announcement {
+    /// The address announced.
+    pub ip: IpAddr,
+    /// The MAC it is announced at.
+    pub mac: MacAddr,
+}
+
+/// Reads a frame from the ARP socket as another node's gratuitous ARP (request or reply, sender and
+/// target address the same), if it is one and not sent by `our_mac`.
+pub fn announcement_in_arp(frame: &[u8], our_mac: MacAddr) -> Option<Announcement> {
+    let packet = arp::parse(frame).ok()?;
+    let foreign = packet.eth_source != our_mac && packet.sender_mac != our_mac;
+    (foreign && packet.is_gratuitous() && !packet.sender_ip.is_unspecified())
+        .then_some(Announcement { ip: IpAddr::V4(packet.sender_ip), mac: packet.sender_mac })
+}
+
+/// Reads a frame from the IPv6 socket as another node's Neighbor Advertisement that overrides caches
+/// (an unsolicited one, or an answer), if it is one and does not advertise `our_mac`.
+pub fn announcement_in_ndp(frame: &[u8], our_mac: MacAddr) -> Option<Announcement> {
+    let na = ndp::parse_advertisement(frame).ok()?;
+    let mac = na.target_link_layer?;
+    (na.override_flag && mac != our_mac && na.eth_source != our_mac)
+        .then_some(Announcement { ip: IpAddr::V6(na.target), mac })
 }
 
 /// What a received frame means for the responder.
@@ -133,13 +168,52 @@ mod tests {
     #[test]
     fn addresses_apply_only_on_their_interfaces() {
         let owned: OwnedAddresses = [
-            (ip("198.51.100.200"), OwnedAddress { interfaces: InterfaceSelector::All }),
-            (ip("198.51.100.201"), OwnedAddress { interfaces: InterfaceSelector::Named(["eth1".to_string()].into()) }),
-            (ip("2001:db8:1::200"), OwnedAddress { interfaces: InterfaceSelector::Named(BTreeSet::new()) }),
+            (ip("198.51.100.200"), OwnedAddress { interfaces: InterfaceSelector::All, releasing: false }),
+            (
+                ip("198.51.100.201"),
+                OwnedAddress { interfaces: InterfaceSelector::Named(["eth1".to_string()].into()), releasing: false },
+            ),
+            (
+                ip("2001:db8:1::200"),
+                OwnedAddress { interfaces: InterfaceSelector::Named(BTreeSet::new()), releasing: false },
+            ),
+            (ip("198.51.100.202"), OwnedAddress { interfaces: InterfaceSelector::All, releasing: true }),
         ]
         .into();
-        assert_eq!(owned_on(&owned, "eth0"), [ip("198.51.100.200")].into());
-        assert_eq!(owned_on(&owned, "eth1"), [ip("198.51.100.200"), ip("198.51.100.201")].into());
+        assert_eq!(owned_on(&owned, "eth0"), [ip("198.51.100.200"), ip("198.51.100.202")].into());
+        assert_eq!(owned_on(&owned, "eth1"), [ip("198.51.100.200"), ip("198.51.100.201"), ip("198.51.100.202")].into());
+        assert_eq!(
+            announced_on(&owned, "eth0"),
+            [ip("198.51.100.200")].into(),
+            "one being handed over is not announced"
+        );
+        assert_eq!(announced_on(&owned, "eth1"), [ip("198.51.100.200"), ip("198.51.100.201")].into());
+    }
+
+    #[test]
+    fn another_nodes_gratuitous_arp_is_an_announcement_and_ours_or_a_question_is_not() {
+        let v4 = Ipv4Addr::new(198, 51, 100, 200);
+        let heard = Some(Announcement { ip: ip("198.51.100.200"), mac: PEER });
+        assert_eq!(announcement_in_arp(&arp::build_gratuitous_request(PEER, v4), OURS), heard);
+        assert_eq!(announcement_in_arp(&arp::build_gratuitous_reply(PEER, v4), OURS), heard);
+        assert_eq!(announcement_in_arp(&arp::build_gratuitous_request(OURS, v4), OURS), None, "our own");
+        assert_eq!(announcement_in_arp(&arp_request(PEER, "198.51.100.99", "198.51.100.200"), OURS), None);
+        assert_eq!(announcement_in_arp(&arp_request(PEER, "0.0.0.0", "0.0.0.0"), OURS), None);
+        assert_eq!(announcement_in_arp(&[1, 2, 3], OURS), None);
+    }
+
+    #[test]
+    fn another_nodes_unsolicited_advertisement_is_an_announcement_and_ours_or_a_question_is_not() {
+        let target = ip_v6("2001:db8:1::200");
+        let heard = Some(Announcement { ip: ip("2001:db8:1::200"), mac: PEER });
+        let theirs = ndp::encode_advertisement(&ndp::unsolicited_advertisement(target, PEER));
+        assert_eq!(announcement_in_ndp(&theirs, OURS), heard);
+        let ours = ndp::encode_advertisement(&ndp::unsolicited_advertisement(target, OURS));
+        assert_eq!(announcement_in_ndp(&ours, OURS), None);
+        let mut no_override = ndp::unsolicited_advertisement(target, PEER);
+        no_override.override_flag = false;
+        assert_eq!(announcement_in_ndp(&ndp::encode_advertisement(&no_override), OURS), None);
+        assert_eq!(announcement_in_ndp(&solicitation(PEER, "2001:db8:1::99", "2001:db8:1::200"), OURS), None);
     }
 
     #[test]

@@ -11,14 +11,17 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::counters::{Family, FamilyCounters, InterfaceCounters, Layer2Counters};
 use super::ethernet::MacAddr;
 use super::ndp;
-use super::owned::{OwnedAddresses, Reaction, announcements, owned_on, react_to_arp, react_to_ndp};
+use super::owned::{
+    Announcement, OwnedAddresses, Reaction, announced_on, announcement_in_arp, announcement_in_ndp, announcements,
+    owned_on, react_to_arp, react_to_ndp,
+};
 use super::schedule::Announcements;
 use crate::netif::Interface;
 use crate::rawsock::{EtherProtocol, Ipv6GroupMember, PacketSocket};
@@ -49,6 +52,21 @@ impl Layer2Handle {
     }
 }
 
+/// Another node's announcement heard on one of our interfaces, as the responder reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heard {
+    /// What was announced.
+    pub announcement: Announcement,
+    /// The interface it was heard on.
+    pub interface: String,
+    /// When.
+    pub at: Instant,
+}
+
+/// How many heard announcements may wait for the speaker; more are dropped (a release then ends by its
+/// bound instead), so a flood of gratuitous ARP cannot grow memory.
+const HEARD_QUEUE: usize = 256;
+
 /// Runs one responder task per interface; dropping it stops them all.
 #[derive(Debug)]
 pub struct Layer2Responder {
@@ -56,6 +74,8 @@ pub struct Layer2Responder {
     counters: Layer2Counters,
     running: BTreeMap<u32, Running>,
     refresh: Option<Duration>,
+    heard: mpsc::Sender<Heard>,
+    heard_rx: Option<mpsc::Receiver<Heard>>,
 }
 
 #[derive(Debug)]
@@ -115,12 +135,22 @@ impl Default for Layer2Responder {
 impl Layer2Responder {
     /// A responder owning no address and running on no interface yet.
     pub fn new() -> Layer2Responder {
+        let (heard, heard_rx) = mpsc::channel(HEARD_QUEUE);
         Layer2Responder {
             owned: watch::Sender::new(Arc::new(OwnedAddresses::new())),
             counters: Layer2Counters::default(),
             running: BTreeMap::new(),
             refresh: None,
+            heard,
+            heard_rx: Some(heard_rx),
         }
+    }
+
+    /// Other nodes' announcements (gratuitous ARP, Neighbor Advertisements that override caches) heard
+    /// on any interface, for handing addresses over (see [`super::release`]). The receiver can be taken
+    /// once; later calls return `None`.
+    pub fn take_heard(&mut self) -> Option<mpsc::Receiver<Heard>> {
+        self.heard_rx.take()
     }
 
     /// Announces every owned address again every `refresh` (see [`super::schedule`]), on interface tasks
@@ -166,10 +196,11 @@ impl Layer2Responder {
             let owned = self.owned.subscribe();
             let index = interface.index;
             let refresh = self.refresh;
+            let heard = self.heard.clone();
             let task = tokio::spawn(
                 async move {
                     info!("layer2 responder started");
-                    if let Err(error) = serve_interface(interface, owned, counters, refresh).await {
+                    if let Err(error) = serve_interface(interface, owned, counters, refresh, heard).await {
                         warn!(%error, "layer2 responder failed; it restarts with the next interface change");
                     }
                 }
@@ -198,9 +229,13 @@ struct InterfaceTask {
     ndp: PacketSocket,
     mld: Option<Ipv6GroupMember>,
     counters: Arc<InterfaceCounters>,
+    /// Answered here: owned, and being handed over.
     owned_here: BTreeSet<IpAddr>,
+    /// Being handed over: answered until another node's announcement of it is heard here.
+    releasing_here: BTreeSet<IpAddr>,
     groups: BTreeSet<Ipv6Addr>,
     announcements: Announcements,
+    heard: mpsc::Sender<Heard>,
 }
 
 async fn serve_interface(
@@ -208,9 +243,14 @@ async fn serve_interface(
     mut owned: watch::Receiver<Arc<OwnedAddresses>>,
     counters: Arc<InterfaceCounters>,
     refresh: Option<Duration>,
+    heard: mpsc::Sender<Heard>,
 ) -> io::Result<()> {
     let arp = PacketSocket::open(interface.index, EtherProtocol::Arp)?;
-    let ndp = PacketSocket::open(interface.index, EtherProtocol::Ipv6NeighborSolicitation)?;
+    let ndp = PacketSocket::open(interface.index, EtherProtocol::Ipv6NeighborDiscovery)?;
+    // Unsolicited Neighbor Advertisements go to all nodes; let them in even with IPv6 off on the interface.
+    if let Err(error) = ndp.add_multicast_mac(ndp::multicast_mac(ndp::ALL_NODES)) {
+        warn!(%error, "cannot let all-nodes frames in: other nodes' advertisements may go unheard");
+    }
     let mld = Ipv6GroupMember::open(interface.index)
         .inspect_err(|error| warn!(%error, "no IPv6 membership socket: MLD will not be sent"))
         .ok();
@@ -221,8 +261,10 @@ async fn serve_interface(
         mld,
         counters,
         owned_here: BTreeSet::new(),
+        releasing_here: BTreeSet::new(),
         groups: BTreeSet::new(),
         announcements: Announcements::with_refresh(refresh),
+        heard,
     };
     let mut arp_buf = vec![0u8; 2048];
     let mut ndp_buf = vec![0u8; 2048];
@@ -240,11 +282,19 @@ async fn serve_interface(
             }
             received = task.arp.recv(&mut arp_buf) => {
                 let frame = received_frame(&arp_buf, received).await?;
+                if let Some(announcement) = announcement_in_arp(frame, task.interface.mac) {
+                    task.on_announcement(announcement);
+                    continue;
+                }
                 let reaction = react_to_arp(frame, task.interface.mac, &task.owned_here);
                 task.answer(Family::Arp, reaction).await;
             }
             received = task.ndp.recv(&mut ndp_buf) => {
                 let frame = received_frame(&ndp_buf, received).await?;
+                if let Some(announcement) = announcement_in_ndp(frame, task.interface.mac) {
+                    task.on_announcement(announcement);
+                    continue;
+                }
                 let reaction = react_to_ndp(frame, task.interface.mac, &task.owned_here);
                 task.answer(Family::Ndp, reaction).await;
             }
@@ -279,15 +329,24 @@ async fn received_frame(buf: &[u8], received: io::Result<usize>) -> io::Result<&
 impl InterfaceTask {
     fn apply_owned(&mut self, owned: &OwnedAddresses, now: Instant) {
         let fresh = owned_on(owned, &self.interface.name);
+        let announced = announced_on(owned, &self.interface.name);
+        let releasing: BTreeSet<IpAddr> = fresh.difference(&announced).copied().collect();
+        let announced_before: BTreeSet<IpAddr> = self.owned_here.difference(&self.releasing_here).copied().collect();
         for ip in self.owned_here.difference(&fresh) {
             info!(%ip, "address lost: no longer answered");
+        }
+        for ip in releasing.difference(&self.releasing_here) {
+            info!(%ip, "address handed over: answered until its new owner announces it");
+        }
+        for ip in announced_before.difference(&announced) {
             self.announcements.lose(*ip);
         }
-        for ip in fresh.difference(&self.owned_here) {
+        for ip in announced.difference(&announced_before) {
             info!(%ip, "address gained: answering and announcing");
             self.announcements.gain(*ip, now);
         }
         self.owned_here = fresh;
+        self.releasing_here = releasing;
         let groups: BTreeSet<Ipv6Addr> = self
             .owned_here
             .iter()
@@ -303,6 +362,19 @@ impl InterfaceTask {
             self.join(*group);
         }
         self.groups = groups;
+    }
+
+    /// Another node announced an address: stop answering it here at once if it is being handed over
+    /// (the new owner has spoken), and tell the speaker.
+    fn on_announcement(&mut self, announcement: Announcement) {
+        if self.releasing_here.remove(&announcement.ip) {
+            self.owned_here.remove(&announcement.ip);
+            info!(ip = %announcement.ip, mac = %announcement.mac, "new owner announced the address: no longer answered");
+        }
+        let heard = Heard { announcement, interface: self.interface.name.clone(), at: Instant::now() };
+        if self.heard.try_send(heard).is_err() {
+            debug!(ip = %announcement.ip, "heard announcement dropped: the speaker is behind");
+        }
     }
 
     fn join(&self, group: Ipv6Addr) {

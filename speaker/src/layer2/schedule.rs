@@ -29,7 +29,7 @@ pub enum RefreshError {
     #[error(transparent)]
     Duration(#[from] ferrolb_core::config::DurationError),
     /// Positive but below [`MIN_REFRESH`].
-    #[error("refresh interval {0:?} is below the minimum of 1s (use 0 or off to disable it)")]
+    #[error("{0:?} is below the minimum of 1s (use 0 or off to turn it off)")]
     TooShort(Duration),
 }
 

@@ -3,7 +3,9 @@
 //!
 //! Every speaker sends an authenticated UDP heartbeat to every other speaker every 100 ms and
 //! declares a member dead after 300 ms without one; a speaker that hears none of its (two or more)
-//! peers declares itself isolated and steps down. The parts:
+//! peers declares itself isolated and steps down. A speaker leaving on purpose (SIGTERM, its Node
+//! excluded) says so in its heartbeats at once, and the others drop it from the alive set on the
+//! first such heartbeat instead of waiting for its silence. The parts:
 //! - [`wire`] (pure): the datagram layout and its HMAC-SHA256 tag under the cluster keys.
 //! - [`table`] (pure): replay and freshness checks, alive/dead transitions, this node's health.
 //! - [`prober`] (tokio): the socket, the timers, and the published [`MemberView`].
@@ -32,4 +34,4 @@ mod tests;
 pub use counters::{Counters, RejectReason};
 pub use prober::{DEFAULT_INTERVAL, DEFAULT_PORT, Member, MemberView, Prober, ProberConfig, ProberError};
 pub use table::{Change, Rejection, Table, TableConfig};
-pub use wire::{BootId, DecodeError, EncodeError, Heartbeat, KeyError, KeyRing};
+pub use wire::{BootId, DecodeError, EncodeError, Heartbeat, KeyError, KeyRing, Standing};

@@ -16,18 +16,21 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 use tokio::net::UdpSocket;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use super::counters::{Counters, RejectReason};
 use super::table::{Change, Table, TableConfig};
-use super::wire::{self, BootId, EncodeError, Heartbeat, KeyRing, MAX_DATAGRAM_LEN};
+use super::wire::{self, BootId, EncodeError, Heartbeat, KeyRing, MAX_DATAGRAM_LEN, Standing};
 
 /// The UDP port speakers listen on unless configured otherwise (memberlist's, as MetalLB uses).
 pub const DEFAULT_PORT: u16 = 7946;
 /// How often a heartbeat goes to every member unless configured otherwise.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The longest [`Prober::depart`] waits for its last round to be sent.
+const FAREWELL_WAIT: Duration = Duration::from_millis(100);
 
 /// How a prober runs.
 #[derive(Clone, Debug)]
@@ -123,6 +126,9 @@ pub struct Prober {
     members: watch::Sender<Vec<Member>>,
     keys: watch::Sender<KeyRing>,
     link_up: watch::Sender<bool>,
+    leaving: watch::Sender<bool>,
+    /// Taken by [`Prober::depart`] and [`Prober::restart`]: the standing of the last round.
+    depart: Option<oneshot::Sender<Standing>>,
     counters: Arc<Counters>,
     local_addr: SocketAddr,
     /// Taken by [`Prober::stop`].
@@ -137,8 +143,13 @@ impl Prober {
         keys: KeyRing,
         members: impl IntoIterator<Item = Member>,
     ) -> Result<Self, ProberError> {
-        let probe =
-            Heartbeat { node: config.node.clone(), boot: config.boot, seq: 0, sent_at_ms: 0, stepping_down: false };
+        let probe = Heartbeat {
+            node: config.node.clone(),
+            boot: config.boot,
+            seq: 0,
+            sent_at_ms: 0,
+            standing: Standing::Member,
+        };
         wire::encode(&probe, &keys)?;
         let (interval, suspect_after) = (config.interval, config.table.suspect_after);
         if interval.is_zero() || suspect_after <= interval {
@@ -160,6 +171,8 @@ impl Prober {
         let (members_tx, members_rx) = watch::channel(members.into_iter().collect::<Vec<_>>());
         let (keys_tx, keys_rx) = watch::channel(keys);
         let (link_tx, link_rx) = watch::channel(true);
+        let (leaving_tx, leaving_rx) = watch::channel(false);
+        let (depart_tx, depart_rx) = oneshot::channel();
         let counters = Arc::new(Counters::default());
         counters.members_alive.store(1, Ordering::Relaxed);
         let runner = Runner {
@@ -172,10 +185,23 @@ impl Prober {
             members: members_rx,
             keys: keys_rx,
             link_up: link_rx,
+            leaving: leaving_rx,
+            depart: depart_rx,
+            departing: None,
             counters: Arc::clone(&counters),
         };
         let task = tokio::spawn(runner.run());
-        Ok(Self { view, members: members_tx, keys: keys_tx, link_up: link_tx, counters, local_addr, task: Some(task) })
+        Ok(Self {
+            view,
+            members: members_tx,
+            keys: keys_tx,
+            link_up: link_tx,
+            leaving: leaving_tx,
+            depart: Some(depart_tx),
+            counters,
+            local_addr,
+            task: Some(task),
+        })
     }
 
     /// A receiver of the current view; `changed()` wakes on every published change.
@@ -198,6 +224,17 @@ impl Prober {
         self.link_up.send_replace(up);
     }
 
+    /// Reports whether this node is leaving on purpose (its speaker stops, or its Node is excluded).
+    /// A change is sent to every member at once, not on the next round, so they re-rank without
+    /// this node (or with it again) without waiting for the interval.
+    pub fn set_leaving(&self, leaving: bool) {
+        self.leaving.send_if_modified(|current| {
+            let changed = *current != leaving;
+            *current = leaving;
+            changed
+        });
+    }
+
     /// The counters, shared with the running task.
     pub fn counters(&self) -> Arc<Counters> {
         Arc::clone(&self.counters)
@@ -206,6 +243,33 @@ impl Prober {
     /// The address the socket is bound to (useful when binding port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Sends every member a last heartbeat flagged leaving, then stops like [`Prober::stop`]: a planned
+    /// departure, which the others neither wait `suspect_after` for nor count as a failure. Waits at most
+    /// `FAREWELL_WAIT` for that round to go out.
+    pub async fn depart(self) {
+        self.farewell(Standing::Leaving).await;
+    }
+
+    /// Sends every member a last heartbeat flagged restarting, then stops like [`Prober::stop`]: this
+    /// node keeps its addresses, and the others keep it as an owner for their restart window, until
+    /// its next process speaks. Waits at most `FAREWELL_WAIT` for that round to go out.
+    pub async fn restart(self) {
+        self.farewell(Standing::Restarting).await;
+    }
+
+    async fn farewell(mut self, standing: Standing) {
+        if let Some(depart) = self.depart.take()
+            && depart.send(standing).is_ok()
+            && let Some(mut task) = self.task.take()
+        {
+            // The task ends by itself once the round is sent; if it does not in time, stop it.
+            if tokio::time::timeout(FAREWELL_WAIT, &mut task).await.is_err() {
+                self.task = Some(task);
+            }
+        }
+        self.stop().await;
     }
 
     /// Stops the task and waits until the socket is closed, so the port can be bound again.
@@ -237,6 +301,10 @@ struct Runner {
     members: watch::Receiver<Vec<Member>>,
     keys: watch::Receiver<KeyRing>,
     link_up: watch::Receiver<bool>,
+    leaving: watch::Receiver<bool>,
+    depart: oneshot::Receiver<Standing>,
+    /// The standing of the last round, sent before a planned stop.
+    departing: Option<Standing>,
     counters: Arc<Counters>,
 }
 
@@ -278,6 +346,20 @@ impl Runner {
                     let changes = self.table.set_link_up(up, Instant::now());
                     self.publish(changes);
                 }
+                departing = &mut self.depart => {
+                    if let Ok(standing) = departing {
+                        self.departing = Some(standing);
+                        self.send_round().await;
+                    }
+                    return;
+                }
+                changed = self.leaving.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    self.leaving.borrow_and_update();
+                    self.send_round().await;
+                }
                 changed = self.keys.changed() => {
                     if changed.is_err() {
                         return;
@@ -302,7 +384,12 @@ impl Runner {
             boot: self.config.boot,
             seq: self.seq,
             sent_at_ms: unix_ms(),
-            stepping_down: !self.table.healthy(),
+            standing: match (self.table.healthy(), self.departing, *self.leaving.borrow()) {
+                (false, _, _) => Standing::SteppingDown,
+                (true, Some(last), _) => last,
+                (true, None, true) => Standing::Leaving,
+                (true, None, false) => Standing::Member,
+            },
         };
         let datagram = match wire::encode(&beat, &self.keys.borrow()) {
             Ok(datagram) => datagram,
@@ -354,6 +441,9 @@ impl Runner {
                 }
                 Change::Alive(node) => tracing::info!(%node, "member alive"),
                 Change::SteppedDown(node) => tracing::warn!(%node, "member reports itself isolated"),
+                Change::Leaving(node) => tracing::info!(%node, "member is leaving (planned)"),
+                Change::Departed(node) => tracing::info!(%node, "member departed as announced"),
+                Change::Restarting(node) => tracing::info!(%node, "member restarts: keeping its addresses with it"),
                 Change::Removed(node) => tracing::info!(%node, "member removed"),
                 Change::Healthy(true) => tracing::info!("this node hears its members again"),
                 Change::Healthy(false) => tracing::warn!("this node is isolated: stepping down"),

@@ -8,7 +8,14 @@
 //! - A member is alive from the first heartbeat accepted from it until `suspect_after` of silence
 //!   (dead at exactly `last heard + suspect_after`). A member never heard is not alive.
 //! - A heartbeat flagged "stepping down" keeps the member heard but out of the alive set: it has
-//!   found itself isolated and must not be chosen as an owner.
+//!   found itself isolated and must not be chosen as an owner. One flagged "leaving" does the same
+//!   for a planned departure (its speaker stops, or its Node is excluded); when a leaving member
+//!   then falls silent it has departed, which is not counted as a failure.
+//! - A heartbeat flagged "restarting" keeps the member alive, silent, for `restart_window` instead
+//!   of `suspect_after`: its process restarts on a node that keeps forwarding, so its addresses stay
+//!   with it rather than moving away and back. A heartbeat from its next boot makes it a plain member
+//!   again; if none comes within the window, it is dead (a failure). A restarting member does not
+//!   count towards this node's isolation (at least two other members that could be heard).
 //! - Replays: per member we keep its boot id, highest sequence number and send time. A heartbeat is
 //!   refused when its send time is more than `freshness_window` away from our clock (whatever its
 //!   boot), when it repeats or goes back on a sequence number of the current boot, or when it
@@ -30,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use super::wire::{BootId, Heartbeat};
+use super::wire::{BootId, Heartbeat, Standing};
 
 /// Timing of the failure detector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,11 +46,18 @@ pub struct TableConfig {
     pub suspect_after: Duration,
     /// Largest accepted difference between a heartbeat's send time and our clock.
     pub freshness_window: Duration,
+    /// How long a member that announced its restart stays alive without a heartbeat (the speaker's
+    /// `--layer2-restart-window`; by default no longer than any other member).
+    pub restart_window: Duration,
 }
 
 impl Default for TableConfig {
     fn default() -> Self {
-        Self { suspect_after: Duration::from_millis(300), freshness_window: Duration::from_secs(5) }
+        Self {
+            suspect_after: Duration::from_millis(300),
+            freshness_window: Duration::from_secs(5),
+            restart_window: Duration::from_millis(300),
+        }
     }
 }
 
@@ -54,8 +68,14 @@ pub enum Change {
     Alive(String),
     /// The member announced it is isolated and left the alive set; it is still heard.
     SteppedDown(String),
+    /// The member announced a planned departure and left the alive set; it is still heard.
+    Leaving(String),
+    /// The member announced that its process restarts; it stays alive for the restart window.
+    Restarting(String),
     /// The member fell silent for `suspect_after` (it was alive or stepping down): a failure.
     Dead(String),
+    /// The member fell silent for `suspect_after` after announcing its departure: not a failure.
+    Departed(String),
     /// The member was alive or stepping down and was removed from the member list.
     Removed(String),
     /// This node's own health changed (`false`: isolated, must step down).
@@ -92,7 +112,21 @@ enum Liveness {
     Unheard,
     Alive,
     SteppingDown,
+    Leaving,
+    Restarting,
     Dead,
+}
+
+impl Liveness {
+    /// Heard from and not yet silent for its allowed silence.
+    fn heard(self) -> bool {
+        matches!(self, Liveness::Alive | Liveness::SteppingDown | Liveness::Leaving | Liveness::Restarting)
+    }
+
+    /// The silence after which a member in this state is dead (or departed).
+    fn silence(self, config: &TableConfig) -> Duration {
+        if self == Liveness::Restarting { config.restart_window } else { config.suspect_after }
+    }
 }
 
 /// The newest accepted heartbeat of a member.
@@ -147,7 +181,7 @@ impl Table {
         let mut changes = Vec::new();
         self.peers.retain(|name, peer| {
             let keep = wanted.contains(name);
-            if !keep && matches!(peer.liveness, Liveness::Alive | Liveness::SteppingDown) {
+            if !keep && peer.liveness.heard() {
                 changes.push(Change::Removed(name.clone()));
             }
             keep
@@ -180,10 +214,21 @@ impl Table {
         }
         peer.last = Some(Last { boot: beat.boot, seq: beat.seq, sent_at_ms: beat.sent_at_ms, heard_at: now });
         let before = peer.liveness;
-        peer.liveness = if beat.stepping_down { Liveness::SteppingDown } else { Liveness::Alive };
+        peer.liveness = match beat.standing {
+            Standing::Member => Liveness::Alive,
+            Standing::SteppingDown => Liveness::SteppingDown,
+            Standing::Leaving => Liveness::Leaving,
+            Standing::Restarting => Liveness::Restarting,
+        };
         let mut changes = Vec::new();
         match (before, peer.liveness) {
             (Liveness::Alive, Liveness::SteppingDown) => changes.push(Change::SteppedDown(beat.node.clone())),
+            (Liveness::Alive | Liveness::SteppingDown, Liveness::Leaving) => {
+                changes.push(Change::Leaving(beat.node.clone()));
+            }
+            (b, Liveness::Restarting) if b != Liveness::Restarting => {
+                changes.push(Change::Restarting(beat.node.clone()));
+            }
             (b, Liveness::Alive) if b != Liveness::Alive => changes.push(Change::Alive(beat.node.clone())),
             _ => {}
         }
@@ -194,14 +239,15 @@ impl Table {
 
     /// Lets time pass: members silent for `suspect_after` die, and this node's health is judged.
     pub fn tick(&mut self, now: Instant) -> Vec<Change> {
-        let suspect_after = self.config.suspect_after;
+        let config = self.config;
         let mut changes = Vec::new();
         for (name, peer) in &mut self.peers {
-            let heard = matches!(peer.liveness, Liveness::Alive | Liveness::SteppingDown);
-            let silent = peer.last.is_some_and(|l| now.saturating_duration_since(l.heard_at) >= suspect_after);
-            if heard && silent {
+            let silence = peer.liveness.silence(&config);
+            let silent = peer.last.is_some_and(|l| now.saturating_duration_since(l.heard_at) >= silence);
+            if peer.liveness.heard() && silent {
+                let planned = peer.liveness == Liveness::Leaving;
                 peer.liveness = Liveness::Dead;
-                changes.push(Change::Dead(name.clone()));
+                changes.push(if planned { Change::Departed(name.clone()) } else { Change::Dead(name.clone()) });
             }
         }
         changes.extend(self.evaluate_health(now));
@@ -217,7 +263,11 @@ impl Table {
 
     /// The alive members, this node included (whatever its health: see [`Table::healthy`]).
     pub fn alive(&self) -> BTreeSet<String> {
-        let peers = self.peers.iter().filter(|(_, p)| p.liveness == Liveness::Alive).map(|(n, _)| n.clone());
+        let peers = self
+            .peers
+            .iter()
+            .filter(|(_, p)| matches!(p.liveness, Liveness::Alive | Liveness::Restarting))
+            .map(|(n, _)| n.clone());
         std::iter::once(self.me.clone()).chain(peers).collect()
     }
 
@@ -240,21 +290,27 @@ impl Table {
     /// The earliest instant at which [`Table::tick`] may report something, if any: the I/O edge
     /// sleeps until then, so a death is seen at `suspect_after`, not at the next periodic tick.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let suspect_after = self.config.suspect_after;
+        let config = self.config;
         let deaths = self
             .peers
             .values()
-            .filter(|p| matches!(p.liveness, Liveness::Alive | Liveness::SteppingDown))
-            .filter_map(|p| p.last.and_then(|l| l.heard_at.checked_add(suspect_after)));
-        let isolation = (self.healthy && self.link_up && self.peers.len() >= 2)
-            .then(|| self.silence_since.checked_add(suspect_after))
+            .filter(|p| p.liveness.heard())
+            .filter_map(|p| p.last.and_then(|l| l.heard_at.checked_add(p.liveness.silence(&config))));
+        let isolation = (self.healthy && self.link_up && self.could_isolate())
+            .then(|| self.silence_since.checked_add(config.suspect_after))
             .flatten();
         deaths.chain(isolation).min()
     }
 
+    /// Whether silence can mean this node is cut off: at least two other members that could be
+    /// heard (a restarting one is silent on purpose).
+    fn could_isolate(&self) -> bool {
+        self.peers.values().filter(|p| p.liveness != Liveness::Restarting).count() >= 2
+    }
+
     fn evaluate_health(&mut self, now: Instant) -> Option<Change> {
         let silent =
-            self.peers.len() >= 2 && now.saturating_duration_since(self.silence_since) >= self.config.suspect_after;
+            self.could_isolate() && now.saturating_duration_since(self.silence_since) >= self.config.suspect_after;
         let healthy = self.link_up && !silent;
         (healthy != self.healthy).then(|| {
             self.healthy = healthy;

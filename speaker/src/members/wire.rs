@@ -10,13 +10,20 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `FLBH` |
 //! | 4 | 1 | version, [`VERSION`] |
-//! | 5 | 1 | flags: bit 0 = the sender is stepping down; other bits are ignored (authenticated, reserved) |
+//! | 5 | 1 | flags: bit 0 = the sender takes no part in ownership (stepping down); bit 1 = it does so because it is leaving on purpose (only meaningful with bit 0); bit 2 = the sender's process is restarting and keeps its addresses (only without bit 0); other bits are ignored (authenticated, reserved) |
 //! | 6 | 8 | boot id, random per sender process start |
 //! | 14 | 8 | sequence number, increasing within one boot |
 //! | 22 | 8 | send time, Unix milliseconds of the sender's clock |
 //! | 30 | 1 | node name length `n`, 1..=253 |
 //! | 31 | n | node name, UTF-8 |
 //! | 31+n | 16 | HMAC-SHA256 over bytes `0..31+n`, truncated to its first 16 bytes |
+//!
+//! Compatibility of the flags: a leaving sender sets bits 0 and 1, so a receiver that knows only bit 0
+//! (the first release of version 1) still takes it out of the alive set at once; it only misses the
+//! difference between "isolated" and "leaving", which changes log lines and counters, not ownership. A
+//! restarting sender sets bit 2 alone: a receiver that does not know it reads a member, which then falls
+//! silent and is found dead after `suspect_after`, as before restarts were announced. A new flag that older
+//! receivers must not misread needs a new [`VERSION`].
 //!
 //! A 128-bit tag leaves a forger a 2^-128 chance per try, ample for a datagram that is only worth
 //! something for a few hundred milliseconds.
@@ -43,6 +50,8 @@ const HEADER_LEN: usize = 31;
 pub const MAX_DATAGRAM_LEN: usize = HEADER_LEN + MAX_NAME_LEN + TAG_LEN;
 
 const FLAG_STEPPING_DOWN: u8 = 0b0000_0001;
+const FLAG_LEAVING: u8 = 0b0000_0010;
+const FLAG_RESTARTING: u8 = 0b0000_0100;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -62,8 +71,46 @@ pub struct Heartbeat {
     pub seq: u64,
     /// When it was sent, Unix milliseconds of the sender's clock.
     pub sent_at_ms: u64,
-    /// The sender considers itself isolated and takes no part in ownership.
-    pub stepping_down: bool,
+    /// Whether the sender takes part in ownership, and if not, why.
+    pub standing: Standing,
+}
+
+/// What a sender says of its own part in ownership.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Standing {
+    /// It may own addresses.
+    #[default]
+    Member,
+    /// It found itself isolated (or its link down) and takes no part: it has stopped answering.
+    SteppingDown,
+    /// It is leaving on purpose (stopping, or its Node is excluded) and takes no part; it keeps
+    /// answering for its addresses until their new owners have announced them.
+    Leaving,
+    /// Its process is stopping to start again at once (a pod restart or an upgrade) on a node that
+    /// keeps forwarding: it keeps its addresses, and the others keep it as an owner for their
+    /// restart window instead of taking them over.
+    Restarting,
+}
+
+impl Standing {
+    fn flags(self) -> u8 {
+        match self {
+            Standing::Member => 0,
+            Standing::SteppingDown => FLAG_STEPPING_DOWN,
+            Standing::Leaving => FLAG_STEPPING_DOWN | FLAG_LEAVING,
+            Standing::Restarting => FLAG_RESTARTING,
+        }
+    }
+
+    fn from_flags(flags: u8) -> Standing {
+        match (flags & FLAG_STEPPING_DOWN != 0, flags & FLAG_LEAVING != 0, flags & FLAG_RESTARTING != 0) {
+            (true, true, _) => Standing::Leaving,
+            (true, false, _) => Standing::SteppingDown,
+            (false, _, true) => Standing::Restarting,
+            // Bit 1 alone is not something this version sends: read it as reserved.
+            (false, _, false) => Standing::Member,
+        }
+    }
 }
 
 /// The shared keys: heartbeats are signed with the first and accepted under any, so a key can be
@@ -203,7 +250,7 @@ pub fn encode(beat: &Heartbeat, keys: &KeyRing) -> Result<Vec<u8>, EncodeError> 
     let mut out = Vec::with_capacity(HEADER_LEN + name.len() + TAG_LEN);
     out.extend_from_slice(&MAGIC);
     out.push(VERSION);
-    out.push(if beat.stepping_down { FLAG_STEPPING_DOWN } else { 0 });
+    out.push(beat.standing.flags());
     out.extend_from_slice(&beat.boot.0.to_be_bytes());
     out.extend_from_slice(&beat.seq.to_be_bytes());
     out.extend_from_slice(&beat.sent_at_ms.to_be_bytes());
@@ -282,6 +329,6 @@ pub fn decode(datagram: &[u8], keys: &KeyRing) -> Result<Heartbeat, DecodeError>
         boot: BootId(u64::from_be_bytes([b0, b1, b2, b3, b4, b5, b6, b7])),
         seq: u64::from_be_bytes([s0, s1, s2, s3, s4, s5, s6, s7]),
         sent_at_ms: u64::from_be_bytes([t0, t1, t2, t3, t4, t5, t6, t7]),
-        stepping_down: flags & FLAG_STEPPING_DOWN != 0,
+        standing: Standing::from_flags(flags),
     })
 }

@@ -32,15 +32,15 @@ const RECEIVE_BUFFER: libc::c_int = 1 << 20;
 pub enum EtherProtocol {
     /// ARP; the filter passes ARP requests only.
     Arp,
-    /// IPv6; the filter passes ICMPv6 Neighbor Solicitations (no extension headers) only.
-    Ipv6NeighborSolicitation,
+    /// IPv6; the filter passes ICMPv6 Neighbor Solicitations and Advertisements (no extension headers) only.
+    Ipv6NeighborDiscovery,
 }
 
 impl EtherProtocol {
     fn ethertype(self) -> u16 {
         match self {
             EtherProtocol::Arp => ETHERTYPE_ARP,
-            EtherProtocol::Ipv6NeighborSolicitation => ETHERTYPE_IPV6,
+            EtherProtocol::Ipv6NeighborDiscovery => ETHERTYPE_IPV6,
         }
     }
 
@@ -60,13 +60,14 @@ impl EtherProtocol {
                 SockFilter::new(RET_K, 0, 0, ACCEPT),
                 SockFilter::new(RET_K, 0, 0, 0),
             ],
-            EtherProtocol::Ipv6NeighborSolicitation => vec![
+            EtherProtocol::Ipv6NeighborDiscovery => vec![
                 SockFilter::new(LDH_ABS, 0, 0, 12),
-                SockFilter::new(JEQ_K, 0, 5, u32::from(ETHERTYPE_IPV6)),
+                SockFilter::new(JEQ_K, 0, 6, u32::from(ETHERTYPE_IPV6)),
                 SockFilter::new(LDB_ABS, 0, 0, 20), // next header
-                SockFilter::new(JEQ_K, 0, 3, 58),   // ICMPv6
+                SockFilter::new(JEQ_K, 0, 4, 58),   // ICMPv6
                 SockFilter::new(LDB_ABS, 0, 0, 54), // ICMPv6 type
-                SockFilter::new(JEQ_K, 0, 1, 135),  // Neighbor Solicitation
+                SockFilter::new(JEQ_K, 1, 0, 135),  // Neighbor Solicitation: accept
+                SockFilter::new(JEQ_K, 0, 1, 136),  // Neighbor Advertisement: accept, else drop
                 SockFilter::new(RET_K, 0, 0, ACCEPT),
                 SockFilter::new(RET_K, 0, 0, 0),
             ],

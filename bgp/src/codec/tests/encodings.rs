@@ -35,6 +35,26 @@ fn ferrolb_open_with_a_2_octet_as_and_graceful_restart() {
     assert_eq!(encode(&Message::Open(open)), expected);
 }
 
+/// A restarted speaker that kept forwarding (RFC 4724 section 3): Restart State set, the 12-bit
+/// restart time beside it, and each family with its Forwarding State bit.
+#[test]
+fn graceful_restart_of_a_restarted_speaker_that_kept_forwarding() {
+    let gr = GracefulRestart::preserving(120, true, &[AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST]);
+    let open = Open::for_families(64600, 90, Ipv4Addr::new(192, 0, 2, 1), &[Family::V4], Some(gr));
+    let bytes_out = encode(&Message::Open(open));
+    let capability = [
+        0x40, 0x0a, // graceful restart, 10 octets
+        0x80, 0x78, // R set, restart time 120
+        0x00, 0x01, 0x01, 0x80, // IPv4 unicast, forwarding preserved
+        0x00, 0x02, 0x01, 0x80, // IPv6 unicast, forwarding preserved
+    ];
+    assert!(bytes_out.windows(capability.len()).any(|w| w == capability), "{bytes_out:02x?}");
+    // Not restarted: flags 0; the time is capped to 12 bits.
+    let quiet = GracefulRestart::preserving(5000, false, &[AfiSafi::IPV4_UNICAST]);
+    assert_eq!((quiet.restart_flags, quiet.restart_time), (0, 4095));
+    assert_eq!(quiet.families, vec![(AfiSafi::IPV4_UNICAST, 0x80)]);
+}
+
 #[test]
 fn open_with_a_4_octet_as_sends_as_trans() {
     let open = Open::ferrolb(4_200_000_000, 0, Ipv4Addr::new(198, 51, 100, 9), None);
@@ -72,7 +92,13 @@ fn single_family_opens_offer_that_family_only() {
     assert_eq!(v4.multiprotocol().collect::<Vec<_>>(), [AfiSafi::IPV4_UNICAST]);
     let v6 = Open::for_families(64600, 90, Ipv4Addr::new(192, 0, 2, 1), &[Family::V6], None);
     assert_eq!(v6.multiprotocol().collect::<Vec<_>>(), [AfiSafi::IPV6_UNICAST]);
-    let both = Open::for_families(64600, 90, Ipv4Addr::new(192, 0, 2, 1), &[Family::V4, Family::V6], Some(120));
+    let both = Open::for_families(
+        64600,
+        90,
+        Ipv4Addr::new(192, 0, 2, 1),
+        &[Family::V4, Family::V6],
+        Some(GracefulRestart::preserving(120, false, &[])),
+    );
     assert_eq!(both, Open::ferrolb(64600, 90, Ipv4Addr::new(192, 0, 2, 1), Some(120)));
 }
 

@@ -100,7 +100,7 @@ fn capability() -> impl Strategy<Value = Capability> {
             })
         ),
         (
-            any::<u8>().prop_filter("unknown codes", |c| ![1, 2, 64, 65].contains(c)),
+            any::<u8>().prop_filter("unknown codes", |c| ![1, 2, 5, 64, 65].contains(c)),
             prop::collection::vec(any::<u8>(), 0..20)
         )
             .prop_map(|(code, value)| Capability::Unknown { code, value }),

@@ -36,6 +36,7 @@ pub(super) fn peer_open() -> OpenParams {
         ipv6_unicast: true,
         route_refresh: true,
         ipv4_over_ipv6: false,
+        graceful_restart: None,
     }
 }
 
@@ -52,6 +53,7 @@ pub(super) fn negotiated() -> Negotiated {
         ipv6_unicast: true,
         route_refresh: true,
         ipv4_over_ipv6: false,
+        graceful_restart: false,
     }
 }
 

@@ -22,6 +22,7 @@ fn arb_open() -> impl Strategy<Value = OpenParams> {
             ipv6_unicast: v6,
             route_refresh: rr,
             ipv4_over_ipv6: enh,
+            graceful_restart: None,
         })
 }
 

@@ -146,6 +146,19 @@ fn peers_named_all_and_node_selected() {
     }
 }
 
+/// Planned withdrawal: an excluded node (or one whose network is unavailable) keeps its peers,
+/// each with nothing to carry, so its sessions stay up and send the withdrawals rather than
+/// close (a session closed first would drop the routes only when the router notices).
+#[test]
+fn an_excluded_node_keeps_its_peers_with_nothing_to_carry() {
+    let w = || World::new().bgp(vec![bgp_adv("a", &["bgp"])], vec![peer("p1")]).everywhere(svc("web", &[B]));
+    let announced = desired(&w());
+    assert_eq!(announced["p1"].len(), 1, "{announced:?}");
+    let nothing: BTreeMap<String, BTreeMap<Prefix, RouteAttributes>> = [("p1".to_string(), BTreeMap::new())].into();
+    assert_eq!(desired(&w().node_mut("n1", |n| n.excluded = true)), nothing, "excluded");
+    assert_eq!(desired(&w().node_mut("n1", |n| n.network_unavailable = true)), nothing, "network unavailable");
+}
+
 #[test]
 fn candidate_rules_for_this_node() {
     use NodeRejection::*;

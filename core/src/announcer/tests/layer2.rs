@@ -293,6 +293,12 @@ fn this_node_owns_only_its_addresses() {
     assert_eq!(from_n2.owned.keys().copied().collect::<Vec<_>>(), vec![ip("198.51.100.202")]);
     // Both speakers give the same verdicts.
     assert_eq!(from_n2.verdicts, decision.verdicts);
+    // Each knows where the other's addresses are answered.
+    assert_eq!(decision.elsewhere, [(ip("198.51.100.202"), "n2".to_owned())].into());
+    assert_eq!(
+        from_n2.elsewhere,
+        [(ip("198.51.100.201"), "n1".to_owned()), (ip("2001:db8:1::201"), "n1".to_owned())].into()
+    );
 }
 
 #[test]
@@ -302,6 +308,8 @@ fn an_unhealthy_self_announces_nothing_and_steps_aside() {
     let decision = sick.announcer().decide_layer2();
     assert!(decision.owned.is_empty());
     assert_eq!(sick.l2_owner("web").unwrap(), hash_winner(&["n2", "n3"], A));
+    // Where the address goes, so that a leaving speaker can hand it over.
+    assert_eq!(decision.elsewhere, [(ip(A), hash_winner(&["n2", "n3"], A))].into());
     // The others, who no longer see n1, agree.
     let mut seen_from_n2 = healthy.me("n2");
     seen_from_n2.members.alive.remove("n1");

@@ -201,3 +201,110 @@ async fn detection_time_over_20_trials() {
     println!("detection over {} trials: min {min:?}, median {median:?}, max {max:?}", times.len());
     assert!(max < Duration::from_millis(400));
 }
+
+/// Three probers with a slow interval (250 ms), so that a change sent only with the next round
+/// would take up to 250 ms to arrive.
+async fn three_slow() -> [Prober; 3] {
+    three_slow_with(Duration::from_millis(750)).await
+}
+
+/// Three slow probers whose members may stay silent for `restart_window` after announcing a restart.
+async fn three_slow_with(restart_window: Duration) -> [Prober; 3] {
+    let mut probers = Vec::new();
+    for (i, node) in ["a", "b", "c"].into_iter().enumerate() {
+        let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let mut config = ProberConfig::new(node, bind, BootId(10 + i as u64));
+        config.interval = Duration::from_millis(250);
+        config.table.suspect_after = Duration::from_millis(750);
+        config.table.restart_window = restart_window;
+        probers.push(Prober::start(config, keys(KEY), []).await.unwrap());
+    }
+    let list: Vec<Member> =
+        ["a", "b", "c"].iter().zip(&probers).map(|(n, p)| Member::from((*n, p.local_addr()))).collect();
+    for p in &probers {
+        p.set_members(list.clone());
+    }
+    for p in &probers {
+        let all = wait_view(&mut p.view(), Duration::from_secs(3), |v| v.alive.len() == 3 && v.healthy).await;
+        assert!(all.is_some(), "{:?}", p.view().borrow());
+    }
+    let [a, b, c]: [Prober; 3] = probers.try_into().unwrap_or_else(|_| panic!("three probers"));
+    [a, b, c]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaving_speaker_is_dropped_by_its_peers_at_once_and_its_stop_is_no_failure() {
+    let [a, b, c] = three_slow().await;
+    let mut b_view = b.view();
+    for round in 0..4 {
+        b_view.borrow_and_update();
+        let asked = Instant::now();
+        a.set_leaving(true);
+        let without = wait_view(&mut b_view, Duration::from_secs(1), |v| !v.alive.contains("a")).await.unwrap();
+        let took = without.changed_at.duration_since(asked);
+        assert!(took < Duration::from_millis(60), "round {round}: b dropped a after {took:?}, not at once");
+        assert!(without.healthy);
+        b_view.borrow_and_update();
+        let asked = Instant::now();
+        a.set_leaving(false);
+        let with = wait_view(&mut b_view, Duration::from_secs(1), |v| v.alive.contains("a")).await.unwrap();
+        let took = with.changed_at.duration_since(asked);
+        assert!(took < Duration::from_millis(60), "round {round}: b took a back after {took:?}, not at once");
+    }
+    assert_eq!(names(&a.view().borrow()), ["a", "b", "c"], "leaving changes what a sends, not what it hears");
+    // Both peers see a alive again, then a leaves for good and stops once both have heard it.
+    for p in [&b, &c] {
+        wait_view(&mut p.view(), Duration::from_secs(1), |v| v.alive.contains("a")).await.unwrap();
+    }
+    a.set_leaving(true);
+    for p in [&b, &c] {
+        wait_view(&mut p.view(), Duration::from_secs(1), |v| !v.alive.contains("a")).await.unwrap();
+    }
+    a.stop().await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(b.counters().failures_detected(), 0, "a planned departure is not a failure");
+    assert_eq!(c.counters().failures_detected(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_departing_speaker_says_so_in_a_last_heartbeat_so_its_peers_drop_it_at_once() {
+    let [a, b, c] = three_slow().await;
+    let mut b_view = b.view();
+    b_view.borrow_and_update();
+    let asked = Instant::now();
+    a.depart().await;
+    let without = wait_view(&mut b_view, Duration::from_secs(1), |v| !v.alive.contains("a")).await.unwrap();
+    let took = without.changed_at.duration_since(asked);
+    assert!(took < Duration::from_millis(60), "b dropped a after {took:?}, not at once");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(b.counters().failures_detected(), 0, "a departure is not a failure");
+    assert_eq!(c.counters().failures_detected(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarting_speaker_stays_an_owner_for_the_window_and_its_next_process_takes_over() {
+    let [a, b, c] = three_slow_with(Duration::from_secs(3)).await;
+    let mut b_view = b.view();
+    b_view.borrow_and_update();
+    let a_addr = a.local_addr();
+    a.restart().await;
+    // Well past suspect_after (750 ms): a is still alive in b's view.
+    assert!(wait_view(&mut b_view, Duration::from_millis(1500), |v| !v.alive.contains("a")).await.is_none());
+    assert!(b.view().borrow().alive.contains("a"));
+    // Its next process (a new boot, on the same address) speaks: still alive, no failure, and it
+    // stays past the window.
+    let mut config = ProberConfig::new("a", a_addr, BootId(99));
+    config.interval = Duration::from_millis(250);
+    config.table.suspect_after = Duration::from_millis(750);
+    let next = Prober::start(config, keys(KEY), []).await.unwrap();
+    next.set_members(vec![Member::from(("b", b.local_addr())), Member::from(("c", c.local_addr()))]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(b.view().borrow().alive.contains("a"), "{:?}", b.view().borrow());
+    assert_eq!(b.counters().failures_detected(), 0, "a restart is not a failure");
+    // Another restart, and no next process: a is dead once the window has passed.
+    next.restart().await;
+    let gone = wait_view(&mut b_view, Duration::from_secs(5), |v| !v.alive.contains("a")).await;
+    assert!(gone.is_some(), "a stayed alive past its restart window");
+    assert_eq!(b.counters().failures_detected(), 1, "a restart that never came back is a failure");
+    drop(c);
+}

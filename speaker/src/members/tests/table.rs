@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::members::table::{Change, Rejection, Table, TableConfig};
-use crate::members::wire::{BootId, Heartbeat};
+use crate::members::wire::{BootId, Heartbeat, Standing};
 
 /// Unix ms of our clock in these tests; heartbeats are sent at this time unless said otherwise.
 const WALL: u64 = 1_700_000_000_000;
@@ -21,7 +21,7 @@ fn table(t0: Instant, members: &[&str]) -> Table {
 }
 
 fn hb(node: &str, boot: u64, seq: u64) -> Heartbeat {
-    Heartbeat { node: node.into(), boot: BootId(boot), seq, sent_at_ms: WALL, stepping_down: false }
+    Heartbeat { node: node.into(), boot: BootId(boot), seq, sent_at_ms: WALL, standing: Standing::Member }
 }
 
 fn set(names: &[&str]) -> BTreeSet<String> {
@@ -130,12 +130,12 @@ fn stepping_down_members_leave_the_alive_set_but_count_as_heard() {
     let t0 = Instant::now();
     let mut t = table(t0, &["a", "b"]);
     t.on_heartbeat(&hb("a", 1, 1), t0, WALL).unwrap();
-    let down = Heartbeat { stepping_down: true, ..hb("a", 1, 2) };
+    let down = Heartbeat { standing: Standing::SteppingDown, ..hb("a", 1, 2) };
     assert_eq!(t.on_heartbeat(&down, t0 + ms(100), WALL), Ok(vec![Change::SteppedDown("a".into())]));
     assert_eq!(t.alive(), set(&["me"]));
     assert_eq!(t.tick(t0 + ms(399)), vec![], "a is still heard, so this node is not isolated");
     assert_eq!(t.on_heartbeat(&hb("a", 1, 3), t0 + ms(399), WALL), Ok(vec![alive("a")]));
-    let down_again = Heartbeat { stepping_down: true, ..hb("a", 1, 4) };
+    let down_again = Heartbeat { standing: Standing::SteppingDown, ..hb("a", 1, 4) };
     t.on_heartbeat(&down_again, t0 + ms(450), WALL).unwrap();
     assert_eq!(t.tick(t0 + ms(750)), vec![dead("a"), Change::Healthy(false)], "silence after stepping down");
 }
@@ -144,7 +144,7 @@ fn stepping_down_members_leave_the_alive_set_but_count_as_heard() {
 fn a_member_first_heard_while_stepping_down_never_enters_the_alive_set() {
     let t0 = Instant::now();
     let mut t = table(t0, &["a", "b"]);
-    let down = Heartbeat { stepping_down: true, ..hb("a", 1, 1) };
+    let down = Heartbeat { standing: Standing::SteppingDown, ..hb("a", 1, 1) };
     assert_eq!(t.on_heartbeat(&down, t0, WALL), Ok(vec![]));
     assert_eq!(t.alive(), set(&["me"]));
 }
@@ -216,4 +216,100 @@ fn a_clock_going_backwards_is_harmless() {
     t.on_heartbeat(&hb("a", 1, 1), t0, WALL).unwrap();
     assert_eq!(t.tick(t0 - ms(500)), vec![]);
     assert_eq!(t.alive(), set(&["me", "a"]));
+}
+
+#[test]
+fn a_leaving_member_leaves_the_alive_set_at_once_and_its_silence_is_a_departure_not_a_failure() {
+    let t0 = Instant::now();
+    let mut t = table(t0, &["a", "b"]);
+    t.on_heartbeat(&hb("a", 1, 1), t0, WALL).unwrap();
+    t.on_heartbeat(&hb("b", 1, 1), t0, WALL).unwrap();
+    let leaving = Heartbeat { standing: Standing::Leaving, ..hb("a", 1, 2) };
+    assert_eq!(t.on_heartbeat(&leaving, t0 + ms(10), WALL), Ok(vec![Change::Leaving("a".into())]));
+    assert_eq!(t.alive(), set(&["me", "b"]), "re-ranked without a on the first leaving heartbeat");
+    // Still heard while it hands over; then it stops.
+    let again = Heartbeat { standing: Standing::Leaving, ..hb("a", 1, 3) };
+    assert_eq!(t.on_heartbeat(&again, t0 + ms(100), WALL), Ok(vec![]));
+    t.on_heartbeat(&hb("b", 1, 2), t0 + ms(300), WALL).unwrap();
+    assert_eq!(t.tick(t0 + ms(400)), vec![Change::Departed("a".into())]);
+    assert!(t.healthy());
+}
+
+#[test]
+fn a_member_that_is_no_longer_leaving_is_alive_again() {
+    let t0 = Instant::now();
+    let mut t = table(t0, &["a", "b"]);
+    t.on_heartbeat(&hb("a", 1, 1), t0, WALL).unwrap();
+    let leaving = Heartbeat { standing: Standing::Leaving, ..hb("a", 1, 2) };
+    t.on_heartbeat(&leaving, t0 + ms(10), WALL).unwrap();
+    assert_eq!(t.on_heartbeat(&hb("a", 1, 3), t0 + ms(20), WALL), Ok(vec![alive("a")]));
+    assert_eq!(t.alive(), set(&["me", "a"]));
+    // Stepping down (isolated) then leaving: both keep it out; the change is still reported.
+    let down = Heartbeat { standing: Standing::SteppingDown, ..hb("a", 1, 4) };
+    assert_eq!(t.on_heartbeat(&down, t0 + ms(30), WALL), Ok(vec![Change::SteppedDown("a".into())]));
+    let leaving = Heartbeat { standing: Standing::Leaving, ..hb("a", 1, 5) };
+    assert_eq!(t.on_heartbeat(&leaving, t0 + ms(40), WALL), Ok(vec![Change::Leaving("a".into())]));
+}
+
+/// A table whose members may stay silent for 5 s after announcing a restart.
+fn restart_table(t0: Instant, members: &[&str]) -> Table {
+    let config = TableConfig { restart_window: Duration::from_secs(5), ..TableConfig::default() };
+    let mut table = Table::new("me", config, t0);
+    assert_eq!(table.set_members(members.iter().copied(), t0), vec![]);
+    table
+}
+
+#[test]
+fn a_restarting_member_stays_alive_for_the_restart_window_and_its_next_boot_takes_over() {
+    let t0 = Instant::now();
+    let mut t = restart_table(t0, &["a", "b", "c"]);
+    for n in ["a", "b", "c"] {
+        t.on_heartbeat(&hb(n, 1, 1), t0, WALL).unwrap();
+    }
+    let restarting = Heartbeat { standing: Standing::Restarting, ..hb("a", 1, 2) };
+    assert_eq!(t.on_heartbeat(&restarting, t0 + ms(50), WALL), Ok(vec![Change::Restarting("a".into())]));
+    assert_eq!(t.alive(), set(&["me", "a", "b", "c"]), "still an owner");
+    // b and c keep speaking; a is silent for far longer than suspect_after.
+    for i in 1..=20 {
+        let now = t0 + ms(100 * i);
+        t.on_heartbeat(&hb("b", 1, 1 + i), now, WALL).unwrap();
+        t.on_heartbeat(&hb("c", 1, 1 + i), now, WALL).unwrap();
+        assert_eq!(t.tick(now), vec![], "at {i}00 ms");
+    }
+    assert_eq!(t.alive(), set(&["me", "a", "b", "c"]));
+    // Its next process speaks: a plain member again, with a fresh boot.
+    let next = Heartbeat { sent_at_ms: WALL + 2_500, ..hb("a", 2, 1) };
+    assert_eq!(t.on_heartbeat(&next, t0 + ms(2_500), WALL + 2_500), Ok(vec![alive("a")]));
+    assert_eq!(t.next_deadline(), Some(t0 + ms(2_300)), "b's and c's ordinary deadlines come first");
+}
+
+#[test]
+fn a_restarting_member_that_does_not_come_back_in_the_window_is_dead() {
+    let t0 = Instant::now();
+    let mut t = restart_table(t0, &["a", "b"]);
+    t.on_heartbeat(&hb("b", 1, 1), t0, WALL).unwrap();
+    t.on_heartbeat(&Heartbeat { standing: Standing::Restarting, ..hb("a", 1, 1) }, t0, WALL).unwrap();
+    assert!(t.next_deadline().is_some_and(|d| d <= t0 + Duration::from_secs(5)));
+    let mut now = t0;
+    while now < t0 + Duration::from_secs(5) {
+        now += ms(100);
+        t.on_heartbeat(&hb("b", 1, 1 + (now - t0).as_millis() as u64), now, WALL).unwrap();
+        if now < t0 + Duration::from_secs(5) {
+            assert_eq!(t.tick(now), vec![], "{:?}", now - t0);
+        }
+    }
+    assert_eq!(t.tick(t0 + Duration::from_secs(5)), vec![dead("a")]);
+    assert_eq!(t.alive(), set(&["me", "b"]));
+}
+
+#[test]
+fn a_restarting_member_does_not_count_towards_isolation() {
+    // Members a and b; a restarts. Hearing b alone is not "hearing nobody of two": when b falls
+    // silent too, this node cannot tell b's death from being cut off, and stays healthy.
+    let t0 = Instant::now();
+    let mut t = restart_table(t0, &["a", "b"]);
+    t.on_heartbeat(&hb("b", 1, 1), t0, WALL).unwrap();
+    t.on_heartbeat(&Heartbeat { standing: Standing::Restarting, ..hb("a", 1, 1) }, t0, WALL).unwrap();
+    assert_eq!(t.tick(t0 + ms(300)), vec![dead("b")], "b is dead, and this node is not isolated");
+    assert!(t.healthy());
 }

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use crate::members::wire::{
-    BootId, DecodeError, EncodeError, Heartbeat, KeyError, KeyRing, MAX_DATAGRAM_LEN, TAG_LEN, decode, encode,
+    BootId, DecodeError, EncodeError, Heartbeat, KeyError, KeyRing, MAX_DATAGRAM_LEN, Standing, TAG_LEN, decode, encode,
 };
 
 const KEY_A: &[u8] = b"0123456789abcdef-key-a";
@@ -19,7 +19,7 @@ fn beat() -> Heartbeat {
         boot: BootId(0x0102_0304_0506_0708),
         seq: 42,
         sent_at_ms: 1_700_000_000_123,
-        stepping_down: false,
+        standing: Standing::Member,
     }
 }
 
@@ -50,8 +50,8 @@ fn tag_is_truncated_hmac_sha256_over_the_body() {
 #[test]
 fn round_trip_keeps_every_field() {
     let keys = ring(&[KEY_A]);
-    for stepping_down in [false, true] {
-        let sent = Heartbeat { stepping_down, ..beat() };
+    for standing in [Standing::Member, Standing::SteppingDown, Standing::Leaving, Standing::Restarting] {
+        let sent = Heartbeat { standing, ..beat() };
         assert_eq!(decode(&encode(&sent, &keys).unwrap(), &keys), Ok(sent));
     }
 }
@@ -59,13 +59,37 @@ fn round_trip_keeps_every_field() {
 #[test]
 fn stepping_down_sets_flag_bit_zero_and_unknown_flag_bits_are_ignored() {
     let keys = ring(&[KEY_A]);
-    let bytes = encode(&Heartbeat { stepping_down: true, ..beat() }, &keys).unwrap();
+    let bytes = encode(&Heartbeat { standing: Standing::SteppingDown, ..beat() }, &keys).unwrap();
     assert_eq!(bytes[5], 1);
     // A future sender sets another bit; it is authenticated, so re-sign the body.
     let mut body = bytes[..bytes.len() - TAG_LEN].to_vec();
     body[5] = 0b1000_0000;
     let resigned = resign(&body, KEY_A);
-    assert_eq!(decode(&resigned, &keys).map(|b| b.stepping_down), Ok(false));
+    assert_eq!(decode(&resigned, &keys).map(|b| b.standing), Ok(Standing::Member));
+}
+
+#[test]
+fn leaving_sets_bits_zero_and_one_so_a_receiver_knowing_only_bit_zero_still_steps_it_down() {
+    let keys = ring(&[KEY_A]);
+    let bytes = encode(&Heartbeat { standing: Standing::Leaving, ..beat() }, &keys).unwrap();
+    assert_eq!(bytes[5], 0b11);
+    assert_eq!(bytes[4], 1, "the wire version stays 1");
+    // Bit 1 without bit 0 is not sent by this version: reserved, read as a plain member.
+    let mut body = bytes[..bytes.len() - TAG_LEN].to_vec();
+    body[5] = 0b10;
+    assert_eq!(decode(&resign(&body, KEY_A), &keys).map(|b| b.standing), Ok(Standing::Member));
+}
+
+#[test]
+fn restarting_sets_bit_two_alone_so_a_receiver_that_does_not_know_it_reads_a_member() {
+    let keys = ring(&[KEY_A]);
+    let bytes = encode(&Heartbeat { standing: Standing::Restarting, ..beat() }, &keys).unwrap();
+    assert_eq!(bytes[5], 0b100);
+    assert_eq!(bytes[4], 1, "the wire version stays 1");
+    // With bit 0, the sender takes no part: stepping down wins over restarting.
+    let mut body = bytes[..bytes.len() - TAG_LEN].to_vec();
+    body[5] = 0b101;
+    assert_eq!(decode(&resign(&body, KEY_A), &keys).map(|b| b.standing), Ok(Standing::SteppingDown));
 }
 
 fn resign(body: &[u8], key: &[u8]) -> Vec<u8> {
@@ -180,10 +204,10 @@ proptest! {
         boot in any::<u64>(),
         seq in any::<u64>(),
         sent_at_ms in any::<u64>(),
-        stepping_down in any::<bool>(),
+        standing in prop_oneof![Just(Standing::Member), Just(Standing::SteppingDown), Just(Standing::Leaving), Just(Standing::Restarting)],
     ) {
         let keys = ring(&[KEY_A]);
-        let sent = Heartbeat { node, boot: BootId(boot), seq, sent_at_ms, stepping_down };
+        let sent = Heartbeat { node, boot: BootId(boot), seq, sent_at_ms, standing };
         prop_assert_eq!(decode(&encode(&sent, &keys).unwrap(), &keys), Ok(sent));
     }
 }
