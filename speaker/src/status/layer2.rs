@@ -20,7 +20,7 @@ use ferrolb_kube::list::each_page;
 use ferrolb_kube::resync::{self, Resync};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, Preconditions};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use tokio::sync::watch;
@@ -245,7 +245,11 @@ async fn remove_others(api: &Api<ServiceL2Status>, service: &ServiceKey, node: &
         let same_service = other.status.as_ref().is_some_and(|s| *s.service_namespace == *service.namespace);
         if theirs != node && same_service {
             let name = other.name_any();
-            match api.delete(&name, &DeleteParams::default()).await {
+            // Only the object listed: if its node has written it again since (it took the Service
+            // back), that newer object stays.
+            let params = DeleteParams::default()
+                .preconditions(Preconditions { uid: other.uid(), resource_version: other.resource_version() });
+            match api.delete(&name, &params).await {
                 Ok(_) => info!(previous = theirs, "removed the ServiceL2Status of the previous owner"),
                 Err(error) => debug!(%error, previous = theirs, "removing a previous owner's ServiceL2Status failed"),
             }
