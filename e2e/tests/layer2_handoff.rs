@@ -297,7 +297,12 @@ async fn with_the_restart_window_a_restarted_speaker_keeps_its_address_and_nothi
     }
     // The restarted speaker answers again (ARP requests during its restart wait for it).
     let last = talk.unanswered.last().copied();
-    assert!(talk.requests > talk.unanswered.len() + 20, "{} requests, {} unanswered", talk.requests, talk.unanswered.len());
+    assert!(
+        talk.requests > talk.unanswered.len() + 20,
+        "{} requests, {} unanswered",
+        talk.requests,
+        talk.unanswered.len()
+    );
     eprintln!("last unanswered request at {last:?}");
     lab.check_daemons()?;
     Ok(())

@@ -141,7 +141,16 @@ where
     for f in report.failures.iter().take(10) {
         eprintln!("    failed at {:.0} ms: {}", f.at_ms, f.error);
     }
+    if report.failed > 0 {
+        speaker_logs(lab);
+    }
     Ok(report)
+}
+
+/// What the speakers logged lately (which addresses moved, and why), when requests were lost.
+fn speaker_logs(lab: &Lab) {
+    let logs = get(lab, &["logs", "-n", NS, "-l", SPEAKERS, "--tail=25", "--prefix", "--timestamps"]);
+    eprintln!("    speaker logs:\n{}", logs.unwrap_or_else(|e| e));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -228,6 +237,9 @@ async fn planned_restarts_rolls_and_exclusions_lose_no_request() -> Result {
             for f in r.failures.iter().take(10) {
                 eprintln!("    failed at {:.0} ms: {}", f.at_ms, f.error);
             }
+        }
+        if l2.failed + bgp.failed > 0 {
+            speaker_logs(&lab);
         }
         l2_reports.push(l2);
         bgp_reports.push(bgp);

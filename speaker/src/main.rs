@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn the_layer2_restart_window_is_15s_by_default_and_0_turns_it_off() {
         assert_eq!(parse(&[]).unwrap().layer2_restart_window, Some(Duration::from_secs(15)));
-        assert_eq!(parse(&["--layer2-restart-window=1m"]).unwrap().layer2_restart_window, Some(Duration::from_secs(60)));
+        assert_eq!(
+            parse(&["--layer2-restart-window=1m"]).unwrap().layer2_restart_window,
+            Some(Duration::from_secs(60))
+        );
         assert_eq!(parse(&["--layer2-restart-window=0"]).unwrap().layer2_restart_window, None);
         assert!(parse(&["--layer2-restart-window=100ms"]).is_err());
     }
