@@ -138,8 +138,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     // Status objects, written beside the decisions, never in their way.
     let (status_tx, status_rx) = watch::channel(l2_status::Wanted::new());
-    let writer =
-        tokio::spawn(l2_status::run(client.clone(), args.node_name.clone(), owner, status_rx).in_current_span());
+    let status_check = std::sync::Arc::new(tokio::sync::Notify::new());
+    let writer = tokio::spawn(
+        l2_status::run(client.clone(), args.node_name.clone(), owner, status_rx, status_check.clone())
+            .in_current_span(),
+    );
 
     info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, gratuitous_refresh = ?args.gratuitous_refresh, restart_window = ?args.layer2_restart_window, "{} starting", ferrolb_kube::names::SPEAKER);
     let settings = driver::Settings {
@@ -160,6 +163,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         bgp_decision,
         node_addresses,
         status: status_tx,
+        status_check,
     };
     driver::run(client, settings, outputs, shutdown).await;
     // The loop asked the writer to delete this node's status objects; give it a moment.

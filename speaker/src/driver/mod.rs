@@ -92,6 +92,9 @@ pub struct Outputs {
     pub node_addresses: watch::Sender<Vec<IpAddr>>,
     /// The Services this node announces in Layer2, for the status writer.
     pub status: watch::Sender<Wanted>,
+    /// Asks the status writer to look at this node's objects again (another node may have deleted
+    /// them while it thought it owned their Service).
+    pub status_check: Arc<tokio::sync::Notify>,
 }
 
 struct Speaker {
@@ -121,6 +124,8 @@ struct Speaker {
     node_service: NodeService,
     /// Stopping to start again: keep the addresses and the status objects.
     restarting: bool,
+    /// The status writer has had its first wish.
+    reported: bool,
     /// How long the last decision took.
     decide_cost: Duration,
 }
@@ -167,6 +172,7 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         excluded: false,
         node_service: NodeService::default(),
         restarting: false,
+        reported: false,
         decide_cost: Duration::ZERO,
     };
     let mut heard = speaker.out.heard.take();
@@ -479,6 +485,12 @@ impl Speaker {
         }
         let (ip, mac) = (heard.announcement.ip, heard.announcement.mac);
         debug!(%ip, %mac, interface = %heard.interface, "heard another node announce an address");
+        if self.owned.contains_key(&ip) && self.phase.reports() {
+            // Another node took this address for a while (it thought this one dead) and removed
+            // this node's ServiceL2Status when it did: check it.
+            warn!(%ip, %mac, "another node announced an address this node owns");
+            self.out.status_check.notify_one();
+        }
         if let Some(ended) = self.releases.heard(ip, mac, heard.at) {
             self.record(&ended);
             self.hand_to_responder();
@@ -605,8 +617,11 @@ impl Speaker {
             bgp: self.out.bgp_decision.borrow().clone(),
             layer2: layer2.collect(),
         });
+        // The first report always reaches the writer, which waits for it before writing anything.
+        let first = !self.reported;
+        self.reported = true;
         self.out.status.send_if_modified(|current| {
-            let changed = *current != announced;
+            let changed = first || *current != announced;
             if changed {
                 *current = announced;
             }

@@ -13,6 +13,7 @@
 //! killed cannot delete its own), so the owner's is the only one.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ferrolb_crds::{InterfaceInfo, L2Status, ServiceL2Status};
@@ -23,7 +24,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, Preconditions};
 use kube::{Client, ResourceExt};
 use serde_json::json;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::announcer::ServiceKey;
@@ -126,10 +127,23 @@ pub fn resynced(written: &mut Wanted, listed: Wanted) {
 }
 
 /// Writes ServiceL2Status objects and Events until `wanted`'s sender is gone. Every
-/// [`resync::PERIOD`] it lists this node's objects again and repairs what drifted.
-pub async fn run(client: Client, node: String, owner: Option<OwnerReference>, mut wanted: watch::Receiver<Wanted>) {
+/// [`resync::PERIOD`], and whenever `check` is notified, it lists this node's objects again and
+/// repairs what drifted.
+///
+/// It writes nothing before the first wish: a restarted speaker finds the objects its previous
+/// process kept (a restart in place) and must not delete them before it knows what it announces.
+pub async fn run(
+    client: Client,
+    node: String,
+    owner: Option<OwnerReference>,
+    mut wanted: watch::Receiver<Wanted>,
+    check: Arc<Notify>,
+) {
     let mut written = existing(&client, &node).await;
     let mut resync = Resync::new(resync::PERIOD);
+    if wanted.changed().await.is_err() {
+        return;
+    }
     loop {
         let target = wanted.borrow_and_update().clone();
         let mut failed = false;
@@ -152,11 +166,19 @@ pub async fn run(client: Client, node: String, owner: Option<OwnerReference>, mu
         tokio::select! {
             changed = wanted.changed() => if changed.is_err() { return },
             () = tokio::time::sleep(RETRY), if failed => {},
-            () = resync.tick() => match list(&client, &node).await {
+            () = first(resync.tick(), check.notified()) => match list(&client, &node).await {
                 Ok(listed) => resynced(&mut written, listed),
                 Err(error) => warn!(%error, %node, "listing this node's ServiceL2Status objects failed; resynced later"),
             },
         }
+    }
+}
+
+/// Completes when either completes.
+async fn first(a: impl std::future::Future<Output = ()>, b: impl std::future::Future<Output = ()>) {
+    tokio::select! {
+        () = a => {}
+        () = b => {}
     }
 }
 
