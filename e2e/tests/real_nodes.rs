@@ -106,9 +106,10 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
     assert!(l2_pods.contains(pod), "{body:?} is not from a pod of l2web ({l2_pods:?})");
     eprintln!("Layer2: l2client reached {body:?}");
 
-    // Layer2 failover with real pods: the owner's speaker pod is deleted; while it is gone
-    // (the DaemonSet starts a new one after the old has stopped), another node answers ARP
-    // for the address, and l2client is answered again.
+    // Layer2 handover with real pods: the owner node is cordoned (as `kubectl drain` does) and
+    // its speaker pod deleted; a speaker on a cordoned node hands its addresses over instead of
+    // restarting in place, so another node answers ARP for the address, and l2client is
+    // answered again.
     let l2_ip: IpAddr = "198.51.100.210".parse()?;
     let owner_mac = eventually("one node answering ARP for 198.51.100.210", SOON, || {
         let macs = lab.arping("l2client", l2_ip, 1).map_err(|e| e.to_string())?;
@@ -123,6 +124,9 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
             (f.get(1) == Some(&owner.as_str())).then(|| f[0].to_owned())
         })
         .ok_or_else(|| format!("no speaker pod on {owner}"))?;
+    lab.kubectl(&["cordon", &owner])?;
+    // The speaker reads its Node's cordon from its watch before it is told to stop.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     lab.kubectl(&["delete", "pod", "-n", "ferrolb-system", &speaker_on_owner, "--wait=false"])?;
     let deleted = Instant::now();
     let (taker, took) = eventually("another node answering ARP for 198.51.100.210", Duration::from_secs(30), || {
@@ -138,7 +142,8 @@ async fn ferrolb_runs_as_pods_on_real_nodes_and_serves_echo_pods() -> Result {
     let body = answer(&lab, "l2client", "http://198.51.100.210/").await?;
     let pod = body.split_whitespace().next().unwrap_or_default();
     assert!(l2_pods.contains(pod), "{body:?} is not from a pod of l2web ({l2_pods:?})");
-    eprintln!("Layer2 failover: {owner}'s speaker pod deleted, {taker} answered ARP after {took:?}");
+    eprintln!("Layer2 handover: {owner} cordoned and its speaker pod deleted, {taker} answered ARP after {took:?}");
+    lab.kubectl(&["uncordon", &owner])?;
 
     // ETP Local: only the node with the pod announces; when the pod moves, so does the route.
     lab.apply(&Lab::echo_manifest(
