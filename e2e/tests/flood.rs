@@ -10,10 +10,8 @@
 //! out and the reply coming in), so it includes both kernels and the veths, as a client sees it.
 //! `FERROLB_FLOOD_SECONDS` (default 5) sets the length of each flood.
 
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsFd;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ferrolb_e2e::{lb_service, percentile, ready, wait_ingress};
@@ -137,49 +135,6 @@ fn flood(netns: &str, mac: MacAddr, target: Target, length: Duration) -> Result<
         })
     });
     Ok(thread.join().map_err(|_| "the flood thread panicked")??)
-}
-
-/// tcpdump in a lab host with a filter, its lines kept until [`Capture::stop`].
-struct Capture {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
-}
-
-impl Capture {
-    fn start(lab: &Lab, host: &str, filter: &str) -> Result<Capture> {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", lab.netns(host)?, "tcpdump", "-i", "eth0", "-l", "-n", "-e", "-tt", "-U", filter])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        let (stdout, stderr) = (child.stdout.take().ok_or("stdout")?, child.stderr.take().ok_or("stderr")?);
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(std::io::Result::ok) {
-                if line.contains("listening on") {
-                    let _ = ready_tx.send(());
-                }
-            }
-        });
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(std::io::Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        ready_rx.recv_timeout(Duration::from_secs(5)).map_err(|_| "tcpdump did not start")?;
-        Ok(Capture { child, lines })
-    }
-
-    fn stop(mut self) -> Vec<String> {
-        std::thread::sleep(Duration::from_millis(200));
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.lines.try_iter().collect()
-    }
 }
 
 /// A probe or its answer in a tcpdump `-tt -e` line: (time, key, is the request). The key is the
@@ -313,7 +268,7 @@ async fn under_an_arp_and_ndp_flood_the_owner_answers_every_request_for_its_own_
         );
         let family = if what == "ARP" { "arp" } else { "ndp" };
         let counted_before = counters(&lab, &owner, family)?;
-        let capture = Capture::start(&lab, "l2client", filter)?;
+        let capture = lab.capture_lines("l2client", filter)?;
         let (owner_before, other_before) = (cpu_time(owner_pid)?, cpu_time(other_pid)?);
         let started = Instant::now();
         let netns = netns.clone();

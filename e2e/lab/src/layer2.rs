@@ -224,6 +224,29 @@ impl ArpCapture {
     }
 }
 
+/// A running tcpdump on a host's eth0, its lines as printed (`-n -e -tt`). Stops when dropped.
+pub struct LineCapture {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl LineCapture {
+    /// Lets the last packets through, stops tcpdump and returns every line it printed.
+    pub fn stop(mut self) -> Vec<String> {
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.lines.try_iter().collect()
+    }
+}
+
+impl Drop for LineCapture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for ArpCapture {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -320,6 +343,25 @@ impl Lab {
     }
 
     fn capture(&self, host: &str, filter: &str, parse: fn(&str) -> Option<ArpSeen>) -> Result<ArpCapture> {
+        let (child, seen) = self.tcpdump(host, filter, parse)?;
+        Ok(ArpCapture { child, seen, kept: Vec::new() })
+    }
+
+    /// Starts `tcpdump -e -tt` with `filter` on a host's eth0 and keeps its lines until
+    /// [`LineCapture::stop`]; returns once the capture runs.
+    pub fn capture_lines(&self, host: &str, filter: &str) -> Result<LineCapture> {
+        let (child, lines) = self.tcpdump(host, filter, |l| Some(l.to_owned()))?;
+        Ok(LineCapture { child, lines })
+    }
+
+    /// tcpdump on a host's eth0, each line read by `parse` on a thread of its own; returns once
+    /// the capture runs.
+    fn tcpdump<T: Send + 'static>(
+        &self,
+        host: &str,
+        filter: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Result<(Child, mpsc::Receiver<T>)> {
         let netns = self.netns(host)?.to_owned();
         let mut child = Command::new("ip")
             .args(["netns", "exec", &netns, "tcpdump", "-i", "eth0", "-l", "-n", "-e", "-tt", "-U", filter])
@@ -349,11 +391,13 @@ impl Lab {
             }
             Some(())
         });
-        let capture = ArpCapture { child, seen, kept: Vec::new() };
-        ready_rx
-            .recv_timeout(Duration::from_secs(5))
-            .map_err(|_| Error::Failed(format!("tcpdump in {host} did not start within 5 s")))?;
-        Ok(capture)
+        let started = ready_rx.recv_timeout(Duration::from_secs(5));
+        if started.is_err() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::Failed(format!("tcpdump in {host} did not start within 5 s")));
+        }
+        Ok((child, seen))
     }
 
     /// Sets a host's eth0 down, inside its namespace (the kernel also drops its routes and IPv6
