@@ -351,7 +351,7 @@ async fn planned_restarts_rolls_and_exclusions_lose_no_request() -> Result {
         eprintln!("{}", s.line());
     }
     let lost: Vec<&str> =
-        scenarios.iter().filter(|s| s.planned && s.reports.iter().any(|r| r.failed > 0)).map(|s| s.name).collect();
+        scenarios.iter().filter(|s| s.asserted && s.reports.iter().any(|r| r.failed > 0)).map(|s| s.name).collect();
     lab.down()?;
     assert!(lost.is_empty(), "planned operations lost requests: {lost:?}");
     Ok(())
