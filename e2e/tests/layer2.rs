@@ -198,6 +198,91 @@ async fn when_the_owner_loses_its_link_another_node_takes_over_within_half_a_sec
     Ok(())
 }
 
+/// Drops every heartbeat a node sends (UDP to the member port) while it still hears the others and
+/// still reaches the clients: a one-way partition. The nftables table lives in the node's own
+/// namespace, so it goes with the lab even if the test fails before [`heal`].
+fn drop_heartbeats_from(lab: &Lab, node: &str) -> Result {
+    for rule in [
+        "add table inet flbsplit",
+        "add chain inet flbsplit out { type filter hook output priority 0 ; }",
+        "add rule inet flbsplit out udp dport 7946 drop",
+    ] {
+        let mut args = vec!["nft"];
+        args.extend(rule.split(' '));
+        lab.exec_ok(node, &args)?;
+    }
+    Ok(())
+}
+
+fn heal(lab: &Lab, node: &str) -> Result {
+    lab.exec_ok(node, &["nft", "delete", "table", "inet", "flbsplit"])?;
+    Ok(())
+}
+
+/// From ARP replies seen at l2client: how long `old` still claimed `ip` after another MAC first
+/// did (zero if it stopped first), and the MACs claiming it from `settled` on.
+fn overlap(
+    seen: &[ferrolb_lab::layer2::ArpSeen],
+    ip: IpAddr,
+    old: &str,
+    settled: std::time::SystemTime,
+) -> (Duration, Vec<String>) {
+    let claims: Vec<_> = seen.iter().filter(|p| p.claims(ip)).collect();
+    let first_other = claims.iter().find(|p| p.source_mac != old).map(|p| p.at);
+    let last_old = claims.iter().rev().find(|p| p.source_mac == old).map(|p| p.at);
+    let both = match (first_other, last_old) {
+        (Some(other), Some(old)) => old.duration_since(other).unwrap_or_default(),
+        _ => Duration::ZERO,
+    };
+    let mut after: Vec<String> = claims.iter().filter(|p| p.at >= settled).map(|p| p.source_mac.clone()).collect();
+    after.sort();
+    after.dedup();
+    (both, after)
+}
+
+/// Issue 17's split brain: the owner's heartbeats are lost while it still hears the others. The
+/// others find it dead and take the address; the owner learns from their reports that it is unheard
+/// and steps down, so exactly one MAC answers ARP; once heartbeats flow again, exactly one still does.
+#[tokio::test(flavor = "multi_thread")]
+async fn when_the_owners_heartbeats_are_lost_it_steps_down_and_exactly_one_node_answers() -> Result {
+    let mut lab = l2_lab(None).await?;
+    let ip = service(&mut lab, "oneway", "", &["node1", "node2", "node3"], 1).await?[0];
+    let old_mac = arp_owner(&lab, ip, SOON).await?;
+    let owner = lab.node_by_mac(&old_mac)?;
+    let mut capture = lab.capture_arp("l2client")?;
+    let mut asking = lab.arping_in_background("l2client", ip, Duration::from_millis(20), 150)?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cut = std::time::SystemTime::now();
+    drop_heartbeats_from(&lab, &owner)?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let _ = asking.wait();
+    let (both, after) = overlap(capture.all(), ip, &old_mac, cut + Duration::from_secs(1));
+    eprintln!("heartbeats from {owner} dropped: two MACs answered {ip} for {both:?}; from 1 s on: {after:?}");
+    assert_eq!(after.len(), 1, "exactly one MAC answers from 1 s after the cut: {after:?}");
+    assert_ne!(after[0], old_mac, "the unheard owner stepped down");
+    assert!(both <= Duration::from_millis(100), "two MACs answered for {both:?}");
+    let new_owner = lab.node_by_mac(&after[0])?;
+    assert_eq!(curl_until_ok(&lab, ip, SOON).await?, new_owner);
+    // The old owner says why it stepped down.
+    let node_ip = lab.plan().host(&owner).map(|h| h.v4()).ok_or("no owner host")?;
+    let metrics = lab.curl("l2client", &format!("http://{node_ip}:7473/metrics"))?;
+    assert!(metrics.contains("ferrolb_member_unheard_step_downs_total 1"), "{metrics}");
+
+    let mut capture = lab.capture_arp("l2client")?;
+    let mut asking = lab.arping_in_background("l2client", ip, Duration::from_millis(20), 150)?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let healed = std::time::SystemTime::now();
+    heal(&lab, &owner)?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let _ = asking.wait();
+    let (both, after) = overlap(capture.all(), ip, &after[0], healed + Duration::from_secs(1));
+    eprintln!("healed: two MACs answered {ip} for {both:?}; from 1 s on: {after:?}");
+    assert_eq!(after.len(), 1, "exactly one MAC answers from 1 s after healing: {after:?}");
+    assert!(both <= Duration::from_millis(100), "two MACs answered for {both:?} after healing");
+    lab.check_daemons()?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn when_the_owners_speaker_is_killed_another_node_takes_over() -> Result {
     let mut lab = l2_lab(None).await?;

@@ -94,6 +94,7 @@ pub struct Metrics {
     gratuitous: Family<Layer2Labels, Counter>,
     members_alive: Gauge,
     member_failures: Counter,
+    member_unheard: Counter,
     handoffs: Family<HandoffLabels, Counter>,
     layer2: Layer2Counters,
     members: Mutex<Option<Arc<members::Counters>>>,
@@ -113,6 +114,7 @@ impl Metrics {
         let gratuitous = Family::<Layer2Labels, Counter>::default();
         let members_alive = Gauge::default();
         let member_failures = Counter::default();
+        let member_unheard = Counter::default();
         let handoffs = Family::<HandoffLabels, Counter>::default();
         for outcome in ["heard", "bound", "cut", "regained"] {
             let _ = handoffs.get_or_create(&HandoffLabels { outcome: outcome.to_owned() });
@@ -133,6 +135,11 @@ impl Metrics {
         registry.register("layer2_gratuitous_sent", "Gratuitous ARP and unsolicited NA sent", gratuitous.clone());
         registry.register("members_alive", "Speakers this node sees alive, itself included", members_alive.clone());
         registry.register("member_failures_detected", "Speakers this node saw fail", member_failures.clone());
+        registry.register(
+            "member_unheard_step_downs",
+            "Times this node stepped down because the members it hears reported not hearing it",
+            member_unheard.clone(),
+        );
         let bgp = BgpMetrics::register(&mut registry);
         let bfd = BfdMetrics::register(&mut registry);
         Self {
@@ -143,6 +150,7 @@ impl Metrics {
             gratuitous,
             members_alive,
             member_failures,
+            member_unheard,
             handoffs,
             layer2,
             members: Mutex::new(None),
@@ -188,6 +196,7 @@ impl Metrics {
             Some(m) => {
                 self.members_alive.set(i64::try_from(m.members_alive()).unwrap_or(i64::MAX));
                 self.member_failures.inner().store(m.failures_detected(), Ordering::Relaxed);
+                self.member_unheard.inner().store(m.unheard(), Ordering::Relaxed);
             }
             None => {
                 self.members_alive.set(0);

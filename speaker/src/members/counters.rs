@@ -72,6 +72,7 @@ impl From<&Rejection> for RejectReason {
 pub struct Counters {
     pub(super) members_alive: AtomicU64,
     pub(super) failures_detected: AtomicU64,
+    pub(super) unheard: AtomicU64,
     pub(super) heartbeats_sent: AtomicU64,
     pub(super) heartbeats_accepted: AtomicU64,
     pub(super) send_errors: AtomicU64,
@@ -93,6 +94,11 @@ impl Counters {
     /// Heartbeat datagrams sent (one per member per round), since start.
     pub fn heartbeats_sent(&self) -> u64 {
         self.heartbeats_sent.load(Ordering::Relaxed)
+    }
+
+    /// Times this node stepped down because the members it hears do not hear it, since start.
+    pub fn unheard(&self) -> u64 {
+        self.unheard.load(Ordering::Relaxed)
     }
 
     /// Heartbeats accepted by the table, since start.

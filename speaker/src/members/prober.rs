@@ -149,6 +149,8 @@ impl Prober {
             seq: 0,
             sent_at_ms: 0,
             standing: Standing::Member,
+            reads_reports: true,
+            report: None,
         };
         wire::encode(&probe, &keys)?;
         let (interval, suspect_after) = (config.interval, config.table.suspect_after);
@@ -188,6 +190,7 @@ impl Prober {
             leaving: leaving_rx,
             depart: depart_rx,
             departing: None,
+            resend: false,
             counters: Arc::clone(&counters),
         };
         let task = tokio::spawn(runner.run());
@@ -305,6 +308,9 @@ struct Runner {
     depart: oneshot::Receiver<Standing>,
     /// The standing of the last round, sent before a planned stop.
     departing: Option<Standing>,
+    /// A change altered this node's report or standing: send a round now, not at the next tick, so
+    /// a member the others stopped hearing learns it at once.
+    resend: bool,
     counters: Arc<Counters>,
 }
 
@@ -367,6 +373,9 @@ impl Runner {
                     self.keys.borrow_and_update();
                 }
             }
+            if std::mem::take(&mut self.resend) {
+                self.send_round().await;
+            }
         }
     }
 
@@ -384,6 +393,8 @@ impl Runner {
             boot: self.config.boot,
             seq: self.seq,
             sent_at_ms: unix_ms(),
+            reads_reports: true,
+            report: None,
             standing: match (self.table.healthy(), self.departing, *self.leaving.borrow()) {
                 (false, _, _) => Standing::SteppingDown,
                 (true, Some(last), _) => last,
@@ -391,16 +402,25 @@ impl Runner {
                 (true, None, false) => Standing::Member,
             },
         };
-        let datagram = match wire::encode(&beat, &self.keys.borrow()) {
-            Ok(datagram) => datagram,
+        // Version 2 (with this node's report) to every member that reads it, version 1 to the others.
+        let plain = Heartbeat { reads_reports: true, report: None, ..beat };
+        let reporting = Heartbeat { report: Some(self.table.report(Instant::now())), ..plain.clone() };
+        let encoded = {
+            let keys = self.keys.borrow();
+            wire::encode(&plain, &keys).and_then(|v1| Ok((v1, wire::encode(&reporting, &keys)?)))
+        };
+        let (v1, v2) = match encoded {
+            Ok(both) => both,
             Err(err) => {
-                // Checked at start, so only reachable if the name changed, which it cannot.
+                // The name is checked at start and the report built from at most the member list,
+                // so only reachable with more than MAX_MEMBERS members.
                 tracing::error!(error = %err, "cannot encode a heartbeat");
                 return;
             }
         };
-        for addr in self.addrs.values() {
-            match self.socket.send_to(&datagram, addr).await {
+        for (name, addr) in &self.addrs {
+            let datagram = if self.table.reads_reports(name) { &v2 } else { &v1 };
+            match self.socket.send_to(datagram, addr).await {
                 Ok(_) => self.counters.heartbeats_sent.fetch_add(1, Ordering::Relaxed),
                 Err(_) => self.counters.send_errors.fetch_add(1, Ordering::Relaxed),
             };
@@ -433,6 +453,8 @@ impl Runner {
         if changes.is_empty() {
             return;
         }
+        // Every change but a vouch alters what the next heartbeat says (a report bit or our standing).
+        self.resend |= changes.iter().any(|c| !matches!(c, Change::Vouched(_) | Change::Unvouched(_)));
         for change in &changes {
             match change {
                 Change::Dead(node) => {
@@ -446,6 +468,14 @@ impl Runner {
                 Change::Restarting(node) => tracing::info!(%node, "member restarts: keeping its addresses with it"),
                 Change::Removed(node) => tracing::info!(%node, "member removed"),
                 Change::Healthy(true) => tracing::info!("this node hears its members again"),
+                Change::Vouched(node) => {
+                    tracing::info!(%node, "member not heard here but heard alive by others: keeping it alive");
+                }
+                Change::Unvouched(node) => tracing::warn!(%node, "member no longer heard by anyone alive"),
+                Change::Healthy(false) if self.table.unheard() => {
+                    self.counters.unheard.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!("the members this node hears do not hear it: stepping down");
+                }
                 Change::Healthy(false) => tracing::warn!("this node is isolated: stepping down"),
             }
         }

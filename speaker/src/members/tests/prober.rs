@@ -308,3 +308,42 @@ async fn a_restarting_speaker_stays_an_owner_for_the_window_and_its_next_process
     assert_eq!(b.counters().failures_detected(), 1, "a restart that never came back is a failure");
     drop(c);
 }
+
+/// A rolling upgrade: a speaker of the first heartbeat version (no reports, no bit 3) refuses
+/// version 2, so once it is heard the prober sends it version 1, and the old speaker sees the
+/// prober alive all along.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_speaker_gets_version_one_once_heard() {
+    use crate::members::wire::{Heartbeat, Standing, decode, encode};
+    let old = tokio::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let new = start("new", KEY, 1, 0).await;
+    new.set_members([Member::from(("new", new.local_addr())), Member::from(("old", old.local_addr().unwrap()))]);
+    let mut versions = Vec::new();
+    let mut buf = [0u8; 2048];
+    let started = Instant::now();
+    let mut seq = 0;
+    while started.elapsed() < Duration::from_millis(600) {
+        seq += 1;
+        let beat = Heartbeat {
+            node: "old".into(),
+            boot: BootId(7),
+            seq,
+            sent_at_ms: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64,
+            standing: Standing::Member,
+            reads_reports: false,
+            report: None,
+        };
+        old.send_to(&encode(&beat, &keys(KEY)).unwrap(), new.local_addr()).await.unwrap();
+        if let Ok(Ok((len, _))) = timeout(Duration::from_millis(100), old.recv_from(&mut buf)).await {
+            versions.push(buf[4]);
+            if buf[4] == 1 {
+                let beat = decode(&buf[..len], &keys(KEY)).unwrap();
+                assert!(beat.reads_reports && beat.report.is_none(), "{beat:?}");
+            }
+        }
+    }
+    assert!(versions.len() >= 4, "{versions:?}");
+    assert!(versions.iter().skip(2).all(|&v| v == 1), "version 1 once heard: {versions:?}");
+    let view = new.view().borrow().clone();
+    assert!(view.alive.contains("old") && view.healthy, "{view:?}");
+}

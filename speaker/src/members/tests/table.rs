@@ -21,7 +21,15 @@ fn table(t0: Instant, members: &[&str]) -> Table {
 }
 
 fn hb(node: &str, boot: u64, seq: u64) -> Heartbeat {
-    Heartbeat { node: node.into(), boot: BootId(boot), seq, sent_at_ms: WALL, standing: Standing::Member }
+    Heartbeat {
+        node: node.into(),
+        boot: BootId(boot),
+        seq,
+        sent_at_ms: WALL,
+        standing: Standing::Member,
+        reads_reports: true,
+        report: None,
+    }
 }
 
 fn set(names: &[&str]) -> BTreeSet<String> {
@@ -312,4 +320,92 @@ fn a_restarting_member_does_not_count_towards_isolation() {
     t.on_heartbeat(&Heartbeat { standing: Standing::Restarting, ..hb("a", 1, 1) }, t0, WALL).unwrap();
     assert_eq!(t.tick(t0 + ms(300)), vec![dead("b")], "b is dead, and this node is not isolated");
     assert!(t.healthy());
+}
+
+/// A heartbeat from `node` carrying a report in which it holds (or not) every member alive, built
+/// against `roster` (sorted, this node included).
+fn reporting(node: &str, seq: u64, roster: &[&str], held_me: bool) -> Heartbeat {
+    use crate::members::wire::{Entry, Report, roster_digest};
+    let entries = roster
+        .iter()
+        .map(|name| if *name == "me" { Entry::new(None, false, held_me) } else { Entry::new(Some(ms(0)), true, true) })
+        .collect();
+    Heartbeat { report: Some(Report { roster: roster_digest(roster.iter().copied()), entries }), ..hb(node, 1, seq) }
+}
+
+#[test]
+fn a_node_that_every_member_it_hears_reports_unheard_steps_down_until_one_hears_it() {
+    let t0 = Instant::now();
+    let roster = ["a", "b", "me"];
+    let mut t = table(t0, &["a", "b"]);
+    // Reports count only once their sender's boot was heard for suspect_after.
+    t.on_heartbeat(&reporting("a", 1, &roster, false), t0 + ms(10), WALL).unwrap();
+    t.on_heartbeat(&reporting("b", 1, &roster, false), t0 + ms(10), WALL).unwrap();
+    assert!(t.healthy(), "too early to judge");
+    assert_eq!(t.on_heartbeat(&reporting("a", 2, &roster, false), t0 + ms(309), WALL), Ok(vec![]));
+    assert_eq!(
+        t.on_heartbeat(&reporting("a", 3, &roster, false), t0 + ms(310), WALL),
+        Ok(vec![Change::Healthy(false)])
+    );
+    assert!(t.unheard());
+    assert_eq!(t.alive(), set(&["me", "a", "b"]), "the others stay alive here");
+    // One member hears us again: healthy.
+    assert_eq!(t.on_heartbeat(&reporting("a", 4, &roster, true), t0 + ms(410), WALL), Ok(vec![Change::Healthy(true)]));
+    assert!(!t.unheard());
+}
+
+#[test]
+fn members_without_a_report_for_our_roster_count_as_hearing_us() {
+    let t0 = Instant::now();
+    let mut t = table(t0, &["a", "b"]);
+    let other_roster = ["a", "b", "c", "me"];
+    for at in [10, 320] {
+        t.on_heartbeat(&reporting("a", at, &other_roster, false), t0 + ms(at), WALL).unwrap();
+        // An older speaker: version 1, no report.
+        t.on_heartbeat(&hb("b", 1, at), t0 + ms(at), WALL).unwrap();
+    }
+    assert!(t.healthy() && !t.unheard());
+    // Once a's report indexes our roster, b's silence on the matter still counts as hearing us.
+    t.on_heartbeat(&reporting("a", 400, &["a", "b", "me"], false), t0 + ms(400), WALL).unwrap();
+    assert!(t.healthy());
+}
+
+#[test]
+fn a_member_not_heard_here_but_held_alive_by_a_member_heard_is_vouched_for_and_dies_with_the_news() {
+    let t0 = Instant::now();
+    let roster = ["a", "b", "me"];
+    let mut t = table(t0, &["a", "b"]);
+    let changes = t.on_heartbeat(&reporting("a", 1, &roster, true), t0 + ms(10), WALL).unwrap();
+    assert_eq!(changes, vec![alive("a"), Change::Vouched("b".into())]);
+    assert_eq!(t.alive(), set(&["me", "a", "b"]));
+    assert_eq!(t.next_deadline(), Some(t0 + ms(310)), "the news of b is as fresh as a's heartbeat");
+    // News aging in a's reports: b stays vouched until its news is twice suspect_after old.
+    let aged = |seq: u64, age: u64| {
+        let mut beat = reporting("a", seq, &roster, true);
+        if let Some(report) = beat.report.as_mut() {
+            report.entries[1] = crate::members::wire::Entry::new(Some(ms(age)), true, true);
+        }
+        beat
+    };
+    t.on_heartbeat(&aged(2, 500), t0 + ms(110), WALL).unwrap();
+    assert!(t.alive().contains("b"), "400 ms old news keeps a member already vouched for");
+    assert_eq!(t.tick(t0 + ms(210)), vec![Change::Unvouched("b".into())], "news 600 ms old ends it");
+    assert_eq!(t.on_heartbeat(&aged(3, 400), t0 + ms(220), WALL), Ok(vec![]), "news 400 ms old does not bring it back");
+    assert_eq!(t.on_heartbeat(&aged(4, 100), t0 + ms(230), WALL), Ok(vec![Change::Vouched("b".into())]));
+    // The voucher's next heartbeat carries no report (an older speaker): it vouches for nobody.
+    let plain = Heartbeat { report: None, ..hb("a", 1, 5) };
+    assert_eq!(t.on_heartbeat(&plain, t0 + ms(240), WALL), Ok(vec![Change::Unvouched("b".into())]));
+}
+
+#[test]
+fn reports_carry_every_roster_member_and_versions_follow_what_members_read() {
+    let t0 = Instant::now();
+    let mut t = table(t0, &["a", "b"]);
+    assert!(t.reads_reports("a") && t.reads_reports("b"), "members never heard get version 2");
+    t.on_heartbeat(&Heartbeat { reads_reports: false, ..hb("a", 1, 1) }, t0 + ms(10), WALL).unwrap();
+    assert!(!t.reads_reports("a"), "an older speaker gets version 1");
+    let report = t.report(t0 + ms(50));
+    assert_eq!(report.roster, crate::members::wire::roster_digest(["a", "b", "me"]));
+    let ages: Vec<_> = report.entries.iter().map(|e| (e.age(), e.alive, e.held)).collect();
+    assert_eq!(ages, vec![(Some(ms(60)), true, true), (None, false, false), (Some(ms(0)), true, true)]);
 }

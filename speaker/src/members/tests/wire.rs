@@ -3,7 +3,8 @@
 use proptest::prelude::*;
 
 use crate::members::wire::{
-    BootId, DecodeError, EncodeError, Heartbeat, KeyError, KeyRing, MAX_DATAGRAM_LEN, Standing, TAG_LEN, decode, encode,
+    BootId, DecodeError, EncodeError, Entry, Heartbeat, KeyError, KeyRing, MAX_DATAGRAM_LEN, MAX_MEMBERS, Report,
+    Standing, TAG_LEN, decode, encode, roster_digest,
 };
 
 const KEY_A: &[u8] = b"0123456789abcdef-key-a";
@@ -20,6 +21,8 @@ fn beat() -> Heartbeat {
         seq: 42,
         sent_at_ms: 1_700_000_000_123,
         standing: Standing::Member,
+        reads_reports: false,
+        report: None,
     }
 }
 
@@ -150,7 +153,7 @@ fn node_names_out_of_bounds_are_refused() {
     let keys = ring(&[KEY_A]);
     let max = "n".repeat(253);
     let bytes = encode(&Heartbeat { node: max.clone(), ..beat() }, &keys).unwrap();
-    assert_eq!(bytes.len(), MAX_DATAGRAM_LEN);
+    assert_eq!(bytes.len(), 300, "the longest version-1 heartbeat");
     assert_eq!(decode(&bytes, &keys).map(|b| b.node), Ok(max));
     for node in [String::new(), "n".repeat(254), "n".repeat(300)] {
         let len = node.len();
@@ -179,7 +182,123 @@ fn key_rings_refuse_no_keys_and_short_keys_and_do_not_print_keys() {
     assert!(!printed.contains("0123456789"), "{printed}");
 }
 
+fn report(entries: &[Entry]) -> Report {
+    Report { roster: 0x1122_3344_5566_7788, entries: entries.to_vec() }
+}
+
+#[test]
+fn a_report_makes_version_two_with_the_documented_layout() {
+    let keys = ring(&[KEY_A]);
+    let entries = [
+        Entry::new(Some(ms(0)), true, true),
+        Entry::new(Some(ms(101)), false, false),
+        Entry::new(None, false, true),
+        Entry::new(Some(ms(1260)), true, false),
+    ];
+    let sent = Heartbeat { reads_reports: true, report: Some(report(&entries)), ..beat() };
+    let bytes = encode(&sent, &keys).unwrap();
+    assert_eq!(bytes[4], 2, "version");
+    assert_eq!(bytes[5], 0b1000, "bit 3: reads reports");
+    assert_eq!(&bytes[37..45], &0x1122_3344_5566_7788u64.to_be_bytes(), "roster digest after the name");
+    assert_eq!(&bytes[45..47], &[0, 4], "member count");
+    assert_eq!(&bytes[47..51], &[0xc0, 6, 0x7f, 0x3f], "alive and held bits, age in 20 ms units rounded up, 63 = none");
+    assert_eq!(bytes.len(), 51 + TAG_LEN);
+    let decoded = decode(&bytes, &keys).unwrap();
+    assert_eq!(
+        decoded.report.as_ref().map(|r| r.entries.iter().map(|e| e.age()).collect::<Vec<_>>()),
+        Some(vec![Some(ms(0)), Some(ms(120)), None, None])
+    );
+    assert_eq!(decoded.report.map(|r| r.entries[3]), Some(Entry::NONE), "1.26 s is no news");
+}
+
+fn ms(n: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(n)
+}
+
+#[test]
+fn without_a_report_the_heartbeat_stays_version_one_and_bit_three_says_whether_the_sender_reads_reports() {
+    let keys = ring(&[KEY_A]);
+    let bytes = encode(&Heartbeat { reads_reports: true, standing: Standing::Leaving, ..beat() }, &keys).unwrap();
+    assert_eq!((bytes[4], bytes[5]), (1, 0b1011));
+    let decoded = decode(&bytes, &keys).unwrap();
+    assert!(decoded.reads_reports);
+    assert_eq!(decoded.standing, Standing::Leaving, "bit 3 does not change the standing");
+    assert_eq!(decoded.report, None);
+}
+
+#[test]
+fn malformed_reports_are_refused_even_when_signed() {
+    let keys = ring(&[KEY_A]);
+    let good = encode(&Heartbeat { report: Some(report(&[Entry::NONE; 3])), ..beat() }, &keys).unwrap();
+    let body = good[..good.len() - TAG_LEN].to_vec();
+    // No member, and more members than allowed.
+    for count in [0u16, 1025] {
+        let mut counted = body.clone();
+        counted[45..47].copy_from_slice(&count.to_be_bytes());
+        assert_eq!(decode(&resign(&counted, KEY_A), &keys), Err(DecodeError::BadReport), "count {count}");
+    }
+    // A count that does not match the entries that follow.
+    let mut longer = body.clone();
+    longer[45..47].copy_from_slice(&9u16.to_be_bytes());
+    assert!(matches!(decode(&resign(&longer, KEY_A), &keys), Err(DecodeError::LengthMismatch { .. })));
+    // Cut inside the report.
+    for len in 0..good.len() {
+        assert!(decode(&good[..len], &keys).is_err(), "len {len}");
+    }
+    // A version nobody sends.
+    let mut future = body;
+    future[4] = 3;
+    assert_eq!(decode(&resign(&future, KEY_A), &keys), Err(DecodeError::UnsupportedVersion(3)));
+}
+
+#[test]
+fn reports_that_cannot_be_sent_are_refused() {
+    let keys = ring(&[KEY_A]);
+    for members in [0, MAX_MEMBERS + 1] {
+        let bad = Report { roster: 1, entries: vec![Entry::NONE; members] };
+        assert_eq!(encode(&Heartbeat { report: Some(bad), ..beat() }, &keys), Err(EncodeError::BadReport { members }));
+    }
+    let widest = Report { roster: 1, entries: vec![Entry::new(Some(ms(30)), true, true); MAX_MEMBERS] };
+    let bytes = encode(&Heartbeat { node: "n".repeat(253), report: Some(widest), ..beat() }, &keys).unwrap();
+    assert_eq!(bytes.len(), MAX_DATAGRAM_LEN);
+}
+
+#[test]
+fn roster_digests_depend_on_every_name_and_where_one_ends() {
+    assert_eq!(roster_digest(["a", "b"]), roster_digest(["a", "b"]));
+    assert_ne!(roster_digest(["a", "b"]), roster_digest(["b", "a"]));
+    assert_ne!(roster_digest(["ab", "c"]), roster_digest(["a", "bc"]));
+    assert_ne!(roster_digest(["a"]), roster_digest(["a", "b"]));
+}
+
 proptest! {
+    #[test]
+    fn any_report_round_trips(
+        entries in proptest::collection::vec((any::<bool>(), any::<bool>(), 0u8..=63), 1..=MAX_MEMBERS),
+        roster in any::<u64>(),
+        reads_reports in any::<bool>(),
+    ) {
+        let keys = ring(&[KEY_A]);
+        let entries = entries.into_iter().map(|(alive, held, age)| Entry { alive, held, age }).collect();
+        let sent = Heartbeat { reads_reports, report: Some(Report { roster, entries }), ..beat() };
+        prop_assert_eq!(decode(&encode(&sent, &keys).unwrap(), &keys), Ok(sent));
+    }
+
+    #[test]
+    fn arbitrary_bytes_behind_a_valid_version_two_header_never_panic(
+        count in any::<u16>(),
+        tail in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let mut bytes = b"FLBH\x02".to_vec();
+        bytes.extend_from_slice(&[0u8; 25]);
+        bytes.push(1);
+        bytes.push(b'a');
+        bytes.extend_from_slice(&[0u8; 8]);
+        bytes.extend_from_slice(&count.to_be_bytes());
+        bytes.extend_from_slice(&tail);
+        prop_assert!(decode(&bytes, &ring(&[KEY_A])).is_err());
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic_and_never_authenticate(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let decoded = decode(&bytes, &ring(&[KEY_A]));
@@ -207,7 +326,7 @@ proptest! {
         standing in prop_oneof![Just(Standing::Member), Just(Standing::SteppingDown), Just(Standing::Leaving), Just(Standing::Restarting)],
     ) {
         let keys = ring(&[KEY_A]);
-        let sent = Heartbeat { node, boot: BootId(boot), seq, sent_at_ms, standing };
+        let sent = Heartbeat { node, boot: BootId(boot), seq, sent_at_ms, standing, reads_reports: false, report: None };
         prop_assert_eq!(decode(&encode(&sent, &keys).unwrap(), &keys), Ok(sent));
     }
 }
