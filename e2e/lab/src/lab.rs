@@ -411,7 +411,9 @@ impl Lab {
         backends::apply(&client, &self.plan, namespace, service, backends).await
     }
 
-    /// Starts a lab process again (after a test killed it), as it was first started.
+    /// Starts a lab process again (after a test killed it), as it was first started. For the
+    /// `apiserver`, returns once it is ready again; clients made before point at the old process's
+    /// forwarded port, so get a new one from [`Lab::client`].
     pub fn restart(&mut self, name: &str) -> Result<Daemon> {
         let old = self
             .record
@@ -421,6 +423,10 @@ impl Lab {
             .cloned()
             .ok_or_else(|| Error::Failed(format!("lab {} has no process {name}", self.name())))?;
         process::stop(&old, Duration::from_secs(3));
+        if name == "apiserver" {
+            // Its ready marker is written again once the new process answers.
+            let _ = std::fs::remove_file(self.state.cluster().join("ready"));
+        }
         let env: Vec<(&str, String)> = old.env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         let enter = if old.nsenter { process::Enter::Nsenter } else { process::Enter::IpNetns };
         let new =
@@ -431,6 +437,12 @@ impl Lab {
             }
         }
         self.state.write(&self.record)?;
+        if name == "apiserver" {
+            // The restarted testcluster forwards the host's port anew (another one) and rewrites
+            // the kubeconfig: wait for it, and build the next client from the new file.
+            self.client = None;
+            cluster::wait_ready(&new, &self.state.cluster(), Duration::from_secs(60))?;
+        }
         Ok(new)
     }
 
