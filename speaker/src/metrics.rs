@@ -85,6 +85,13 @@ pub struct HandoffLabels {
     pub outcome: String,
 }
 
+/// Labels of the rejected heartbeat counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RejectLabels {
+    /// Why: `malformed`, `bad_tag`, `unknown_sender`, `stale` or `replay` (see [`members::RejectReason`]).
+    pub reason: String,
+}
+
 /// Every metric the speaker exports.
 pub struct Metrics {
     registry: Registry,
@@ -95,6 +102,7 @@ pub struct Metrics {
     members_alive: Gauge,
     member_failures: Counter,
     member_unheard: Counter,
+    member_rejected: Family<RejectLabels, Counter>,
     handoffs: Family<HandoffLabels, Counter>,
     layer2: Layer2Counters,
     members: Mutex<Option<Arc<members::Counters>>>,
@@ -115,6 +123,10 @@ impl Metrics {
         let members_alive = Gauge::default();
         let member_failures = Counter::default();
         let member_unheard = Counter::default();
+        let member_rejected = Family::<RejectLabels, Counter>::default();
+        for reason in members::RejectReason::ALL {
+            let _ = member_rejected.get_or_create(&RejectLabels { reason: reason.as_str().to_owned() });
+        }
         let handoffs = Family::<HandoffLabels, Counter>::default();
         for outcome in ["heard", "bound", "cut", "regained"] {
             let _ = handoffs.get_or_create(&HandoffLabels { outcome: outcome.to_owned() });
@@ -140,6 +152,12 @@ impl Metrics {
             "Times this node stepped down because the members it hears reported not hearing it",
             member_unheard.clone(),
         );
+        registry.register(
+            "member_heartbeats_rejected",
+            "Datagrams on the member port dropped: malformed, with a tag no key makes (forged), from a node that is \
+             not a member, sent too far from our clock (stale), or not newer than the last accepted (replay)",
+            member_rejected.clone(),
+        );
         let bgp = BgpMetrics::register(&mut registry);
         let bfd = BfdMetrics::register(&mut registry);
         Self {
@@ -151,6 +169,7 @@ impl Metrics {
             members_alive,
             member_failures,
             member_unheard,
+            member_rejected,
             handoffs,
             layer2,
             members: Mutex::new(None),
@@ -197,6 +216,10 @@ impl Metrics {
                 self.members_alive.set(i64::try_from(m.members_alive()).unwrap_or(i64::MAX));
                 self.member_failures.inner().store(m.failures_detected(), Ordering::Relaxed);
                 self.member_unheard.inner().store(m.unheard(), Ordering::Relaxed);
+                for reason in members::RejectReason::ALL {
+                    let labels = RejectLabels { reason: reason.as_str().to_owned() };
+                    self.member_rejected.get_or_create(&labels).inner().store(m.rejected(reason), Ordering::Relaxed);
+                }
             }
             None => {
                 self.members_alive.set(0);
