@@ -17,8 +17,11 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 const NODE1: &str = "198.51.100.11";
 const NODE2: &str = "198.51.100.12";
 
+/// Datagrams rejected, by reason.
+type Rejected = Vec<(String, u64)>;
+
 /// node1's member metrics: (alive, failures detected, rejected by reason).
-fn member_metrics(lab: &Lab) -> Result<(u64, u64, Vec<(String, u64)>)> {
+fn member_metrics(lab: &Lab) -> Result<(u64, u64, Rejected)> {
     let text = lab.curl("l2client", &format!("http://{NODE1}:7473/metrics"))?;
     let value = |line: &str| line.rsplit(' ').next().and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
     let alive = text.lines().find(|l| l.starts_with("ferrolb_members_alive ")).map(value).unwrap_or_default();
