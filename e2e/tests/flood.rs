@@ -195,12 +195,7 @@ fn cpu_time(pid: i32) -> Result<Duration> {
 fn counters(lab: &Lab, node: &str, family: &str) -> Result<(u64, u64)> {
     let metrics = lab.exec_ok(node, &["curl", "-sS", "--max-time", "3", "http://127.0.0.1:7473/metrics"])?;
     let read = |name: &str| -> u64 {
-        metrics
-            .lines()
-            .find(|l| l.starts_with(name) && l.contains(&format!("family=\"{family}\"")) && l.contains("eth0"))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .map_or(0, |v| v as u64)
+        ferrolb_e2e::metric(&metrics, &format!(r#"{name}{{interface="eth0",family="{family}"}}"#)).unwrap_or_default()
     };
     Ok((read("ferrolb_layer2_requests_received_total"), read("ferrolb_layer2_responses_sent_total")))
 }

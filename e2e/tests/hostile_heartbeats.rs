@@ -23,14 +23,14 @@ type Rejected = Vec<(String, u64)>;
 /// node1's member metrics: (alive, failures detected, rejected by reason).
 fn member_metrics(lab: &Lab) -> Result<(u64, u64, Rejected)> {
     let text = lab.curl("l2client", &format!("http://{NODE1}:7473/metrics"))?;
-    let value = |line: &str| line.rsplit(' ').next().and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
-    let alive = text.lines().find(|l| l.starts_with("ferrolb_members_alive ")).map(value).unwrap_or_default();
-    let failures =
-        text.lines().find(|l| l.starts_with("ferrolb_member_failures_detected_total ")).map(value).unwrap_or_default();
-    let rejected = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("ferrolb_member_heartbeats_rejected_total{reason=\""))
-        .filter_map(|l| l.split_once('"').map(|(reason, rest)| (reason.to_owned(), value(rest))))
+    let alive = ferrolb_e2e::metric(&text, "ferrolb_members_alive").unwrap_or_default();
+    let failures = ferrolb_e2e::metric(&text, "ferrolb_member_failures_detected_total").unwrap_or_default();
+    let rejected = ["malformed", "bad_tag", "unknown_sender", "stale", "replay"]
+        .iter()
+        .map(|reason| {
+            let series = format!(r#"ferrolb_member_heartbeats_rejected_total{{reason="{reason}"}}"#);
+            ((*reason).to_owned(), ferrolb_e2e::metric(&text, &series).unwrap_or_default())
+        })
         .collect();
     Ok((alive, failures, rejected))
 }

@@ -68,12 +68,9 @@ async fn exactly_one_node_answers_arp_and_curl_reaches_it() -> Result {
     let announced =
         format!(r#"ferrolb_speaker_announced{{service="default/web",protocol="layer2",node="{owner}",ip="{ip}"}} 1"#);
     assert!(metrics.contains(&announced), "{metrics}");
-    let answered = metrics
-        .lines()
-        .find(|l| l.starts_with(r#"ferrolb_layer2_responses_sent_total{interface="eth0",family="arp"}"#))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or_default();
+    let answered =
+        ferrolb_e2e::metric(&metrics, r#"ferrolb_layer2_responses_sent_total{interface="eth0",family="arp"}"#)
+            .unwrap_or_default();
     assert!(answered >= 8, "{metrics}");
     assert!(metrics.contains("ferrolb_members_alive 3"), "{metrics}");
     assert!(metrics.contains("ferrolb_layer2_gratuitous_sent_total"), "{metrics}");

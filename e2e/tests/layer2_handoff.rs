@@ -164,9 +164,8 @@ fn log_of(lab: &Lab, daemon: &str) -> Result<String> {
 fn handoffs(lab: &Lab, node: &str, outcome: &str) -> Result<u64> {
     let node_ip = lab.plan().host(node).map(|h| h.v4()).ok_or("no such node")?;
     let metrics = lab.curl("l2client", &format!("http://{node_ip}:7473/metrics"))?;
-    let line = format!(r#"ferrolb_layer2_handoffs_total{{outcome="{outcome}"}} "#);
-    let value = metrics.lines().find_map(|l| l.strip_prefix(&line)).ok_or_else(|| format!("no {line} in {metrics}"))?;
-    Ok(value.trim().parse()?)
+    let series = format!(r#"ferrolb_layer2_handoffs_total{{outcome="{outcome}"}}"#);
+    Ok(ferrolb_e2e::metric(&metrics, &series).ok_or_else(|| format!("no {series} in {metrics}"))?)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -307,6 +307,16 @@ pub async fn wait_nexthops(
     }
 }
 
+/// The value of one sample in a Prometheus text exposition: the line whose series (name and
+/// labels, as printed) is `series`, read as a number (counters print as integers, but a float
+/// is read too). None when there is no such line.
+pub fn metric(text: &str, series: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|v| v as u64)
+}
+
 /// The `p` quantile (0 to 1) of `sorted`, nearest rank; zero when empty.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let last = sorted.len().saturating_sub(1);
@@ -325,4 +335,16 @@ pub fn summary(what: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
         samples.last().copied().unwrap_or_default()
     );
     (p50, p99)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn metric_reads_the_sample_of_exactly_that_series() {
+        let text = "# TYPE a counter\na_total{x=\"1\"} 7\na_total{x=\"10\"} 9\nb 3.0\nb_total 4\n";
+        assert_eq!(super::metric(text, r#"a_total{x="1"}"#), Some(7));
+        assert_eq!(super::metric(text, r#"a_total{x="10"}"#), Some(9));
+        assert_eq!(super::metric(text, "b"), Some(3), "not b_total");
+        assert_eq!(super::metric(text, "c"), None);
+    }
 }
