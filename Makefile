@@ -2,7 +2,7 @@
 CARGO ?= cargo
 LAB = $(CARGO) run -q -p ferrolb-lab --
 
-.PHONY: demo test setup build images testcluster helm lint crds chart-crds manifests down
+.PHONY: demo test bench setup build images testcluster helm metallb lint crds chart-crds manifests down
 
 ## demo: install what is missing, build, bring a lab of real nodes up and show it working
 demo: setup build testcluster
@@ -13,7 +13,7 @@ demo: setup build testcluster
 	@echo "The lab keeps running. Take it down with: $(CARGO) run -q -p ferrolb-lab -- down"
 
 ## test: install what is missing, then lint and run every test (unit, integration, end-to-end)
-test: setup lint testcluster helm
+test: setup lint testcluster helm metallb
 	@# The end-to-end tests run the real binaries (controller, speaker) in the lab: build them first.
 	$(CARGO) build --workspace --bins
 	@# The release images (static binaries): the image and install tests check them.
@@ -23,6 +23,12 @@ test: setup lint testcluster helm
 	@# docs/reliability.md has the figures).
 	@for target in bgp bfd arp ndp heartbeat annotations pool-entry config; do \
 	  echo "fuzz $$target:"; scripts/fuzz $$target 10 || exit 1; done
+
+## bench: FerroLB and MetalLB side by side, the same scenarios in fresh labs (about 80 minutes;
+## release builds; writes docs/benchmarks/: results.json, results.md, plots)
+bench: setup testcluster metallb
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) run --release -q -p ferrolb-e2e --bin ferrolb-bench -- --out docs/benchmarks
 
 setup:
 	@scripts/setup
@@ -37,6 +43,11 @@ images:
 
 testcluster:
 	@scripts/build-testcluster >/dev/null
+
+## metallb: build MetalLB's controller and speaker (native mode) into ~/.cache/ferrolb/metallb,
+## once per release (the benchmark and its smoke test run them)
+metallb:
+	@scripts/build-metallb >/dev/null
 
 ## helm: build helm from the Go module proxy into ~/.cache/ferrolb/helm (the chart's tests run it)
 helm:

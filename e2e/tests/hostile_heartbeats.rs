@@ -77,12 +77,17 @@ fn unix_ms() -> u64 {
 async fn wait_alive(lab: &Lab, want: u64, timeout: Duration) -> Result {
     let start = Instant::now();
     loop {
-        let (alive, _, _) = member_metrics(lab)?;
-        if alive == want {
+        // The speaker's metrics port opens a moment after the lab is up: until then, try again.
+        let seen = member_metrics(lab).map(|(alive, _, _)| alive);
+        if seen.as_ref().is_ok_and(|alive| *alive == want) {
             return Ok(());
         }
         if start.elapsed() > timeout {
-            return Err(format!("node1 sees {alive} members alive, wanted {want}").into());
+            return Err(match seen {
+                Ok(alive) => format!("node1 sees {alive} members alive, wanted {want}"),
+                Err(e) => format!("node1's metrics never answered: {e}"),
+            }
+            .into());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

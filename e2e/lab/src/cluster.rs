@@ -26,22 +26,25 @@ pub fn repo_root() -> PathBuf {
 /// Finds the testcluster binary: `$FERROLB_TESTCLUSTER`, else the cached build that
 /// `scripts/build-testcluster` makes (building it the first time, which takes minutes).
 pub fn testcluster_binary() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("FERROLB_TESTCLUSTER") {
+    cached_build("FERROLB_TESTCLUSTER", "scripts/build-testcluster")
+}
+
+/// `$variable` when set, else what `script` (a cached build of this repository's scripts/)
+/// prints on its last line: the path of what it built.
+pub fn cached_build(variable: &str, script: &str) -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os(variable) {
         return Ok(PathBuf::from(p));
     }
-    let script = repo_root().join("scripts/build-testcluster");
+    let script = repo_root().join(script);
     if !script.is_file() {
-        return Err(Error::Failed(format!(
-            "cannot find {}: set FERROLB_TESTCLUSTER to a built testcluster binary",
-            script.display()
-        )));
+        return Err(Error::Failed(format!("cannot find {}: set {variable} to what it builds", script.display())));
     }
     let out = std::process::Command::new(&script)
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(Error::io(format!("running {}", script.display())))?;
     if !out.status.success() {
-        return Err(Error::Failed(format!("building the testcluster failed ({}); see its output above", out.status)));
+        return Err(Error::Failed(format!("{} failed ({}); see its output above", script.display(), out.status)));
     }
     let path = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_owned();
     Ok(PathBuf::from(path))

@@ -21,7 +21,7 @@ use crate::realnodes::{
     config::{NodesKind, ProxyMode},
 };
 use crate::router::{self, Family, Route, RouterKind};
-use crate::state::{Mode, Record, StateDir};
+use crate::state::{Lb, Mode, Record, StateDir};
 use crate::teardown::{DownReport, down, existing_namespaces};
 
 /// What lab to build.
@@ -35,8 +35,10 @@ pub struct LabOptions {
     pub mode: Mode,
     /// Router daemon.
     pub router: RouterKind,
-    /// Start FerroLB's controller and speakers when their binaries are built.
+    /// Start the load balancer's controller and speakers (FerroLB's when their binaries are built).
     pub ferrolb: bool,
+    /// Which load balancer: FerroLB, or MetalLB for the side-by-side benchmark.
+    pub lb: Lb,
     /// How many controller replicas to run (they elect a leader).
     pub controllers: u8,
     /// Light nodes (stand-ins) or real ones (containerd, kubelet, kube-proxy, pods).
@@ -57,6 +59,7 @@ impl Default for LabOptions {
             mode: Mode::L2,
             router: RouterKind::Frr,
             ferrolb: true,
+            lb: Lb::Ferrolb,
             controllers: 1,
             nodes_kind: NodesKind::Light,
             proxy_mode: ProxyMode::Iptables,
@@ -155,6 +158,11 @@ impl Lab {
         let plan = Plan::new(LabName::new(&opts.name)?, opts.nodes)?;
         let real = opts.nodes_kind == NodesKind::Real;
         if real {
+            if opts.lb == Lb::Metallb {
+                return Err(Error::Failed(
+                    "MetalLB runs on light nodes only: the lab has no MetalLB images for real nodes yet".into(),
+                ));
+            }
             realnodes::preflight(opts.nodes, opts.proxy_mode)?;
         }
         let state = StateDir::of(plan.name.as_str());
@@ -176,6 +184,7 @@ impl Lab {
             mode: opts.mode,
             router: opts.router,
             ferrolb: opts.ferrolb,
+            lb: opts.lb,
             controllers: opts.controllers,
             testcluster,
             nodes_kind: opts.nodes_kind,
@@ -232,7 +241,7 @@ impl Lab {
             }
         }
         lab.client = Some(client);
-        if cluster::crd_dir().is_some() {
+        if cluster::crd_dir().is_some() && lab.record.lb == Lb::Ferrolb {
             progress.step("installing FerroLB's CRDs (config/crd)");
             lab.install_crds()?;
         }
@@ -241,6 +250,10 @@ impl Lab {
             lab.start_real_nodes(&standin, &progress).await?;
             if lab.record.ferrolb {
                 lab.install_ferrolb(&progress).await?;
+            }
+        } else if lab.record.lb == Lb::Metallb {
+            if lab.record.ferrolb {
+                lab.start_metallb(&progress).await?;
             }
         } else {
             lab.start_ferrolb(&standin, &progress)?;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ferrolb_lab::{Backend, Health, Lab, LabOptions, Mode, NodesKind, ProxyMode, RouterKind, all_labs, down, load};
+use ferrolb_lab::{Backend, Health, Lab, LabOptions, Lb, Mode, NodesKind, ProxyMode, RouterKind, all_labs, down, load};
 
 /// FerroLB's lab: a real Kubernetes control plane and a routed network of namespaces.
 #[derive(Parser)]
@@ -29,9 +29,13 @@ enum Command {
         /// Router daemon.
         #[arg(long, value_enum, default_value_t = RouterKind::Frr)]
         router: RouterKind,
-        /// Do not start FerroLB's controller and speakers even if they are built.
+        /// Do not start the load balancer's controller and speakers (FerroLB's: even if they are built).
         #[arg(long)]
         no_ferrolb: bool,
+        /// Which load balancer to run: FerroLB, or MetalLB (native mode, light nodes; built once
+        /// by scripts/build-metallb) for comparing the two.
+        #[arg(long, value_enum, default_value_t = Lb::Ferrolb)]
+        lb: Lb,
         /// Controller replicas (they elect a leader; light nodes).
         #[arg(long, default_value_t = 1)]
         controllers: u8,
@@ -156,13 +160,14 @@ async fn stop_signal() {
 
 async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
     match command {
-        Command::Up { name, nodes, mode, router, no_ferrolb, controllers, nodes_kind, proxy_mode } => {
+        Command::Up { name, nodes, mode, router, no_ferrolb, lb, controllers, nodes_kind, proxy_mode } => {
             let opts = LabOptions {
                 name,
                 nodes,
                 mode,
                 router,
                 ferrolb: !no_ferrolb,
+                lb,
                 controllers,
                 nodes_kind,
                 proxy_mode,

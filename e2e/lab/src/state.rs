@@ -24,6 +24,17 @@ pub enum Mode {
     Bgp,
 }
 
+/// Which load-balancer implementation the lab runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Lb {
+    /// FerroLB (this repository's controller and speakers).
+    #[default]
+    Ferrolb,
+    /// MetalLB, native mode, built by `scripts/build-metallb` (for the side-by-side benchmark).
+    Metallb,
+}
+
 /// A lab's record, written as it is built so that a crash leaves enough to clean up.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
@@ -35,8 +46,11 @@ pub struct Record {
     pub mode: Mode,
     /// Router daemon.
     pub router: RouterKind,
-    /// Whether FerroLB's own processes were wanted.
+    /// Whether the load balancer's processes were wanted.
     pub ferrolb: bool,
+    /// Which load balancer runs.
+    #[serde(default)]
+    pub lb: Lb,
     /// How many controller replicas run.
     #[serde(default = "one")]
     pub controllers: u8,

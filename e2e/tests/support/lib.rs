@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod bench;
 pub mod chaos;
 pub mod layer2;
 pub mod real;

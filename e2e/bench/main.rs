@@ -1,0 +1,72 @@
+//! `ferrolb-bench`: FerroLB and MetalLB side by side in the lab (as root), one harness, the same
+//! scenarios, fresh labs, alternating. Writes `results.json`, `results.md` and the SVG plots into
+//! `--out` (default `target/bench`). docs/benchmarks.md explains the scenarios and the figures.
+//!
+//!     cargo run --release -p ferrolb-e2e --bin ferrolb-bench -- [--smoke] [--trials N]
+//!         [--failover-trials N] [--bursts 100,1000] [--scale N] [--idle-seconds N]
+//!         [--no-dataplane] [--only ferrolb|metallb] [--out DIR] [--quiet]
+//!
+//! MetalLB (v0.16.2, native mode) is built once by scripts/build-metallb (about 10 minutes).
+
+use std::path::PathBuf;
+
+use ferrolb_e2e::bench::implementation::Implementation;
+use ferrolb_e2e::bench::run::{Options, run};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: ferrolb-bench [--smoke] [--trials N] [--failover-trials N] [--bursts N,N] [--scale N] \
+         [--idle-seconds N] [--no-dataplane] [--only ferrolb|metallb] [--out DIR] [--quiet]"
+    );
+    std::process::exit(2)
+}
+
+#[tokio::main]
+async fn main() -> Result {
+    let command =
+        std::iter::once("ferrolb-bench".to_owned()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let mut options = Options::full();
+    let mut out = ferrolb_e2e::repo().join("target/bench");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage());
+        match arg.as_str() {
+            "--smoke" => options = Options { verbose: options.verbose, ..Options::smoke() },
+            "--trials" => options.trials = value().parse().unwrap_or_else(|_| usage()),
+            "--failover-trials" => options.failover_trials = value().parse().unwrap_or_else(|_| usage()),
+            "--bursts" => {
+                options.bursts = value()
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.parse().unwrap_or_else(|_| usage()))
+                    .collect()
+            }
+            "--scale" => options.scale = value().parse().unwrap_or_else(|_| usage()),
+            "--idle-seconds" => options.idle_seconds = value().parse().unwrap_or_else(|_| usage()),
+            "--no-dataplane" => options.dataplane = false,
+            "--only" => {
+                options.implementations = match value().as_str() {
+                    "ferrolb" => vec![Implementation::Ferrolb],
+                    "metallb" => vec![Implementation::Metallb],
+                    _ => usage(),
+                }
+            }
+            "--out" => out = PathBuf::from(value()),
+            "--quiet" => options.verbose = false,
+            _ => usage(),
+        }
+    }
+    let results = run(&options, &command).await?;
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("results.json"), serde_json::to_string_pretty(&results)?)?;
+    for (file, svg) in results.plots() {
+        std::fs::write(out.join(file), svg)?;
+    }
+    let report = results.markdown(".");
+    std::fs::write(out.join("results.md"), &report)?;
+    println!("{report}");
+    eprintln!("ferrolb-bench: results in {}", out.display());
+    Ok(())
+}
