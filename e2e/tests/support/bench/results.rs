@@ -110,6 +110,7 @@ impl Results {
             let ratio = match (f.and_then(|f| f.quantile(0.5)), m.and_then(|m| m.quantile(0.5))) {
                 (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
                 (Some(0.0), Some(_)) => "1.00".to_owned(),
+                (Some(_), Some(_)) => "∞".to_owned(),
                 _ => "–".to_owned(),
             };
             out.push_str(&format!(

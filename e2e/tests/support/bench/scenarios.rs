@@ -432,8 +432,18 @@ impl Bench {
             .filter(|r| futures::future::ready(r.is_ok()))
             .count()
             .await;
-        // Let the speakers take them all in, then measure them idle.
+        // Let the speakers take them all in, then check that they answer for them (ten
+        // addresses spread over the range, asked from l2client) and measure them idle.
         tokio::time::sleep(Duration::from_secs(30)).await;
+        let mut answering =
+            self.figure("scale-answering", "scale: of 10 sampled addresses, answered by NDP", "addresses");
+        let sampled: Vec<IpAddr> = (0..10)
+            .filter_map(|k| self.timeline.get(&format!("scale-{}", k * n / 10)))
+            .filter_map(|s| s.ingress.and_then(|(_, ips)| ips.first().copied()))
+            .collect();
+        let answered =
+            sampled.iter().filter(|ip| self.lab.ndisc("l2client", **ip).is_ok_and(|macs| !macs.is_empty())).count();
+        answering.samples.push(answered as f64);
         let before = cpu_seconds(speaker);
         tokio::time::sleep(Duration::from_secs(30)).await;
         let mut speaker_cpu =
@@ -442,7 +452,7 @@ impl Bench {
         let mut speaker_rss =
             self.figure("scale-speaker-rss", &format!("scale: speaker memory with {n} announced"), "MiB");
         speaker_rss.samples.push(mib(status_kib(speaker, "VmRSS:")));
-        figures.extend([speaker_cpu, speaker_rss]);
+        figures.extend([answering, speaker_cpu, speaker_rss]);
         if written < created {
             self.say(&format!("scale: only {written} of {created} EndpointSlices written"));
         }
@@ -546,9 +556,11 @@ mod tests {
     #[test]
     fn this_process_has_used_some_cpu_and_has_memory() {
         let me = std::process::id() as i32;
+        // Busy for 50 ms: several clock ticks of CPU time.
+        let start = Instant::now();
         let mut x = 0u64;
-        for i in 0..2_000_000u64 {
-            x = x.wrapping_add(i * i);
+        while start.elapsed() < Duration::from_millis(50) {
+            x = std::hint::black_box(x.wrapping_add(1));
         }
         assert!(x > 0);
         assert!(cpu_seconds(me) > 0.0);
