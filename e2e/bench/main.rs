@@ -4,13 +4,18 @@
 //!
 //!     cargo run --release -p ferrolb-e2e --bin ferrolb-bench -- [--smoke] [--trials N]
 //!         [--failover-trials N] [--bursts 100,1000] [--scale N] [--idle-seconds N]
-//!         [--no-dataplane] [--only ferrolb|metallb] [--out DIR] [--quiet]
+//!         [--no-dataplane] [--only ferrolb|metallb|metallb-tuned] [--tuned] [--merge FILE]
+//!         [--out DIR] [--quiet]
+//!
+//! `--tuned` adds MetalLB with memberlist tuned for fast failure detection (Layer2 scenarios
+//! only); `--merge FILE` adds this run's figures to an earlier run's results.json.
 //!
 //! MetalLB (v0.16.2, native mode) is built once by scripts/build-metallb (about 10 minutes).
 
 use std::path::PathBuf;
 
 use ferrolb_e2e::bench::implementation::Implementation;
+use ferrolb_e2e::bench::results::Results;
 use ferrolb_e2e::bench::run::{Options, run};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -18,7 +23,8 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + 
 fn usage() -> ! {
     eprintln!(
         "usage: ferrolb-bench [--smoke] [--trials N] [--failover-trials N] [--bursts N,N] [--scale N] \
-         [--idle-seconds N] [--no-dataplane] [--only ferrolb|metallb] [--out DIR] [--quiet]"
+         [--idle-seconds N] [--no-dataplane] [--only ferrolb|metallb|metallb-tuned] [--tuned] [--merge FILE] \
+         [--out DIR] [--quiet]"
     );
     std::process::exit(2)
 }
@@ -29,6 +35,7 @@ async fn main() -> Result {
         std::iter::once("ferrolb-bench".to_owned()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let mut options = Options::full();
     let mut out = ferrolb_e2e::repo().join("target/bench");
+    let mut merge: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
@@ -50,15 +57,27 @@ async fn main() -> Result {
                 options.implementations = match value().as_str() {
                     "ferrolb" => vec![Implementation::Ferrolb],
                     "metallb" => vec![Implementation::Metallb],
+                    "metallb-tuned" => vec![Implementation::MetallbTuned],
                     _ => usage(),
                 }
             }
+            "--tuned" => options.implementations.push(Implementation::MetallbTuned),
+            "--merge" => merge = Some(PathBuf::from(value())),
             "--out" => out = PathBuf::from(value()),
             "--quiet" => options.verbose = false,
             _ => usage(),
         }
     }
-    let results = run(&options, &command).await?;
+    let mut results = run(&options, &command).await?;
+    if let Some(earlier) = merge {
+        let mut all: Results = serde_json::from_str(&std::fs::read_to_string(&earlier)?)?;
+        all.command = format!("{}; then {}", all.command, results.command);
+        all.figures.extend(results.figures);
+        all.series.extend(results.series);
+        all.notes.extend(results.notes);
+        all.machine.load_after = results.machine.load_after;
+        results = all;
+    }
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("results.json"), serde_json::to_string_pretty(&results)?)?;
     for (file, svg) in results.plots() {

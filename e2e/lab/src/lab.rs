@@ -49,6 +49,9 @@ pub struct LabOptions {
     pub verbose: bool,
     /// Extra arguments for every speaker, e.g. `--gratuitous-refresh=2s`.
     pub speaker_args: Vec<String>,
+    /// MetalLB only: a memberlist configuration (the JSON of its `metallb-memberlist-config`
+    /// ConfigMap) for every speaker; None: memberlist's defaults.
+    pub metallb_memberlist: Option<String>,
 }
 
 impl Default for LabOptions {
@@ -65,6 +68,7 @@ impl Default for LabOptions {
             proxy_mode: ProxyMode::Iptables,
             verbose: true,
             speaker_args: Vec::new(),
+            metallb_memberlist: None,
         }
     }
 }
@@ -253,7 +257,7 @@ impl Lab {
             }
         } else if lab.record.lb == Lb::Metallb {
             if lab.record.ferrolb {
-                lab.start_metallb(&progress).await?;
+                lab.start_metallb(opts.metallb_memberlist.as_deref(), &progress).await?;
             }
         } else {
             lab.start_ferrolb(&standin, &progress)?;

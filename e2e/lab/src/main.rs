@@ -173,6 +173,7 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
                 proxy_mode,
                 verbose: true,
                 speaker_args: Vec::new(),
+                metallb_memberlist: None,
             };
             let lab = Lab::up(opts).await?;
             print_summary(&lab);

@@ -69,7 +69,11 @@ fn pod(name: &str, component: &str, node: Option<&str>) -> Pod {
 impl Lab {
     /// Installs MetalLB's CRDs and RBAC and starts its controller in cp and a speaker on every
     /// node, each with its own ServiceAccount's token.
-    pub(crate) async fn start_metallb(&mut self, progress: &Progress) -> Result<()> {
+    /// With `memberlist`, every speaker reads that memberlist configuration where MetalLB looks
+    /// for it (`/etc/metallb/memberlist/config.json`, a ConfigMap's mount in a cluster): the
+    /// speaker runs in a mount namespace of its own in which /etc is the machine's with that
+    /// file added (a read-only overlay), so the machine's /etc is never written.
+    pub(crate) async fn start_metallb(&mut self, memberlist: Option<&str>, progress: &Progress) -> Result<()> {
         let dir = build_dir()?;
         let (controller, speaker) = (dir.join("controller"), dir.join("speaker"));
         for binary in [&controller, &speaker] {
@@ -129,6 +133,21 @@ impl Lab {
             ["--webhook-mode=disabled", "--disable-cert-rotation", "--log-level=info"].map(String::from).to_vec();
         self.spawn("metallb-controller", "cp", &cp, &controller, &args, &env)?;
 
+        let (program, mut prefix) = (speaker.clone(), Vec::<String>::new());
+        let program = match memberlist {
+            None => program,
+            Some(config) => {
+                let extra = self.state.path().join("metallb-etc");
+                let dir = extra.join("metallb/memberlist");
+                std::fs::create_dir_all(&dir).map_err(Error::io("creating the memberlist config directory"))?;
+                std::fs::write(dir.join("config.json"), config).map_err(Error::io("writing the memberlist config"))?;
+                let mount =
+                    format!("mount -t overlay overlay -o lowerdir={}:/etc /etc && exec \"$0\" \"$@\"", extra.display());
+                prefix = ["--mount", "--propagation", "private", "sh", "-c", &mount].map(String::from).to_vec();
+                prefix.push(speaker.to_string_lossy().into_owned());
+                PathBuf::from("unshare")
+            }
+        };
         progress.step("starting a MetalLB speaker on every node");
         for (node, netns, ip) in nodes {
             let env = [
@@ -141,8 +160,9 @@ impl Lab {
                 ("METALLB_ML_LABELS", SPEAKER_LABELS.to_owned()),
                 ("METALLB_ML_SECRET_KEY_PATH", secret_dir.to_string_lossy().into_owned()),
             ];
-            let args = vec!["--log-level=info".to_owned()];
-            self.spawn(&format!("metallb-speaker-{node}"), &node, &netns, &speaker, &args, &env)?;
+            let mut args = prefix.clone();
+            args.push("--log-level=info".to_owned());
+            self.spawn(&format!("metallb-speaker-{node}"), &node, &netns, &program, &args, &env)?;
         }
         Ok(())
     }

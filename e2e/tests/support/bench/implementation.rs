@@ -4,7 +4,7 @@
 
 use ferrolb_lab::Lb;
 
-use super::results::{FERROLB, METALLB};
+use super::results::{FERROLB, METALLB, METALLB_TUNED};
 
 /// Addresses the benchmark's pools hand out (documentation ranges, on the lab's segments).
 /// Layer2: on the node segment, where l2client asks for them.
@@ -22,7 +22,22 @@ const SCALE_POOL: &str = "['2001:db8:1::1:0/112']";
 pub enum Implementation {
     Ferrolb,
     Metallb,
+    /// MetalLB with memberlist tuned for fast failure detection ([`TUNED_MEMBERLIST`]).
+    MetallbTuned,
 }
+
+/// The memberlist timings of the tuned MetalLB variant, in the form of its
+/// `metallb-memberlist-config` ConfigMap (every field required). Against memberlist's LAN
+/// defaults (probe every 1 s, 500 ms timeout, suspicion 4 x probe interval, gossip every
+/// 200 ms, push-pull every 30 s, gossip to the dead for 30 s), it probes every 200 ms with a
+/// 100 ms timeout, suspects for 2 x the interval, gossips every 50 ms and pushes state every
+/// 5 s: about the cadence of FerroLB's own heartbeats (100 ms, dead after 300 ms).
+pub const TUNED_MEMBERLIST: &str = r#"{"TCPTimeout": "10s", "IndirectChecks": 3, "RetransmitMult": 4,
+ "SuspicionMult": 2, "SuspicionMaxTimeoutMult": 6, "PushPullInterval": "5s", "ProbeTimeout": "100ms",
+ "ProbeInterval": "200ms", "DisableTcpPings": false, "AwarenessMaxMultiplier": 8, "GossipNodes": 3,
+ "GossipInterval": "50ms", "GossipToTheDeadTime": "5s", "GossipVerifyIncoming": true,
+ "GossipVerifyOutgoing": true, "EnableCompression": true, "HandoffQueueDepth": 1024,
+ "UDPBufferSize": 1400, "QueueCheckInterval": "30s"}"#;
 
 impl Implementation {
     /// Both, in the report's order.
@@ -33,14 +48,20 @@ impl Implementation {
         match self {
             Self::Ferrolb => FERROLB,
             Self::Metallb => METALLB,
+            Self::MetallbTuned => METALLB_TUNED,
         }
+    }
+
+    /// The memberlist configuration its speakers get, if not the defaults.
+    pub fn memberlist(self) -> Option<String> {
+        (self == Self::MetallbTuned).then(|| TUNED_MEMBERLIST.to_owned())
     }
 
     /// What the lab calls it.
     pub fn lb(self) -> Lb {
         match self {
             Self::Ferrolb => Lb::Ferrolb,
-            Self::Metallb => Lb::Metallb,
+            Self::Metallb | Self::MetallbTuned => Lb::Metallb,
         }
     }
 
@@ -48,7 +69,7 @@ impl Implementation {
     pub fn controller(self) -> &'static str {
         match self {
             Self::Ferrolb => "ferrolb-controller",
-            Self::Metallb => "metallb-controller",
+            Self::Metallb | Self::MetallbTuned => "metallb-controller",
         }
     }
 
@@ -56,7 +77,7 @@ impl Implementation {
     pub fn speaker(self, node: &str) -> String {
         match self {
             Self::Ferrolb => format!("ferrolb-speaker-{node}"),
-            Self::Metallb => format!("metallb-speaker-{node}"),
+            Self::Metallb | Self::MetallbTuned => format!("metallb-speaker-{node}"),
         }
     }
 
@@ -64,7 +85,7 @@ impl Implementation {
     fn namespace(self) -> &'static str {
         match self {
             Self::Ferrolb => "ferrolb-system",
-            Self::Metallb => "metallb-system",
+            Self::Metallb | Self::MetallbTuned => "metallb-system",
         }
     }
 
@@ -72,8 +93,8 @@ impl Implementation {
     fn api_version(self, kind: &str) -> &'static str {
         match (self, kind) {
             (Self::Ferrolb, _) => "ferrolb.io/v1beta1",
-            (Self::Metallb, "BGPPeer") => "metallb.io/v1beta2",
-            (Self::Metallb, _) => "metallb.io/v1beta1",
+            (Self::Metallb | Self::MetallbTuned, "BGPPeer") => "metallb.io/v1beta2",
+            (Self::Metallb | Self::MetallbTuned, _) => "metallb.io/v1beta1",
         }
     }
 
@@ -113,7 +134,7 @@ impl Implementation {
     pub fn bgp_config(self) -> String {
         let timers = match self {
             Self::Ferrolb => "holdTime: 3s, keepaliveTime: 1s",
-            Self::Metallb => "holdTime: 3s",
+            Self::Metallb | Self::MetallbTuned => "holdTime: 3s",
         };
         let mut docs = vec![
             self.object(
@@ -137,6 +158,14 @@ pub const ADDRESS_ANNOTATION: &str = "metallb.universe.tf/loadBalancerIPs";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tuned_memberlist_sets_every_field_metallb_requires() {
+        let config: serde_json::Value = serde_json::from_str(TUNED_MEMBERLIST).unwrap_or_default();
+        let fields = config.as_object().map(|o| o.len()).unwrap_or_default();
+        assert_eq!(fields, 19, "MetalLB refuses a memberlist file that leaves a field out");
+        assert_eq!(config["ProbeInterval"], "200ms");
+    }
 
     #[test]
     fn both_configurations_say_the_same_in_each_ones_group_and_namespace() {

@@ -74,6 +74,8 @@ pub struct Results {
 /// The two implementations compared, in the report's column order.
 pub const FERROLB: &str = "FerroLB";
 pub const METALLB: &str = "MetalLB";
+/// MetalLB with memberlist tuned for fast failure detection (Layer2 scenarios only).
+pub const METALLB_TUNED: &str = "MetalLB tuned";
 
 impl Results {
     /// Scenarios in the order they were first measured.
@@ -91,37 +93,64 @@ impl Results {
         self.figures.iter().find(|f| f.scenario == scenario && f.implementation == implementation)
     }
 
-    /// The report's table of figures: each scenario with both implementations' p50 and p99,
-    /// trials and failures, and the ratio of the medians (FerroLB / MetalLB; below 1 means
-    /// FerroLB is faster or smaller).
+    /// The implementations measured, FerroLB first, then in the order they appear.
+    fn implementations(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = vec![FERROLB];
+        for f in &self.figures {
+            if !names.contains(&f.implementation.as_str()) {
+                names.push(&f.implementation);
+            }
+        }
+        names
+    }
+
+    /// The report's table of figures: each scenario with every implementation's p50 and p99,
+    /// trials and failures, and the ratio of FerroLB's median to each other's (below 1 means
+    /// FerroLB is faster or smaller; "–" where either was not measured).
     pub fn table(&self) -> String {
-        let mut out = String::from(
-            "| scenario | unit | FerroLB p50 | FerroLB p99 | MetalLB p50 | MetalLB p99 | trials (failed) F / M | F/M (p50) |\n\
-             |---|---|---|---|---|---|---|---|\n",
-        );
+        let names = self.implementations();
+        let others = &names[1..];
+        let mut head = String::from("| scenario | unit |");
+        let mut rule = String::from("|---|---|");
+        for n in &names {
+            head.push_str(&format!(" {n} p50 | {n} p99 |"));
+            rule.push_str("---|---|");
+        }
+        head.push_str(" trials (failed) |");
+        rule.push_str("---|");
+        for n in others {
+            head.push_str(&format!(" FerroLB / {n} (p50) |"));
+            rule.push_str("---|");
+        }
+        let mut out = format!("{head}\n{rule}\n");
         for (scenario, title, unit) in self.scenarios() {
-            let (f, m) = (self.figure(scenario, FERROLB), self.figure(scenario, METALLB));
+            let figs: Vec<Option<&Figure>> = names.iter().map(|n| self.figure(scenario, n)).collect();
             let q = |fig: Option<&Figure>, p| fig.and_then(|fig| fig.quantile(p)).map_or("–".to_owned(), number);
-            let trials = |fig: Option<&Figure>| {
-                fig.map_or("–".to_owned(), |fig| {
-                    format!("{} ({})", fig.samples.len() as u32 + fig.failures, fig.failures)
+            let mut row = format!("| {title} | {unit} |");
+            for fig in &figs {
+                row.push_str(&format!(" {} | {} |", q(*fig, 0.5), q(*fig, 0.99)));
+            }
+            let trials: Vec<String> = figs
+                .iter()
+                .map(|fig| {
+                    fig.map_or("–".to_owned(), |fig| {
+                        format!("{} ({})", fig.samples.len() as u32 + fig.failures, fig.failures)
+                    })
                 })
-            };
-            let ratio = match (f.and_then(|f| f.quantile(0.5)), m.and_then(|m| m.quantile(0.5))) {
-                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
-                (Some(0.0), Some(_)) => "1.00".to_owned(),
-                (Some(_), Some(_)) => "∞".to_owned(),
-                _ => "–".to_owned(),
-            };
-            out.push_str(&format!(
-                "| {title} | {unit} | {} | {} | {} | {} | {} / {} | {ratio} |\n",
-                q(f, 0.5),
-                q(f, 0.99),
-                q(m, 0.5),
-                q(m, 0.99),
-                trials(f),
-                trials(m)
-            ));
+                .collect();
+            row.push_str(&format!(" {} |", trials.join(" / ")));
+            let ferrolb = figs[0].and_then(|f| f.quantile(0.5));
+            for other in &figs[1..] {
+                let ratio = match (ferrolb, other.and_then(|m| m.quantile(0.5))) {
+                    (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+                    (Some(0.0), Some(_)) => "1.00".to_owned(),
+                    (Some(_), Some(_)) => "∞".to_owned(),
+                    _ => "–".to_owned(),
+                };
+                row.push_str(&format!(" {ratio} |"));
+            }
+            out.push_str(&row);
+            out.push('\n');
         }
         out
     }
@@ -247,8 +276,18 @@ mod tests {
             ..Results::default()
         };
         let table = results.table();
+        assert!(
+            table.starts_with("| scenario | unit | FerroLB p50 | FerroLB p99 | MetalLB p50 | MetalLB p99 |"),
+            "{table}"
+        );
         assert!(table.contains("| create title | ms | 20.0 | 30.0 | 40.0 | 40.0 | 3 (0) / 3 (1) | 0.50 |"), "{table}");
         assert!(table.contains("| failover title | ms | – | – | 6,000 | 6,000 | – / 1 (0) | – |"), "{table}");
+        let with_tuned = Results {
+            figures: vec![figure("create", FERROLB, &[10.0], 0), figure("create", METALLB_TUNED, &[5.0], 0)],
+            ..Results::default()
+        };
+        let table = with_tuned.table();
+        assert!(table.contains("FerroLB / MetalLB tuned (p50)") && table.contains("| 2.00 |"), "{table}");
     }
 
     #[test]
