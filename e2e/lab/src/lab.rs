@@ -162,11 +162,6 @@ impl Lab {
         let plan = Plan::new(LabName::new(&opts.name)?, opts.nodes)?;
         let real = opts.nodes_kind == NodesKind::Real;
         if real {
-            if opts.lb == Lb::Metallb {
-                return Err(Error::Failed(
-                    "MetalLB runs on light nodes only: the lab has no MetalLB images for real nodes yet".into(),
-                ));
-            }
             realnodes::preflight(opts.nodes, opts.proxy_mode)?;
         }
         let state = StateDir::of(plan.name.as_str());
@@ -252,8 +247,10 @@ impl Lab {
 
         if real {
             lab.start_real_nodes(&standin, &progress).await?;
-            if lab.record.ferrolb {
-                lab.install_ferrolb(&progress).await?;
+            match (lab.record.ferrolb, lab.record.lb) {
+                (false, _) => {}
+                (true, Lb::Ferrolb) => lab.install_ferrolb(&progress).await?,
+                (true, Lb::Metallb) => lab.install_metallb_pods(opts.metallb_memberlist.as_deref(), &progress)?,
             }
         } else if lab.record.lb == Lb::Metallb {
             if lab.record.ferrolb {

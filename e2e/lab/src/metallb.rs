@@ -45,6 +45,21 @@ pub fn without_kinds(manifest: &str, left_out: &[&str]) -> String {
         .join("\n---")
 }
 
+/// MetalLB's manifest as the lab installs it on real nodes: all of `metallb-native.yaml` but its
+/// webhook configuration (the apiserver, in cp, cannot reach a Service's pods: no kube-proxy runs
+/// there), and, with `memberlist`, its optional memberlist ConfigMap.
+pub fn pods_manifest(manifest: &str, memberlist: Option<&str>) -> String {
+    let mut yaml = without_kinds(manifest, &["ValidatingWebhookConfiguration"]);
+    if let Some(config) = memberlist {
+        let data = serde_json::to_string(config).unwrap_or_default();
+        yaml.push_str(&format!(
+            "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: metallb-memberlist-config, namespace: {NAMESPACE}}}\n\
+             data: {{config.json: {data}}}\n"
+        ));
+    }
+    yaml
+}
+
 /// A Pod object standing for one MetalLB process, as its Deployment or DaemonSet would make it.
 fn pod(name: &str, component: &str, node: Option<&str>) -> Pod {
     // Each runs as its own ServiceAccount, as in MetalLB's manifest (which names them so).
@@ -69,6 +84,45 @@ fn pod(name: &str, component: &str, node: Option<&str>) -> Pod {
 impl Lab {
     /// Installs MetalLB's CRDs and RBAC and starts its controller in cp and a speaker on every
     /// node, each with its own ServiceAccount's token.
+    /// Installs MetalLB on real nodes as its manifest does (controller Deployment, speaker
+    /// DaemonSet, the images imported from scripts/build-metallb's binaries), without the
+    /// webhook: the BGPPeer conversion is set to None and the controller runs with
+    /// `--webhook-mode=disabled`. Waits until the controller is available and a speaker runs on
+    /// every node.
+    pub(crate) fn install_metallb_pods(&mut self, memberlist: Option<&str>, progress: &Progress) -> Result<()> {
+        let dir = build_dir()?;
+        let path = dir.join("metallb-native.yaml");
+        let manifest = std::fs::read_to_string(&path).map_err(Error::io(format!("reading {}", path.display())))?;
+        progress.step("installing MetalLB from metallb-native.yaml (without its webhook)");
+        self.kubectl_input(&["apply", "--server-side", "-f", "-"], &pods_manifest(&manifest, memberlist))?;
+        self.kubectl(&[
+            "patch",
+            "crd",
+            "bgppeers.metallb.io",
+            "--type=json",
+            "-p",
+            r#"[{"op":"replace","path":"/spec/conversion","value":{"strategy":"None"}}]"#,
+        ])?;
+        self.kubectl(&[
+            "patch",
+            "deployment",
+            "controller",
+            "-n",
+            NAMESPACE,
+            "--type=json",
+            "-p",
+            r#"[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--webhook-mode=disabled"},
+                {"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--disable-cert-rotation"}]"#,
+        ])?;
+        self.kubectl(&["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"])?;
+        progress.step("waiting for MetalLB's controller and speakers to be ready");
+        self.kubectl(&["rollout", "status", "-n", NAMESPACE, "deployment/controller", "--timeout=180s"])
+            .map_err(|e| Error::Failed(format!("MetalLB's controller did not become available: {e}")))?;
+        self.kubectl(&["rollout", "status", "-n", NAMESPACE, "daemonset/speaker", "--timeout=180s"])
+            .map_err(|e| Error::Failed(format!("MetalLB's speaker did not run on every node: {e}")))?;
+        Ok(())
+    }
+
     /// With `memberlist`, every speaker reads that memberlist configuration where MetalLB looks
     /// for it (`/etc/metallb/memberlist/config.json`, a ConfigMap's mount in a cluster): the
     /// speaker runs in a mount namespace of its own in which /etc is the machine's with that
@@ -180,6 +234,16 @@ mod tests {
         let kept = without_kinds(manifest, &LEFT_OUT);
         assert!(kept.contains("kind: Namespace") && kept.contains("kind: ServiceAccount"), "{kept}");
         assert!(!kept.contains("Deployment") && !kept.contains("Webhook"), "{kept}");
+    }
+
+    #[test]
+    fn on_real_nodes_everything_but_the_webhook_is_installed_with_the_memberlist_config() {
+        let manifest = "kind: Namespace\nmetadata: {name: metallb-system}\n---\nkind: DaemonSet\nmetadata: {name: speaker}\n\
+                        ---\nkind: ValidatingWebhookConfiguration\nmetadata: {name: w}\n";
+        let yaml = pods_manifest(manifest, Some(r#"{"ProbeInterval": "200ms"}"#));
+        assert!(yaml.contains("kind: DaemonSet") && !yaml.contains("Webhook"), "{yaml}");
+        assert!(yaml.contains(r#"data: {config.json: "{\"ProbeInterval\": \"200ms\"}"}"#), "{yaml}");
+        assert!(!pods_manifest(manifest, None).contains("ConfigMap"));
     }
 
     #[test]

@@ -8,11 +8,25 @@ use crate::cluster::repo_root;
 use crate::cmd;
 use crate::error::{Error, Result};
 
-/// Builds the image archives into `out` from the binaries in `bindir`; returns their paths.
-pub fn build(out: &Path, bindir: &Path) -> Result<Vec<PathBuf>> {
+/// Builds the image archives into `out` from the binaries in `bindir` (and MetalLB's from
+/// `metallb`, its build directory, when given); returns their paths.
+pub fn build(out: &Path, bindir: &Path, metallb: Option<&Path>) -> Result<Vec<PathBuf>> {
     let script = repo_root().join("scripts/build-images");
-    let stdout = cmd::run(&script.to_string_lossy(), &[out.as_os_str(), bindir.as_os_str()])?;
-    Ok(stdout.lines().map(PathBuf::from).collect())
+    let mut command = std::process::Command::new(&script);
+    command.arg(out).arg(bindir);
+    if let Some(dir) = metallb {
+        command.env("METALLB_DIR", dir);
+    }
+    let output = command.output().map_err(Error::io(format!("running {}", script.display())))?;
+    if !output.status.success() {
+        return Err(Error::Failed(format!(
+            "{} failed ({}): {}",
+            script.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).lines().map(PathBuf::from).collect())
 }
 
 /// Imports archives into a node's containerd, in the namespace the CRI (and so kubelet) uses.

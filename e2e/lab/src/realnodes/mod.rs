@@ -168,10 +168,11 @@ impl Lab {
             &[],
         )?;
 
-        progress.step("building the images (pause, echo, ferrolb-controller, ferrolb-speaker)");
+        progress.step("building the images (pause, echo, ferrolb-controller, ferrolb-speaker; MetalLB's if it runs)");
         let bindir = lab_binary.parent().map(Path::to_path_buf).unwrap_or_default();
         let image_dir = self.state.path().join("images");
-        let archives = images::build(&image_dir, &bindir)?;
+        let metallb = self.metallb_build()?;
+        let archives = images::build(&image_dir, &bindir, metallb.as_deref())?;
 
         let ca = pki.join("ca.crt");
         let nodes: Vec<_> = self.plan.nodes().cloned().collect();
@@ -322,11 +323,16 @@ impl Lab {
         Ok(())
     }
 
+    /// MetalLB's build directory when the lab runs MetalLB.
+    fn metallb_build(&self) -> Result<Option<PathBuf>> {
+        if self.record.lb == crate::state::Lb::Metallb { crate::metallb::build_dir().map(Some) } else { Ok(None) }
+    }
+
     /// Rebuilds the images from the current binaries and imports them into every node again
     /// (pods pick them up when restarted, e.g. `kubectl rollout restart`).
     pub fn reimport_images(&self) -> Result<Vec<PathBuf>> {
         let bindir = crate::lab::lab_binary()?.parent().map(Path::to_path_buf).unwrap_or_default();
-        let archives = images::build(&self.state.path().join("images"), &bindir)?;
+        let archives = images::build(&self.state.path().join("images"), &bindir, self.metallb_build()?.as_deref())?;
         self.import_images(&archives)?;
         Ok(archives)
     }
