@@ -4,11 +4,11 @@
 //!
 //!     cargo run --release -p ferrolb-e2e --bin ferrolb-bench -- [--smoke] [--trials N]
 //!         [--failover-trials N] [--bursts 100,1000] [--scale N] [--idle-seconds N]
-//!         [--no-dataplane] [--only ferrolb|metallb|metallb-tuned] [--tuned] [--merge FILE]
+//!         [--no-dataplane] [--only ferrolb|metallb|metallb-tuned|ferrolb-bfd] [--tuned] [--bfd] [--merge FILE]
 //!         [--out DIR] [--quiet]
 //!
 //! `--tuned` adds MetalLB with memberlist tuned for fast failure detection (Layer2 scenarios
-//! only); `--merge FILE` adds this run's figures to an earlier run's results.json.
+//! only), `--bfd` FerroLB with BFD on its BGP session (BGP scenarios only); `--merge FILE` adds this run's figures to an earlier run's results.json.
 //!
 //! MetalLB (v0.16.2, native mode) is built once by scripts/build-metallb (about 10 minutes).
 
@@ -23,7 +23,7 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + 
 fn usage() -> ! {
     eprintln!(
         "usage: ferrolb-bench [--smoke] [--trials N] [--failover-trials N] [--bursts N,N] [--scale N] \
-         [--idle-seconds N] [--no-dataplane] [--only ferrolb|metallb|metallb-tuned] [--tuned] [--merge FILE] \
+         [--idle-seconds N] [--no-dataplane] [--only ferrolb|metallb|metallb-tuned|ferrolb-bfd] [--tuned] [--bfd] [--merge FILE] \
          [--out DIR] [--quiet]"
     );
     std::process::exit(2)
@@ -58,10 +58,12 @@ async fn main() -> Result {
                     "ferrolb" => vec![Implementation::Ferrolb],
                     "metallb" => vec![Implementation::Metallb],
                     "metallb-tuned" => vec![Implementation::MetallbTuned],
+                    "ferrolb-bfd" => vec![Implementation::FerrolbBfd],
                     _ => usage(),
                 }
             }
             "--tuned" => options.implementations.push(Implementation::MetallbTuned),
+            "--bfd" => options.implementations.push(Implementation::FerrolbBfd),
             "--merge" => merge = Some(PathBuf::from(value())),
             "--out" => out = PathBuf::from(value()),
             "--quiet" => options.verbose = false,

@@ -4,7 +4,7 @@
 
 use ferrolb_lab::Lb;
 
-use super::results::{FERROLB, METALLB, METALLB_TUNED};
+use super::results::{FERROLB, FERROLB_BFD, METALLB, METALLB_TUNED};
 
 /// Addresses the benchmark's pools hand out (documentation ranges, on the lab's segments).
 /// Layer2: on the node segment, where l2client asks for them.
@@ -24,6 +24,8 @@ pub enum Implementation {
     Metallb,
     /// MetalLB with memberlist tuned for fast failure detection ([`TUNED_MEMBERLIST`]).
     MetallbTuned,
+    /// FerroLB with BFD (100 ms x 3) on its BGP session, which MetalLB's native mode lacks.
+    FerrolbBfd,
 }
 
 /// The memberlist timings of the tuned MetalLB variant, in the form of its
@@ -49,6 +51,7 @@ impl Implementation {
             Self::Ferrolb => FERROLB,
             Self::Metallb => METALLB,
             Self::MetallbTuned => METALLB_TUNED,
+            Self::FerrolbBfd => FERROLB_BFD,
         }
     }
 
@@ -60,7 +63,7 @@ impl Implementation {
     /// What the lab calls it.
     pub fn lb(self) -> Lb {
         match self {
-            Self::Ferrolb => Lb::Ferrolb,
+            Self::Ferrolb | Self::FerrolbBfd => Lb::Ferrolb,
             Self::Metallb | Self::MetallbTuned => Lb::Metallb,
         }
     }
@@ -68,7 +71,7 @@ impl Implementation {
     /// The lab process of its controller.
     pub fn controller(self) -> &'static str {
         match self {
-            Self::Ferrolb => "ferrolb-controller",
+            Self::Ferrolb | Self::FerrolbBfd => "ferrolb-controller",
             Self::Metallb | Self::MetallbTuned => "metallb-controller",
         }
     }
@@ -76,7 +79,7 @@ impl Implementation {
     /// The lab process of the speaker on `node`.
     pub fn speaker(self, node: &str) -> String {
         match self {
-            Self::Ferrolb => format!("ferrolb-speaker-{node}"),
+            Self::Ferrolb | Self::FerrolbBfd => format!("ferrolb-speaker-{node}"),
             Self::Metallb | Self::MetallbTuned => format!("metallb-speaker-{node}"),
         }
     }
@@ -84,7 +87,7 @@ impl Implementation {
     /// Where its configuration objects live.
     fn namespace(self) -> &'static str {
         match self {
-            Self::Ferrolb => "ferrolb-system",
+            Self::Ferrolb | Self::FerrolbBfd => "ferrolb-system",
             Self::Metallb | Self::MetallbTuned => "metallb-system",
         }
     }
@@ -92,7 +95,7 @@ impl Implementation {
     /// The apiVersion of a configuration kind.
     fn api_version(self, kind: &str) -> &'static str {
         match (self, kind) {
-            (Self::Ferrolb, _) => "ferrolb.io/v1beta1",
+            (Self::Ferrolb | Self::FerrolbBfd, _) => "ferrolb.io/v1beta1",
             (Self::Metallb | Self::MetallbTuned, "BGPPeer") => "metallb.io/v1beta2",
             (Self::Metallb | Self::MetallbTuned, _) => "metallb.io/v1beta1",
         }
@@ -134,9 +137,18 @@ impl Implementation {
     pub fn bgp_config(self) -> String {
         let timers = match self {
             Self::Ferrolb => "holdTime: 3s, keepaliveTime: 1s",
+            Self::FerrolbBfd => "holdTime: 3s, keepaliveTime: 1s, bfdProfile: fast",
             Self::Metallb | Self::MetallbTuned => "holdTime: 3s",
         };
-        let mut docs = vec![
+        let mut docs = vec![];
+        if self == Self::FerrolbBfd {
+            docs.push(self.object(
+                "BFDProfile",
+                "fast",
+                "{receiveInterval: 100, transmitInterval: 100, detectMultiplier: 3}",
+            ));
+        }
+        docs.extend([
             self.object(
                 "BGPPeer",
                 "router",
@@ -144,7 +156,7 @@ impl Implementation {
             ),
             self.object("IPAddressPool", "bgp", &format!("{{addresses: {BGP_POOL}}}")),
             self.object("BGPAdvertisement", "bgp", "{ipAddressPools: [bgp]}"),
-        ];
+        ]);
         docs.extend(self.common());
         docs.join("---\n")
     }
@@ -165,6 +177,14 @@ mod tests {
         let fields = config.as_object().map(|o| o.len()).unwrap_or_default();
         assert_eq!(fields, 19, "MetalLB refuses a memberlist file that leaves a field out");
         assert_eq!(config["ProbeInterval"], "200ms");
+    }
+
+    #[test]
+    fn the_bfd_variant_adds_a_profile_and_names_it_on_the_peer() {
+        let c = Implementation::FerrolbBfd.bgp_config();
+        assert!(c.contains("kind: BFDProfile\nmetadata: {name: fast, namespace: ferrolb-system}"), "{c}");
+        assert!(c.contains("keepaliveTime: 1s, bfdProfile: fast}"), "{c}");
+        assert!(!Implementation::Ferrolb.bgp_config().contains("BFD"));
     }
 
     #[test]

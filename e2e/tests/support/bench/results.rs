@@ -76,6 +76,8 @@ pub const FERROLB: &str = "FerroLB";
 pub const METALLB: &str = "MetalLB";
 /// MetalLB with memberlist tuned for fast failure detection (Layer2 scenarios only).
 pub const METALLB_TUNED: &str = "MetalLB tuned";
+/// FerroLB with BFD on its BGP sessions (BGP scenarios only).
+pub const FERROLB_BFD: &str = "FerroLB + BFD";
 
 impl Results {
     /// Scenarios in the order they were first measured.
@@ -109,7 +111,7 @@ impl Results {
     /// FerroLB is faster or smaller; "–" where either was not measured).
     pub fn table(&self) -> String {
         let names = self.implementations();
-        let others = &names[1..];
+        let others: Vec<&str> = names.iter().copied().filter(|n| n.starts_with("MetalLB")).collect();
         let mut head = String::from("| scenario | unit |");
         let mut rule = String::from("|---|---|");
         for n in &names {
@@ -118,7 +120,7 @@ impl Results {
         }
         head.push_str(" trials (failed) |");
         rule.push_str("---|");
-        for n in others {
+        for n in &others {
             head.push_str(&format!(" FerroLB / {n} (p50) |"));
             rule.push_str("---|");
         }
@@ -140,7 +142,7 @@ impl Results {
                 .collect();
             row.push_str(&format!(" {} |", trials.join(" / ")));
             let ferrolb = figs[0].and_then(|f| f.quantile(0.5));
-            for other in &figs[1..] {
+            for other in others.iter().map(|n| self.figure(scenario, n)) {
                 let ratio = match (ferrolb, other.and_then(|m| m.quantile(0.5))) {
                     (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
                     (Some(0.0), Some(_)) => "1.00".to_owned(),
@@ -288,6 +290,12 @@ mod tests {
         };
         let table = with_tuned.table();
         assert!(table.contains("FerroLB / MetalLB tuned (p50)") && table.contains("| 2.00 |"), "{table}");
+        let with_bfd = Results {
+            figures: vec![figure("cut", FERROLB, &[3000.0], 0), figure("cut", FERROLB_BFD, &[300.0], 0)],
+            ..Results::default()
+        };
+        let table = with_bfd.table();
+        assert!(table.contains("FerroLB + BFD p50") && !table.contains("FerroLB / FerroLB"), "{table}");
     }
 
     #[test]

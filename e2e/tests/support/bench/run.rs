@@ -98,8 +98,10 @@ pub async fn run(options: &Options, command: &str) -> Result<Results> {
             order.reverse();
         }
         for imp in order {
-            // Memberlist's timings matter to Layer2 alone.
-            if imp == Implementation::MetallbTuned && group != Group::Layer2 {
+            // Memberlist's timings matter to Layer2 alone, BFD to BGP alone.
+            if (imp == Implementation::MetallbTuned && group != Group::Layer2)
+                || (imp == Implementation::FerrolbBfd && group != Group::Bgp)
+            {
                 continue;
             }
             let started = Instant::now();
