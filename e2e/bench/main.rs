@@ -8,7 +8,8 @@
 //!         [--out DIR] [--quiet]
 //!
 //! `--tuned` adds MetalLB with memberlist tuned for fast failure detection (Layer2 scenarios
-//! only), `--bfd` FerroLB with BFD on its BGP session (BGP scenarios only); `--merge FILE` adds this run's figures to an earlier run's results.json.
+//! only), `--bfd` FerroLB with BFD on its BGP session (BGP scenarios only); `--report FILE`
+//! writes the report of an earlier run's results.json again without running anything; `--merge FILE` adds this run's figures to an earlier run's results.json.
 //!
 //! MetalLB (v0.16.2, native mode) is built once by scripts/build-metallb (about 10 minutes).
 
@@ -23,7 +24,7 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + 
 fn usage() -> ! {
     eprintln!(
         "usage: ferrolb-bench [--smoke] [--trials N] [--failover-trials N] [--bursts N,N] [--scale N] \
-         [--idle-seconds N] [--no-dataplane] [--only ferrolb|metallb|metallb-tuned|ferrolb-bfd] [--tuned] [--bfd] [--merge FILE] \
+         [--idle-seconds N] [--no-dataplane] [--only ferrolb|metallb|metallb-tuned|ferrolb-bfd] [--tuned] [--bfd] [--merge FILE] [--report FILE] \
          [--out DIR] [--quiet]"
     );
     std::process::exit(2)
@@ -36,6 +37,7 @@ async fn main() -> Result {
     let mut options = Options::full();
     let mut out = ferrolb_e2e::repo().join("target/bench");
     let mut merge: Option<PathBuf> = None;
+    let mut report_only: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
@@ -65,12 +67,17 @@ async fn main() -> Result {
             "--tuned" => options.implementations.push(Implementation::MetallbTuned),
             "--bfd" => options.implementations.push(Implementation::FerrolbBfd),
             "--merge" => merge = Some(PathBuf::from(value())),
+            "--report" => report_only = Some(PathBuf::from(value())),
             "--out" => out = PathBuf::from(value()),
             "--quiet" => options.verbose = false,
             _ => usage(),
         }
     }
-    let mut results = run(&options, &command).await?;
+    let mut results = match &report_only {
+        // Only the report (table, plots) again, from an earlier run's results.json.
+        Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)?,
+        None => run(&options, &command).await?,
+    };
     if let Some(earlier) = merge {
         let mut all: Results = serde_json::from_str(&std::fs::read_to_string(&earlier)?)?;
         all.command = format!("{}; then {}", all.command, results.command);
