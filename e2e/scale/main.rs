@@ -16,6 +16,7 @@
 
 use std::time::{Duration, Instant};
 
+use ferrolb_e2e::bench::scenarios::status_kib;
 use ferrolb_e2e::{lb_service_object, watch_first_ingress};
 use ferrolb_lab::{Lab, LabOptions};
 use futures::StreamExt;
@@ -26,14 +27,6 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn rss_kib(pid: i32) -> u64 {
     status_kib(pid, "VmRSS:")
-}
-
-/// A memory figure of /proc/PID/status, in KiB (VmRSS: now; VmHWM: the peak).
-fn status_kib(pid: i32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
 }
 
 #[tokio::main]

@@ -95,14 +95,7 @@ impl Lab {
         let manifest = std::fs::read_to_string(&path).map_err(Error::io(format!("reading {}", path.display())))?;
         progress.step("installing MetalLB from metallb-native.yaml (without its webhook)");
         self.kubectl_input(&["apply", "--server-side", "-f", "-"], &pods_manifest(&manifest, memberlist))?;
-        self.kubectl(&[
-            "patch",
-            "crd",
-            "bgppeers.metallb.io",
-            "--type=json",
-            "-p",
-            r#"[{"op":"replace","path":"/spec/conversion","value":{"strategy":"None"}}]"#,
-        ])?;
+        self.without_bgppeer_conversion()?;
         self.kubectl(&[
             "patch",
             "deployment",
@@ -123,6 +116,13 @@ impl Lab {
         Ok(())
     }
 
+    /// Sets the BGPPeer CRD's conversion to None: its webhook, which would convert between
+    /// v1beta1 and v1beta2, does not run in the lab.
+    fn without_bgppeer_conversion(&self) -> Result<()> {
+        let none = r#"[{"op":"replace","path":"/spec/conversion","value":{"strategy":"None"}}]"#;
+        self.kubectl(&["patch", "crd", "bgppeers.metallb.io", "--type=json", "-p", none]).map(|_| ())
+    }
+
     /// With `memberlist`, every speaker reads that memberlist configuration where MetalLB looks
     /// for it (`/etc/metallb/memberlist/config.json`, a ConfigMap's mount in a cluster): the
     /// speaker runs in a mount namespace of its own in which /etc is the machine's with that
@@ -141,14 +141,7 @@ impl Lab {
             .map_err(Error::io(format!("reading {}", manifest_path.display())))?;
         // Server-side: the CRDs are too large for the last-applied annotation.
         self.kubectl_input(&["apply", "--server-side", "-f", "-"], &without_kinds(&manifest, &LEFT_OUT))?;
-        self.kubectl(&[
-            "patch",
-            "crd",
-            "bgppeers.metallb.io",
-            "--type=json",
-            "-p",
-            r#"[{"op":"replace","path":"/spec/conversion","value":{"strategy":"None"}}]"#,
-        ])?;
+        self.without_bgppeer_conversion()?;
         self.kubectl(&["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"])?;
 
         let secret_dir = self.state.path().join("metallb-memberlist");

@@ -457,21 +457,24 @@ impl Bench {
         }
         let _ = stop_tx.send(true);
         let (controller_points, speaker_points) = sampler.await.map_err(err)?;
+        let memory = |scenario: &str, title: String, points| Series {
+            scenario: scenario.into(),
+            title,
+            implementation: self.imp.name().into(),
+            unit: "MiB".into(),
+            points,
+        };
         let series = vec![
-            Series {
-                scenario: "scale-memory-controller".into(),
-                title: format!("controller memory while {n} Services are created and assigned"),
-                implementation: self.imp.name().into(),
-                unit: "MiB".into(),
-                points: controller_points,
-            },
-            Series {
-                scenario: "scale-memory-speaker".into(),
-                title: format!("speaker memory (node1) while {n} Services are created and announced"),
-                implementation: self.imp.name().into(),
-                unit: "MiB".into(),
-                points: speaker_points,
-            },
+            memory(
+                "scale-memory-controller",
+                format!("controller memory while {n} Services are created and assigned"),
+                controller_points,
+            ),
+            memory(
+                "scale-memory-speaker",
+                format!("speaker memory (node1) while {n} Services are created and announced"),
+                speaker_points,
+            ),
         ];
         Ok((figures, series))
     }
