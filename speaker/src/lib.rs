@@ -16,4 +16,5 @@ pub mod members;
 pub mod metrics;
 pub mod netif;
 pub mod rawsock;
+pub mod relay;
 pub mod status;

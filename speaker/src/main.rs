@@ -17,7 +17,7 @@ use ferrolb_speaker::layer2::responder::Layer2Responder;
 use ferrolb_speaker::layer2::schedule::parse_refresh;
 use ferrolb_speaker::members::DEFAULT_PORT;
 use ferrolb_speaker::status::layer2 as l2_status;
-use ferrolb_speaker::{http, netif};
+use ferrolb_speaker::{http, netif, relay};
 use tokio::sync::watch;
 use tracing::{Instrument, info, info_span, warn};
 
@@ -67,6 +67,13 @@ struct Args {
     /// it to come back. Whole seconds from 1s to 4095s.
     #[arg(long, env = "FERROLB_BGP_GRACEFUL_RESTART_TIME", value_parser = parse_restart_time, default_value = "120s")]
     bgp_graceful_restart_time: u16,
+    /// Keep connections alive when their address moves: a TCP segment that reaches this node for a
+    /// connection it does not know (the address moved here, or the router rehashed) is copied to the
+    /// other nodes' speakers, and the one that has the connection forwards it (nftables tables
+    /// `ip ferrolb` and `ip6 ferrolb`). false: such segments take the proxy's usual way, which
+    /// resets those connections.
+    #[arg(long, env = "FERROLB_RELAY_STRAYS", default_value_t = true, action = clap::ArgAction::Set)]
+    relay_strays: bool,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -144,7 +151,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .in_current_span(),
     );
 
-    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, gratuitous_refresh = ?args.gratuitous_refresh, restart_window = ?args.layer2_restart_window, "{} starting", ferrolb_kube::names::SPEAKER);
+    // Connections across moves: the relay follows what the loop wants.
+    let relay_tx = args.relay_strays.then(|| {
+        let (tx, rx) = watch::channel(relay::Wanted::default());
+        tokio::spawn(relay::run(rx).in_current_span());
+        tx
+    });
+
+    info!(namespace = %args.namespace, class = %args.lb_class, members_port = args.members_port, gratuitous_refresh = ?args.gratuitous_refresh, restart_window = ?args.layer2_restart_window, relay_strays = args.relay_strays, "{} starting", ferrolb_kube::names::SPEAKER);
     let settings = driver::Settings {
         node: args.node_name.clone(),
         namespace: args.namespace.clone(),
@@ -164,8 +178,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
         node_addresses,
         status: status_tx,
         status_check,
+        relay: relay_tx,
     };
-    driver::run(client, settings, outputs, shutdown).await;
+    let exit = driver::run(client, settings, outputs, shutdown).await;
+    if args.relay_strays && exit == driver::Exit::Stopped {
+        // Stopped for good: take FerroLB's tables away (a restarting speaker leaves them to the next).
+        match tokio::task::spawn_blocking(relay::remove).await {
+            Ok(Ok(())) => info!("nftables tables ferrolb removed"),
+            Ok(Err(error)) => warn!(%error, "the nftables tables ferrolb could not be removed"),
+            Err(error) => warn!(%error, "the nftables tables ferrolb could not be removed"),
+        }
+    }
     // The loop asked the writer to delete this node's status objects; give it a moment.
     if tokio::time::timeout(Duration::from_secs(2), writer).await.is_err() {
         warn!("the ServiceL2Status objects could not all be deleted in time");

@@ -39,6 +39,7 @@ use crate::layer2::responder::{Heard, Layer2Handle};
 use crate::members::{BootId, KeyRing, MemberView, Prober, ProberConfig};
 use crate::metrics::Announced;
 use crate::netif::Interface;
+use crate::relay;
 use crate::status::layer2::Wanted;
 
 /// How long API changes are gathered before deciding, and the most a burst may delay it, at
@@ -95,6 +96,17 @@ pub struct Outputs {
     /// Asks the status writer to look at this node's objects again (another node may have deleted
     /// them while it thought it owned their Service).
     pub status_check: Arc<tokio::sync::Notify>,
+    /// What the stray relay should cover; `None`: relaying is off.
+    pub relay: Option<watch::Sender<relay::Wanted>>,
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Stopping to start again: this node keeps its addresses (and its relay tables).
+    Restarting,
+    /// Stopped for good (or the watches ended).
+    Stopped,
 }
 
 struct Speaker {
@@ -109,6 +121,8 @@ struct Speaker {
     membership: Membership,
     /// This node's InternalIPs, from its Node.
     own_ips: Vec<IpAddr>,
+    /// Every Node's InternalIPs, by name (the stray relay's peers).
+    node_ips: BTreeMap<String, Vec<IpAddr>>,
     /// The addresses this node owns and announces.
     owned: OwnedAddresses,
     /// The Services on each owned address, `namespace/name` (for logs when it is handed over).
@@ -118,6 +132,8 @@ struct Speaker {
     /// The last member view: who is alive, and whether this node is healthy (`true` without a prober).
     alive: BTreeSet<String>,
     healthy: bool,
+    /// The speakers heard lately, whatever their standing (the stray relay's peers).
+    heard: BTreeSet<String>,
     /// This node's Node is excluded from load balancers or its network is unavailable.
     excluded: bool,
     /// This node's Node, as far as stopping goes.
@@ -150,7 +166,7 @@ struct Membership {
 }
 
 /// Runs the loop until `shutdown`; then stops answering and withdraws the status objects.
-pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown: watch::Receiver<bool>) -> Exit {
     let (stores, mut triggers) = watches::start(&client, &settings.namespace, &settings.class);
     let mut interfaces = out.interfaces.clone();
     // The speaker reads only what is announced; the reasons are for `ferrolb explain`.
@@ -164,11 +180,13 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         listed: Listed::default(),
         membership: Membership::default(),
         own_ips: Vec::new(),
+        node_ips: BTreeMap::new(),
         owned: OwnedAddresses::new(),
         owned_services: BTreeMap::new(),
         releases: Releases::default(),
         alive: BTreeSet::new(),
         healthy: true,
+        heard: BTreeSet::new(),
         excluded: false,
         node_service: NodeService::default(),
         restarting: false,
@@ -232,7 +250,7 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
             prober.restart().await;
         }
         speaker.out.layer2.set_owned(OwnedAddresses::new());
-        return;
+        return Exit::Restarting;
     }
     speaker.out.layer2.set_owned(OwnedAddresses::new());
     speaker.out.status.send_replace(Wanted::new());
@@ -241,6 +259,7 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
         // when this node had nothing to hand over.
         prober.depart().await;
     }
+    Exit::Stopped
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -338,6 +357,7 @@ impl Speaker {
         if changed(|s| *s == Source::Nodes) {
             let nodes = stores.nodes.state();
             self.announcer.reset_nodes(nodes.iter().filter_map(|n| node_view(n).ok()));
+            self.node_ips = nodes.iter().map(|n| (n.name_any(), internal_ips(n))).collect();
             if let Some(me) = nodes.iter().find(|n| n.name_any() == self.settings.node) {
                 let excluded = node_view(me).is_ok_and(|v| v.excluded || v.network_unavailable);
                 self.node_service = NodeService {
@@ -432,6 +452,7 @@ impl Speaker {
     fn on_members(&mut self, view: MemberView) {
         info!(alive = ?view.alive, healthy = view.healthy, "member view changed");
         self.alive = view.alive;
+        self.heard = view.heard;
         self.healthy = view.healthy;
         self.apply_members();
         self.publish();
@@ -551,6 +572,34 @@ impl Speaker {
     }
 
     /// Decides, and hands the answer on.
+    /// Tells the stray relay every Service address and the peers whose speakers are heard, leaving
+    /// or not (a node handing its addresses over still has their connections). None without
+    /// heartbeats: only running speakers guard against relayed strays, so only they may get them.
+    fn tell_relay(&self, layer2: &crate::announcer::Layer2Decision, bgp: &BgpDecision) {
+        let Some(relay) = &self.out.relay else { return };
+        let mut vips: BTreeSet<IpAddr> = layer2.owned.keys().chain(layer2.elsewhere.keys()).copied().collect();
+        vips.extend(bgp.verdicts.values().flatten().map(|v| v.address));
+        let peers: BTreeSet<IpAddr> = if self.membership.prober.is_some() {
+            self.heard
+                .iter()
+                .filter(|n| **n != self.settings.node)
+                .filter_map(|n| self.node_ips.get(n))
+                .flatten()
+                .copied()
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let wanted = relay::Wanted { vips, peers };
+        relay.send_if_modified(|current| {
+            let changed = *current != wanted;
+            if changed {
+                *current = wanted;
+            }
+            changed
+        });
+    }
+
     fn publish(&mut self) {
         if !self.phase.decides() {
             return;
@@ -599,6 +648,7 @@ impl Speaker {
             self.check_released();
         }
 
+        self.tell_relay(&decision.layer2, &decision.bgp);
         let bgp = decision.bgp;
         self.out.bgp_decision.send_if_modified(|current| {
             let changed = **current != bgp;

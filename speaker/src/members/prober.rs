@@ -76,6 +76,9 @@ pub struct MemberView {
     pub me: String,
     /// Alive members, this node always included; members stepping down are left out.
     pub alive: BTreeSet<String>,
+    /// Members heard lately whatever their standing (stepping down or leaving too), this node
+    /// included: the running speakers.
+    pub heard: BTreeSet<String>,
     /// Whether this node may take part; `false` means isolated or link down: step down.
     pub healthy: bool,
     /// Incremented on every published change, starting at 0.
@@ -165,6 +168,7 @@ impl Prober {
         let initial = MemberView {
             me: config.node.clone(),
             alive: table.alive(),
+            heard: table.heard(),
             healthy: table.healthy(),
             generation: 0,
             changed_at: now,
@@ -480,13 +484,15 @@ impl Runner {
             }
         }
         let alive = self.table.alive();
+        let heard = self.table.heard();
         let healthy = self.table.healthy();
         self.counters.members_alive.store(u64::try_from(alive.len()).unwrap_or(u64::MAX), Ordering::Relaxed);
         self.view.send_if_modified(|view| {
-            if view.alive == alive && view.healthy == healthy {
+            if view.alive == alive && view.heard == heard && view.healthy == healthy {
                 return false;
             }
             view.alive = alive;
+            view.heard = heard;
             view.healthy = healthy;
             view.generation = view.generation.saturating_add(1);
             view.changed_at = Instant::now();

@@ -373,6 +373,14 @@ impl Table {
         std::iter::once(self.me.clone()).chain(peers).chain(vouched).collect()
     }
 
+    /// The members heard lately, whatever they said of themselves (alive, stepping down, leaving,
+    /// restarting), this node included: the speakers that are running, whether or not they may own
+    /// addresses (the stray relay's peers).
+    pub fn heard(&self) -> BTreeSet<String> {
+        let peers = self.peers.iter().filter(|(_, p)| p.liveness.heard()).map(|(n, _)| n.clone());
+        std::iter::once(self.me.clone()).chain(peers).collect()
+    }
+
     /// Whether every member this node hears reports not hearing it (one reason to be unhealthy).
     pub fn unheard(&self) -> bool {
         self.unheard

@@ -409,3 +409,17 @@ fn reports_carry_every_roster_member_and_versions_follow_what_members_read() {
     let ages: Vec<_> = report.entries.iter().map(|e| (e.age(), e.alive, e.held)).collect();
     assert_eq!(ages, vec![(Some(ms(60)), true, true), (None, false, false), (Some(ms(0)), true, true)]);
 }
+
+#[test]
+fn members_heard_stepping_down_or_leaving_are_heard_but_not_alive_until_silence_ends_them() {
+    let t0 = Instant::now();
+    let mut t = table(t0, &["a", "b", "c"]);
+    assert_eq!(t.heard(), set(&["me"]), "nobody heard yet");
+    t.on_heartbeat(&hb("a", 1, 1), t0 + ms(10), WALL).unwrap();
+    t.on_heartbeat(&Heartbeat { standing: Standing::SteppingDown, ..hb("b", 1, 1) }, t0 + ms(10), WALL).unwrap();
+    t.on_heartbeat(&Heartbeat { standing: Standing::Leaving, ..hb("c", 1, 1) }, t0 + ms(10), WALL).unwrap();
+    assert_eq!(t.alive(), set(&["me", "a"]));
+    assert_eq!(t.heard(), set(&["me", "a", "b", "c"]), "running speakers, whatever their standing");
+    t.tick(t0 + ms(2000));
+    assert_eq!(t.heard(), set(&["me"]), "silence ends it");
+}
