@@ -409,6 +409,11 @@ impl Lab {
         crate::load::LoadRun::spawn(&lab_binary()?, self.netns(host)?, url, rate)
     }
 
+    /// Holds one request to `url` open from a host (see [`crate::load::held`]).
+    pub fn hold_request(&self, host: &str, url: &str) -> Result<crate::load::held::HeldRequest> {
+        crate::load::held::HeldRequest::spawn(&lab_binary()?, self.netns(host)?, url)
+    }
+
     /// The router's RIB for one family, from FRR or BIRD.
     pub fn router_routes(&self, family: Family) -> Result<Vec<Route>> {
         router::routes(&self.plan, self.record.router, &self.state.bird_socket(), family)

@@ -347,3 +347,82 @@ mod tests {
         assert!(LoadOptions::for_url("http://198.51.100.200/", 0, Duration::ZERO, Duration::ZERO).is_err());
     }
 }
+
+/// One request held open across an operation (`ferrolb-lab hold`): the connection is made and
+/// the request head sent without its final blank line; a line on stdin sends the rest, and the
+/// answer's body (or the failure) is printed. Whether it is answered shows whether a connection
+/// open while an address moves survives the move.
+pub mod held {
+    use std::io::{BufRead, Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    use super::LoadOptions;
+
+    /// What the held request printed as its first line, once the half request is sent.
+    pub const HELD: &str = "held";
+
+    /// Runs the held request from this process (stdin, stdout); the result's `Ok` is the body.
+    pub fn run(url: &str) -> Result<String, String> {
+        let opts = LoadOptions::for_url(url, 1, Duration::ZERO, Duration::ZERO)?;
+        let mut stream = TcpStream::connect_timeout(&opts.target, Duration::from_secs(3))
+            .map_err(|e| format!("connecting to {}: {e}", opts.target))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+        write!(stream, "GET {} HTTP/1.1\r\nHost: {}\r\n", opts.path, opts.host).map_err(|e| e.to_string())?;
+        println!("{HELD}");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+        stream.write_all(b"\r\n").map_err(|e| format!("sending the rest: {e}"))?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).map_err(|e| format!("reading the answer: {e}"))?;
+        match answer.split_once("\r\n\r\n") {
+            Some((head, body)) if head.starts_with("HTTP/1.1 200") => Ok(body.trim().to_owned()),
+            _ => Err(format!("no answer (got {answer:?})")),
+        }
+    }
+
+    /// A held request running in a lab host.
+    pub struct HeldRequest {
+        child: std::process::Child,
+        what: String,
+    }
+
+    impl HeldRequest {
+        pub(crate) fn spawn(binary: &std::path::Path, netns: &str, url: &str) -> crate::Result<Self> {
+            let what = format!("held request to {url} from {netns}");
+            let mut child = std::process::Command::new("ip")
+                .args(["netns", "exec", netns])
+                .arg(binary)
+                .args(["hold", "--url", url])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .map_err(crate::Error::io(format!("starting the {what}")))?;
+            let stdout = child.stdout.as_mut().ok_or_else(|| crate::Error::Failed(format!("{what}: no stdout")))?;
+            let mut first = String::new();
+            std::io::BufReader::new(stdout).read_line(&mut first).map_err(crate::Error::io(what.clone()))?;
+            if first.trim() != HELD {
+                let _ = child.kill();
+                let out = child.wait_with_output().map_err(crate::Error::io(what.clone()))?;
+                return Err(crate::Error::Failed(format!("{what}: {}", String::from_utf8_lossy(&out.stderr).trim())));
+            }
+            Ok(Self { child, what })
+        }
+
+        /// Sends the rest of the request; the answer's body, or why there was none.
+        pub fn finish(mut self) -> crate::Result<Result<String, String>> {
+            if let Some(mut stdin) = self.child.stdin.take() {
+                let _ = stdin.write_all(b"go\n");
+            }
+            let out = self.child.wait_with_output().map_err(crate::Error::io(self.what.clone()))?;
+            let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            Ok(if out.status.success() {
+                Ok(stdout)
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+            })
+        }
+    }
+}

@@ -122,6 +122,14 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         timeout_ms: u64,
     },
+    /// Hold one request open: connect, send the request head without its final blank line, print
+    /// `held`, wait for a line on stdin, send the rest and print the answer's body (exit 1 and say
+    /// why when there is none). Shows whether a connection survives an operation.
+    Hold {
+        /// `http://ADDRESS[:PORT]/PATH` (IPv6 in brackets).
+        #[arg(long)]
+        url: String,
+    },
     /// (internal) The kube-proxy stand-in's web server, run on each node.
     #[command(hide = true)]
     ServeName {
@@ -239,6 +247,13 @@ async fn run(command: Command) -> ferrolb_lab::Result<ExitCode> {
             }
         }
         Command::Demo { name } => return demo(&name).await,
+        Command::Hold { url } => match load::held::run(&url) {
+            Ok(body) => println!("{body}"),
+            Err(why) => {
+                eprintln!("{why}");
+                std::process::exit(1);
+            }
+        },
         Command::Load { url, rate, seconds, timeout_ms } => {
             use std::time::Duration;
             let opts =
