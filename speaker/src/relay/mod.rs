@@ -40,6 +40,9 @@ pub use ruleset::{Neighbour, Ruleset, Wanted};
 /// How often the neighbour table is read again when nothing else changed (a peer's MAC that
 /// changed, or a peer resolved late).
 const REREAD: Duration = Duration::from_secs(5);
+/// How long changes are gathered before the tables are written again: a burst of Services is one
+/// transaction, not one per decision.
+const GATHER: Duration = Duration::from_millis(50);
 
 /// Why the relay's tables could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -181,9 +184,12 @@ pub async fn run(mut wanted: watch::Receiver<Wanted>) {
             }
         }
         tokio::select! {
-            changed = wanted.changed() => if changed.is_err() {
-                debug!("relay: the driver is gone");
-                return;
+            changed = wanted.changed() => {
+                if changed.is_err() {
+                    debug!("relay: the driver is gone");
+                    return;
+                }
+                tokio::time::sleep(GATHER).await;
             },
             () = tokio::time::sleep(REREAD) => {}
         }
