@@ -30,7 +30,7 @@ log: {format: text, level: debug}
 loadBalancerClass: example.com/lb
 onlyLoadBalancerClass: true
 controller: {replicas: 3}
-speaker: {membersPort: 7947, gratuitousRefresh: 30s, layer2RestartWindow: 40s, bgpGracefulRestartTime: 60s}
+speaker: {membersPort: 7947, gratuitousRefresh: 30s, layer2RestartWindow: 40s, bgpGracefulRestartTime: 60s, relayStrays: false}
 metrics:
   controllerPort: 9472
   speakerPort: 9473
@@ -267,7 +267,8 @@ fn everything_enabled_renders_monitoring_policies_and_the_programs_flags() {
             "--members-port=7947",
             "--gratuitous-refresh=30s",
             "--layer2-restart-window=40s",
-            "--bgp-graceful-restart-time=60s"
+            "--bgp-graceful-restart-time=60s",
+            "--relay-strays=false"
         ]
     );
     assert_eq!(find(&objects, "Deployment", "ferrolb-controller")["spec"]["replicas"], 3);
@@ -465,6 +466,7 @@ fn the_schema_refuses_values_it_does_not_know() {
         ("speaker: {layer2RestartWindow: later}\n", "layer2RestartWindow"),
         ("speaker: {bgpGracefulRestartTime: 120}\n", "bgpGracefulRestartTime"),
         ("speaker: {bgpGracefulRestartTime: 1.5s}\n", "bgpGracefulRestartTime"),
+        ("speaker: {relayStrays: sometimes}\n", "relayStrays"),
     ] {
         match template_text(values, &[]) {
             Ok(_) => panic!("helm template accepted {values:?}"),
