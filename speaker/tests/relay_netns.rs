@@ -120,7 +120,7 @@ impl Net {
 
 impl Drop for Net {
     fn drop(&mut self) {
-        for host in ["client", "node1", "node2", "node3", "sw"] {
+        for host in ["client", "node1", "node2", "node3", "sw", "n"] {
             let _ = Command::new("ip").args(["netns", "del", &self.ns(host)]).output();
         }
     }
@@ -264,4 +264,65 @@ fn a_connection_survives_its_address_moving_to_another_node() {
         assert!(!tables.contains("ferrolb"), "{host}: {tables}");
         assert!(tables.contains("table ip lab"), "{host}: the other tables stay: {tables}");
     }
+}
+
+#[test]
+fn both_families_tables_read_back_as_written() {
+    use ferrolb_speaker::layer2::MacAddr;
+    use ferrolb_speaker::relay::ruleset::{FamilyRules, Target};
+    use ferrolb_speaker::relay::{Ruleset, install, remove};
+
+    let net = Net { prefix: format!("flbrlyb{}", std::process::id()) };
+    must(&["ip", "netns", "add", &net.ns("n")]);
+    net.exec("n", &["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1"]);
+    let ifindex: u32 = net.exec("n", &["cat", "/sys/class/net/eth0/ifindex"]).trim().parse().unwrap();
+    let macs = [MacAddr([2, 0, 0, 0, 0, 0x12]), MacAddr([2, 0, 0, 0, 0, 0x13])];
+    let ruleset = Ruleset {
+        v4: FamilyRules {
+            vips: vec!["203.0.113.10".parse().unwrap()],
+            peer_macs: macs.into(),
+            targets: vec![Target { ip: "198.51.100.12".parse().unwrap(), ifindex }],
+        },
+        v6: FamilyRules {
+            vips: vec!["2001:db8:f::10".parse().unwrap(), "2001:db8:f::11".parse().unwrap()],
+            peer_macs: macs.into(),
+            targets: vec![
+                Target { ip: "2001:db8:1::12".parse().unwrap(), ifindex },
+                Target { ip: "2001:db8:1::13".parse().unwrap(), ifindex },
+            ],
+        },
+    };
+    let path = format!("/run/netns/{}", net.ns("n"));
+    let apply = |remove_after: bool, ruleset: Ruleset| {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let ns = File::open(&path).expect("namespace file");
+            enter_network_namespace(ns.as_fd()).expect("setns");
+            install(&ruleset).expect("install");
+            // Written twice: the second replaces the first whole.
+            install(&ruleset).expect("install again");
+            if remove_after {
+                remove().expect("remove");
+                // Removing what is not there is no error.
+                remove().expect("remove again");
+            }
+        })
+        .join()
+        .expect("thread");
+    };
+    apply(false, ruleset.clone());
+    let v6 = net.exec("n", &["nft", "list", "table", "ip6", "ferrolb"]);
+    assert!(v6.contains("type ipv6_addr") && v6.contains("2001:db8:f::10") && v6.contains("2001:db8:f::11"), "{v6}");
+    assert!(v6.contains("02:00:00:00:00:12") && v6.contains("02:00:00:00:00:13"), "{v6}");
+    assert!(
+        v6.contains("ip6 daddr @vips tcp flags ! syn ct state invalid,new ether saddr @peers counter"),
+        "the guard:\n{v6}"
+    );
+    assert!(v6.contains("dup to 2001:db8:1::12 device \"eth0\" dup to 2001:db8:1::13 device \"eth0\""), "{v6}");
+    let all = net.exec("n", &["nft", "list", "tables"]);
+    assert_eq!(all.lines().filter(|l| l.contains("ferrolb")).count(), 2, "one table per family: {all}");
+    apply(true, ruleset);
+    let all = net.exec("n", &["nft", "list", "tables"]);
+    assert!(!all.contains("ferrolb"), "{all}");
+    drop(net);
 }
