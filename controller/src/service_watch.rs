@@ -37,7 +37,8 @@ use crate::services::plan::{View, plan};
 use crate::services::spec::{ClassPolicy, Served, served};
 use crate::services::status::{self, Current, forget_patch, has_our_marks, planned};
 
-/// How long to gather further changes before planning, and the most a burst may delay it.
+/// How long to gather changes that come soon after a pass before planning again, and the most a
+/// burst may delay it (a change after a quiet spell is planned at once).
 const QUIET: Duration = Duration::from_millis(5);
 const AT_MOST: Duration = Duration::from_millis(25);
 /// Service writes in flight at once.

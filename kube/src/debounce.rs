@@ -1,9 +1,11 @@
 //! Gathering changes before acting on them: a burst of watch events becomes one rebuild.
 //!
-//! After a first change, the [`Debouncer`] waits while more keep coming less than `quiet` apart,
-//! but never longer than `at_most` after the first: a steady stream of changes still gets
-//! decisions. Each caller picks its window (the controller a fixed one; the speaker widens it
-//! with the cost of its last decision).
+//! A change that comes after a quiet spell (nothing for `quiet` since the last action) is acted on
+//! at once: a lone Service is not kept waiting for company. A change that comes sooner after the
+//! last action waits while more keep coming less than `quiet` apart, but never longer than
+//! `at_most` after the first: a burst becomes few actions, and a steady stream of changes still
+//! gets decisions. Each caller picks its window (the controller a fixed one; the speaker widens
+//! it with the cost of its last decision).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -17,20 +19,33 @@ pub struct Debouncer<S> {
     pub sources: BTreeSet<S>,
     first: Option<Instant>,
     due: Option<Instant>,
+    /// The first change came after a quiet spell: the action is due at once, and later changes
+    /// do not put it off.
+    leading: bool,
+    /// When the changes were last taken (the last action).
+    taken: Option<Instant>,
 }
 
 impl<S> Default for Debouncer<S> {
     fn default() -> Self {
-        Debouncer { sources: BTreeSet::new(), first: None, due: None }
+        Debouncer { sources: BTreeSet::new(), first: None, due: None, leading: false, taken: None }
     }
 }
 
 impl<S: Ord> Debouncer<S> {
-    /// Records a change of `source` at `now`: the action waits `quiet` for more, but no longer
-    /// than `at_most` after the first change.
+    /// Records a change of `source` at `now`: after a quiet spell the action is due at once;
+    /// otherwise it waits `quiet` for more, but no longer than `at_most` after the first change.
     pub fn add(&mut self, source: S, now: Instant, quiet: Duration, at_most: Duration) {
         self.sources.insert(source);
-        let first = *self.first.get_or_insert(now);
+        if self.first.is_none() {
+            self.first = Some(now);
+            self.leading = self.taken.is_none_or(|taken| now >= taken + quiet);
+        }
+        if self.leading {
+            self.due = Some(self.due.unwrap_or(now));
+            return;
+        }
+        let first = self.first.unwrap_or(now);
         self.due = Some((now + quiet).min(first + at_most));
     }
 
@@ -51,6 +66,8 @@ impl<S: Ord> Debouncer<S> {
     pub fn take(&mut self) -> BTreeSet<S> {
         self.first = None;
         self.due = None;
+        self.leading = false;
+        self.taken = Some(Instant::now());
         std::mem::take(&mut self.sources)
     }
 }
@@ -62,11 +79,31 @@ mod tests {
     const QUIET: Duration = Duration::from_millis(5);
     const AT_MOST: Duration = Duration::from_millis(25);
 
-    #[test]
-    fn a_burst_is_gathered_but_never_delayed_past_the_bound() {
+    #[tokio::test(start_paused = true)]
+    async fn a_change_after_a_quiet_spell_is_due_at_once_and_later_ones_do_not_put_it_off() {
         let t0 = Instant::now();
         let mut p = Debouncer::default();
         assert_eq!(p.due(), None);
+        p.add("services", t0, QUIET, AT_MOST);
+        assert_eq!(p.due(), Some(t0), "nothing happened before: at once");
+        p.add("nodes", t0 + Duration::from_millis(1), QUIET, AT_MOST);
+        assert_eq!(p.due(), Some(t0), "a change before the action does not delay it");
+        assert_eq!(p.take(), ["nodes", "services"].into());
+        assert_eq!(p.due(), None);
+        assert!(p.take().is_empty());
+        // A change a quiet spell after the last action: at once again.
+        tokio::time::advance(QUIET).await;
+        let t1 = Instant::now();
+        p.add("services", t1, QUIET, AT_MOST);
+        assert_eq!(p.due(), Some(t1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_right_after_an_action_is_gathered_but_never_delayed_past_the_bound() {
+        let mut p = Debouncer::default();
+        p.add("services", Instant::now(), QUIET, AT_MOST);
+        p.take();
+        let t0 = Instant::now();
         p.add("services", t0, QUIET, AT_MOST);
         assert_eq!(p.due(), Some(t0 + QUIET));
         p.add("nodes", t0 + Duration::from_millis(4), QUIET, AT_MOST);
@@ -74,19 +111,17 @@ mod tests {
         p.add("services", t0 + Duration::from_millis(23), QUIET, AT_MOST);
         assert_eq!(p.due(), Some(t0 + AT_MOST));
         assert_eq!(p.take(), ["nodes", "services"].into());
-        assert_eq!(p.due(), None);
-        assert!(p.take().is_empty());
     }
 
     #[tokio::test(start_paused = true)]
-    async fn settles_after_the_quiet_time_or_the_bound() {
+    async fn settles_at_once_after_a_quiet_spell_else_after_the_quiet_time_or_the_bound() {
         let mut p = Debouncer::default();
         let t0 = Instant::now();
         p.add((), t0, QUIET, AT_MOST);
         p.settled().await;
-        assert_eq!(Instant::now(), t0 + QUIET);
+        assert_eq!(Instant::now(), t0);
         p.take();
-        // Changes every 4 ms keep it waiting, up to the bound.
+        // Right after an action, changes every 4 ms keep it waiting, up to the bound.
         let t1 = Instant::now();
         for i in 0..10 {
             p.add((), t1 + Duration::from_millis(4 * i), QUIET, AT_MOST);

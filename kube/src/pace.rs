@@ -90,7 +90,7 @@ mod tests {
     const AT_MOST: Duration = Duration::from_millis(500);
 
     #[tokio::test(start_paused = true)]
-    async fn a_followed_change_is_gathered_then_a_resync_comes_and_a_closed_channel_ends_it() {
+    async fn a_followed_change_after_a_quiet_spell_passes_at_once_then_resyncs_come_and_a_closed_channel_ends_it() {
         let (_stop, mut shutdown) = watch::channel(false);
         let (leading_tx, leading) = watch::channel(false);
         let mut pace = Pace::new(QUIET, AT_MOST, Duration::from_secs(300), "resync");
@@ -98,13 +98,17 @@ mod tests {
         let t0 = Instant::now();
         leading_tx.send_replace(true);
         assert_eq!(pace.next(&mut shutdown).await, Some(["leading"].into()));
+        assert_eq!(Instant::now(), t0, "nothing came before it: at once");
+        // A change right after that pass is gathered for the quiet time.
+        leading_tx.send_replace(false);
+        assert_eq!(pace.next(&mut shutdown).await, Some(["leading"].into()));
         assert_eq!(Instant::now(), t0 + QUIET);
         assert_eq!(pace.next(&mut shutdown).await, Some(["resync"].into()));
-        assert_eq!(Instant::now(), t0 + Duration::from_secs(300) + QUIET);
+        assert_eq!(Instant::now(), t0 + Duration::from_secs(300), "the resync clock counts from the start");
         pace.failed();
         let t1 = Instant::now();
         assert_eq!(pace.next(&mut shutdown).await, Some(["resync"].into()));
-        assert_eq!(Instant::now(), t1 + crate::resync::FIRST_RETRY + QUIET);
+        assert_eq!(Instant::now(), t1 + crate::resync::FIRST_RETRY);
         drop(leading_tx);
         assert_eq!(pace.next(&mut shutdown).await, None);
     }

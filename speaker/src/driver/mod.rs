@@ -3,9 +3,9 @@
 //! runtime, the status writer and the metrics.
 //!
 //! It decides nothing itself; what it may do at each moment is its [`Phase`] (see [`phase`]:
-//! starting, quiet, running, stopping). Two paths lead to a decision: API changes, gathered for a
-//! few milliseconds, and member view changes, acted on at once (the failover path, which never
-//! waits for the API server). The announcer keeps the last known state, so with the API server
+//! starting, quiet, running, stopping). Two paths lead to a decision: API changes (acted on at once
+//! after a quiet spell, gathered for a few milliseconds when they come in a burst), and member
+//! view changes, acted on at once (the failover path, which never waits for the API server). The announcer keeps the last known state, so with the API server
 //! gone this node keeps answering and keeps failing over.
 
 pub mod phase;
@@ -42,8 +42,9 @@ use crate::netif::Interface;
 use crate::relay;
 use crate::status::layer2::Wanted;
 
-/// How long API changes are gathered before deciding, and the most a burst may delay it, at
-/// least. A decision over 10,000 Services takes milliseconds, so under a burst the window widens
+/// How long API changes that come soon after a decision are gathered before the next, and the
+/// most a burst may delay it, at least (a change after a quiet spell is decided at once). A
+/// decision over 10,000 Services takes milliseconds, so under a burst the window widens
 /// with the last decision's cost (see [`window`]): the loop then spends at most about a quarter
 /// of its time deciding, instead of deciding again for every few Services that arrive.
 const QUIET: Duration = Duration::from_millis(5);
