@@ -1,7 +1,7 @@
 //! Gathering changes before acting on them: a burst of watch events becomes one rebuild.
 //!
-//! A change that comes after a quiet spell (nothing for `quiet` since the last action) is acted on
-//! at once: a lone Service is not kept waiting for company. A change that comes sooner after the
+//! A change that comes after a quiet spell (nothing for `quiet` since the last action ended, which
+//! the caller reports with [`Debouncer::acted`]) is acted on at once: a lone Service is not kept waiting for company. A change that comes sooner after the
 //! last action waits while more keep coming less than `quiet` apart, but never longer than
 //! `at_most` after the first: a burst becomes few actions, and a steady stream of changes still
 //! gets decisions. Each caller picks its window (the controller a fixed one; the speaker widens
@@ -22,13 +22,13 @@ pub struct Debouncer<S> {
     /// The first change came after a quiet spell: the action is due at once, and later changes
     /// do not put it off.
     leading: bool,
-    /// When the changes were last taken (the last action).
-    taken: Option<Instant>,
+    /// When the last action ended.
+    acted: Option<Instant>,
 }
 
 impl<S> Default for Debouncer<S> {
     fn default() -> Self {
-        Debouncer { sources: BTreeSet::new(), first: None, due: None, leading: false, taken: None }
+        Debouncer { sources: BTreeSet::new(), first: None, due: None, leading: false, acted: None }
     }
 }
 
@@ -39,7 +39,7 @@ impl<S: Ord> Debouncer<S> {
         self.sources.insert(source);
         if self.first.is_none() {
             self.first = Some(now);
-            self.leading = self.taken.is_none_or(|taken| now >= taken + quiet);
+            self.leading = self.acted.is_none_or(|acted| now >= acted + quiet);
         }
         if self.leading {
             self.due = Some(self.due.unwrap_or(now));
@@ -67,8 +67,13 @@ impl<S: Ord> Debouncer<S> {
         self.first = None;
         self.due = None;
         self.leading = false;
-        self.taken = Some(Instant::now());
         std::mem::take(&mut self.sources)
+    }
+
+    /// The action on what was taken ended at `now`: changes in the next `quiet` are gathered
+    /// (they came while it ran, or right after), later ones are acted on at once.
+    pub fn acted(&mut self, now: Instant) {
+        self.acted = Some(now);
     }
 }
 
@@ -91,7 +96,8 @@ mod tests {
         assert_eq!(p.take(), ["nodes", "services"].into());
         assert_eq!(p.due(), None);
         assert!(p.take().is_empty());
-        // A change a quiet spell after the last action: at once again.
+        p.acted(Instant::now());
+        // A change a quiet spell after the last action ended: at once again.
         tokio::time::advance(QUIET).await;
         let t1 = Instant::now();
         p.add("services", t1, QUIET, AT_MOST);
@@ -103,6 +109,9 @@ mod tests {
         let mut p = Debouncer::default();
         p.add("services", Instant::now(), QUIET, AT_MOST);
         p.take();
+        // The action took longer than the quiet time; what came meanwhile is still gathered.
+        tokio::time::advance(AT_MOST).await;
+        p.acted(Instant::now());
         let t0 = Instant::now();
         p.add("services", t0, QUIET, AT_MOST);
         assert_eq!(p.due(), Some(t0 + QUIET));
@@ -121,6 +130,7 @@ mod tests {
         p.settled().await;
         assert_eq!(Instant::now(), t0);
         p.take();
+        p.acted(Instant::now());
         // Right after an action, changes every 4 ms keep it waiting, up to the bound.
         let t1 = Instant::now();
         for i in 0..10 {

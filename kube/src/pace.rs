@@ -21,6 +21,8 @@ pub struct Pace<T> {
     quiet: Duration,
     at_most: Duration,
     on_resync: T,
+    /// A pass was handed out and has not been reported ended yet (the next call ends it).
+    passing: bool,
 }
 
 impl<T: Ord + Clone + Send + 'static> Pace<T> {
@@ -34,6 +36,7 @@ impl<T: Ord + Clone + Send + 'static> Pace<T> {
             quiet,
             at_most,
             on_resync,
+            passing: false,
         }
     }
 
@@ -60,10 +63,17 @@ impl<T: Ord + Clone + Send + 'static> Pace<T> {
     /// Waits for the next pass and says what changed since the last; None once `shutdown`
     /// fired or a source closed.
     pub async fn next(&mut self, shutdown: &mut watch::Receiver<bool>) -> Option<BTreeSet<T>> {
+        if std::mem::take(&mut self.passing) {
+            // The caller comes back when its pass ended.
+            self.pending.acted(Instant::now());
+        }
         loop {
             let changed = tokio::select! {
                 _ = shutdown.changed() => return None,
-                () = self.pending.settled() => return Some(self.pending.take()),
+                () = self.pending.settled() => {
+                    self.passing = true;
+                    return Some(self.pending.take());
+                }
                 next = self.triggers.next() => next.flatten()?,
                 () = self.resync.tick() => self.on_resync.clone(),
             };

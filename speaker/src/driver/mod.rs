@@ -221,6 +221,7 @@ pub async fn run(client: Client, settings: Settings, out: Outputs, mut shutdown:
                 if stores.ready() && speaker.listed.services && speaker.listed.slices {
                     speaker.refresh(&stores, &sources).await;
                     speaker.publish();
+                    pending.acted(Instant::now());
                 } else {
                     // Keep what changed for when every watch has listed.
                     for s in sources { pending.add(s, Instant::now(), AT_MOST, AT_MOST); }
