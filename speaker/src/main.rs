@@ -154,7 +154,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // Connections across moves: the relay follows what the loop wants.
     let relay_tx = args.relay_strays.then(|| {
         let (tx, rx) = watch::channel(relay::Wanted::default());
-        tokio::spawn(relay::run(rx).in_current_span());
+        tokio::spawn(relay::run(rx, health.metrics.relay.clone()).in_current_span());
         tx
     });
 

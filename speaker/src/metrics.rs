@@ -110,6 +110,8 @@ pub struct Metrics {
     pub bgp: BgpMetrics,
     /// BFD's metrics, registered in the same registry.
     pub bfd: BfdMetrics,
+    /// The stray relay's metrics, registered in the same registry.
+    pub relay: crate::relay::RelayMetrics,
 }
 
 impl Metrics {
@@ -160,6 +162,7 @@ impl Metrics {
         );
         let bgp = BgpMetrics::register(&mut registry);
         let bfd = BfdMetrics::register(&mut registry);
+        let relay = crate::relay::RelayMetrics::register(&mut registry);
         Self {
             registry,
             announced,
@@ -175,6 +178,7 @@ impl Metrics {
             members: Mutex::new(None),
             bgp,
             bfd,
+            relay,
         }
     }
 

@@ -206,7 +206,10 @@ fn a_connection_survives_its_address_moving_to_another_node() {
     net.acquaint();
     let mut senders = Vec::new();
     let mut relays = Vec::new();
+    let mut registry = prometheus_client::registry::Registry::with_prefix("ferrolb");
+    let node2_metrics = relay::RelayMetrics::register(&mut registry);
     for (i, host) in ["node1", "node2", "node3"].into_iter().enumerate() {
+        let metrics = if host == "node2" { node2_metrics.clone() } else { relay::RelayMetrics::default() };
         let peers = NODES.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| a.parse().unwrap()).collect();
         let wanted = Wanted { vips: [VIP.parse().unwrap(), "203.0.113.7".parse().unwrap()].into(), peers };
         let (tx, rx) = tokio::sync::watch::channel(wanted);
@@ -216,7 +219,7 @@ fn a_connection_survives_its_address_moving_to_another_node() {
             let ns = File::open(&path).expect("namespace file");
             enter_network_namespace(ns.as_fd()).expect("setns");
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            runtime.block_on(relay::run(rx));
+            runtime.block_on(relay::run(rx, metrics));
             relay::remove().expect("remove the tables");
         }));
     }
@@ -242,6 +245,23 @@ fn a_connection_survives_its_address_moving_to_another_node() {
         "{rules}"
     );
     assert!(rules.contains("limit rate 5000/second burst 1000 packets"), "{rules}");
+    // The metrics follow the write (the relay sets them once the kernel acknowledged it).
+    let export = || {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).expect("encode");
+        text
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut exported = export();
+    while !exported.contains("ferrolb_relay_targets 2") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        exported = export();
+    }
+    assert!(
+        exported.contains("ferrolb_relay_targets 2") && exported.contains("ferrolb_relay_addresses 2"),
+        "{exported}"
+    );
+    assert!(!exported.contains("ferrolb_relay_table_writes_total{outcome=\"ok\"} 0"), "{exported}");
 
     let with = request_across_a_move(&net);
     assert_eq!(with.as_deref().ok(), Some("node1"), "with the relay, node1 answers through the move: {with:?}");

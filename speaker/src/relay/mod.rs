@@ -21,6 +21,7 @@
 //!
 //! The decisions are pure ([`ruleset`], [`nft`]); this module is the netlink edge.
 
+pub mod metrics;
 pub mod nft;
 pub mod ruleset;
 
@@ -35,6 +36,7 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::layer2::MacAddr;
+pub use metrics::RelayMetrics;
 pub use ruleset::{Neighbour, Ruleset, Wanted};
 
 /// How often the neighbour table is read again when nothing else changed (a peer's MAC that
@@ -144,7 +146,7 @@ fn neighbour(message: &NeighbourMessage) -> Option<Neighbour> {
 /// Keeps FerroLB's tables matching what the driver wants, until `wanted` closes; then leaves them
 /// as they are (a restarting speaker's successor replaces them; a speaker stopping for good calls
 /// [`remove`]).
-pub async fn run(mut wanted: watch::Receiver<Wanted>) {
+pub async fn run(mut wanted: watch::Receiver<Wanted>, metrics: RelayMetrics) {
     let mut installed: Option<Ruleset> = None;
     let mut last_problem: Option<String> = None;
     loop {
@@ -163,6 +165,7 @@ pub async fn run(mut wanted: watch::Receiver<Wanted>) {
                                 targets = ruleset.v4.targets.len() + ruleset.v6.targets.len(),
                                 "relaying strays: nftables tables ferrolb written"
                             );
+                            metrics.written(&ruleset);
                             installed = Some(ruleset);
                             Ok(())
                         }
@@ -176,6 +179,7 @@ pub async fn run(mut wanted: watch::Receiver<Wanted>) {
         match outcome {
             Ok(()) => last_problem = None,
             Err(problem) => {
+                metrics.failed();
                 if last_problem.as_ref() != Some(&problem) {
                     warn!(%problem, "cannot relay strays: connections open when an address moves may be reset");
                 }
