@@ -1,10 +1,10 @@
 //! Gathering changes before acting on them: a burst of watch events becomes one rebuild.
 //!
 //! A change that comes after a quiet spell (nothing for `quiet` since the last action ended, which
-//! the caller reports with [`Debouncer::acted`]) is acted on at once: a lone Service is not kept waiting for company. A change that comes sooner after the
-//! last action waits while more keep coming less than `quiet` apart, but never longer than
-//! `at_most` after the first: a burst becomes few actions, and a steady stream of changes still
-//! gets decisions. Each caller picks its window (the controller a fixed one; the speaker widens
+//! the caller reports with [`Debouncer::acted`]) is acted on at once: a lone Service is not kept
+//! waiting for company. A change that comes sooner after the last action waits while more keep
+//! coming less than `quiet` apart, but never longer than `at_most` after the first: a burst
+//! becomes few actions, and a steady stream of changes still gets decisions. Each caller picks its window (the controller a fixed one; the speaker widens
 //! it with the cost of its last decision).
 
 use std::collections::BTreeSet;

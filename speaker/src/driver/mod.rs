@@ -5,8 +5,9 @@
 //! It decides nothing itself; what it may do at each moment is its [`Phase`] (see [`phase`]:
 //! starting, quiet, running, stopping). Two paths lead to a decision: API changes (acted on at once
 //! after a quiet spell, gathered for a few milliseconds when they come in a burst), and member
-//! view changes, acted on at once (the failover path, which never waits for the API server). The announcer keeps the last known state, so with the API server
-//! gone this node keeps answering and keeps failing over.
+//! view changes, acted on at once (the failover path, which never waits for the API server). The
+//! announcer keeps the last known state, so with the API server gone this node keeps answering
+//! and keeps failing over.
 
 pub mod phase;
 pub mod stop;
@@ -573,26 +574,11 @@ impl Speaker {
         }
     }
 
-    /// Decides, and hands the answer on.
-    /// Tells the stray relay every Service address and the peers whose speakers are heard, leaving
-    /// or not (a node handing its addresses over still has their connections). None without
-    /// heartbeats: only running speakers guard against relayed strays, so only they may get them.
+    /// Tells the stray relay what this decision covers ([`relay::Wanted::from_decision`]).
     fn tell_relay(&self, layer2: &crate::announcer::Layer2Decision, bgp: &BgpDecision) {
         let Some(relay) = &self.out.relay else { return };
-        let mut vips: BTreeSet<IpAddr> = layer2.owned.keys().chain(layer2.elsewhere.keys()).copied().collect();
-        vips.extend(bgp.verdicts.values().flatten().map(|v| v.address));
-        let peers: BTreeSet<IpAddr> = if self.membership.prober.is_some() {
-            self.heard
-                .iter()
-                .filter(|n| **n != self.settings.node)
-                .filter_map(|n| self.node_ips.get(n))
-                .flatten()
-                .copied()
-                .collect()
-        } else {
-            BTreeSet::new()
-        };
-        let wanted = relay::Wanted { vips, peers };
+        let heard = self.membership.prober.is_some().then_some(&self.heard);
+        let wanted = relay::Wanted::from_decision(layer2, bgp, &self.settings.node, heard, &self.node_ips);
         relay.send_if_modified(|current| {
             let changed = *current != wanted;
             if changed {
@@ -602,6 +588,7 @@ impl Speaker {
         });
     }
 
+    /// Decides, and hands the answer on.
     fn publish(&mut self) {
         if !self.phase.decides() {
             return;

@@ -113,13 +113,21 @@ pub fn remove() -> Result<(), RelayError> {
     send(&nft::remove(1))
 }
 
-/// The kernel's neighbour table (IPv4 and IPv6), without entries that failed to resolve.
-async fn neighbours() -> Result<Vec<Neighbour>, RelayError> {
-    let (connection, handle, _) = rtnetlink::new_connection().map_err(|e| RelayError::Neighbours(e.to_string()))?;
-    let task = tokio::spawn(connection);
-    let messages: Result<Vec<NeighbourMessage>, _> = handle.neighbours().get().execute().try_collect().await;
-    task.abort();
-    let messages = messages.map_err(|e| RelayError::Neighbours(e.to_string()))?;
+/// The kernel's neighbour table (IPv4 and IPv6), without entries that failed to resolve, over
+/// `handle`'s rtnetlink connection (opened on first use, and again after it failed).
+async fn neighbours(handle: &mut Option<rtnetlink::Handle>) -> Result<Vec<Neighbour>, RelayError> {
+    let netlink = |e: &dyn std::fmt::Display| RelayError::Neighbours(e.to_string());
+    let current = match handle.take() {
+        Some(current) => current,
+        None => {
+            let (connection, opened, _) = rtnetlink::new_connection().map_err(|e| netlink(&e))?;
+            tokio::spawn(connection);
+            opened
+        }
+    };
+    let messages: Vec<NeighbourMessage> =
+        current.neighbours().get().execute().try_collect().await.map_err(|e| netlink(&e))?;
+    *handle = Some(current);
     Ok(messages.iter().filter_map(neighbour).collect())
 }
 
@@ -143,43 +151,49 @@ fn neighbour(message: &NeighbourMessage) -> Option<Neighbour> {
     Some(Neighbour { ip: ip?, mac: mac?, ifindex: message.header.ifindex })
 }
 
+/// Plans the tables for `wanted` and writes them unless they are `installed` already; the
+/// ruleset written, if any.
+async fn sync(
+    handle: &mut Option<rtnetlink::Handle>,
+    wanted: &Wanted,
+    installed: Option<&Ruleset>,
+) -> Result<Option<Ruleset>, RelayError> {
+    let ruleset = Ruleset::plan(wanted, &neighbours(handle).await?);
+    if installed == Some(&ruleset) {
+        return Ok(None);
+    }
+    let to_install = ruleset.clone();
+    tokio::task::spawn_blocking(move || install(&to_install))
+        .await
+        .map_err(|e| RelayError::Socket(io::Error::other(e)))??;
+    Ok(Some(ruleset))
+}
+
 /// Keeps FerroLB's tables matching what the driver wants, until `wanted` closes; then leaves them
 /// as they are (a restarting speaker's successor replaces them; a speaker stopping for good calls
 /// [`remove`]).
 pub async fn run(mut wanted: watch::Receiver<Wanted>, metrics: RelayMetrics) {
+    let mut handle = None;
     let mut installed: Option<Ruleset> = None;
     let mut last_problem: Option<String> = None;
     loop {
         let now = wanted.borrow_and_update().clone();
-        let outcome = match neighbours().await {
-            Ok(neighbours) => {
-                let ruleset = Ruleset::plan(&now, &neighbours);
-                if installed.as_ref() == Some(&ruleset) {
-                    Ok(())
-                } else {
-                    let to_install = ruleset.clone();
-                    match tokio::task::spawn_blocking(move || install(&to_install)).await {
-                        Ok(Ok(())) => {
-                            info!(
-                                addresses = ruleset.v4.vips.len() + ruleset.v6.vips.len(),
-                                targets = ruleset.v4.targets.len() + ruleset.v6.targets.len(),
-                                "relaying strays: nftables tables ferrolb written"
-                            );
-                            metrics.written(&ruleset);
-                            installed = Some(ruleset);
-                            Ok(())
-                        }
-                        Ok(Err(e)) => Err(e.to_string()),
-                        Err(e) => Err(e.to_string()),
-                    }
+        match sync(&mut handle, &now, installed.as_ref()).await {
+            Ok(written) => {
+                if let Some(ruleset) = written {
+                    info!(
+                        addresses = ruleset.v4.vips.len() + ruleset.v6.vips.len(),
+                        targets = ruleset.v4.targets.len() + ruleset.v6.targets.len(),
+                        "relaying strays: nftables tables ferrolb written"
+                    );
+                    metrics.written(&ruleset);
+                    installed = Some(ruleset);
                 }
+                last_problem = None;
             }
-            Err(e) => Err(e.to_string()),
-        };
-        match outcome {
-            Ok(()) => last_problem = None,
-            Err(problem) => {
+            Err(error) => {
                 metrics.failed();
+                let problem = error.to_string();
                 if last_problem.as_ref() != Some(&problem) {
                     warn!(%problem, "cannot relay strays: connections open when an address moves may be reset");
                 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use crate::announcer::{BgpDecision, Layer2Decision};
 use crate::layer2::MacAddr;
 
 /// What the driver asks of the relay.
@@ -14,6 +15,33 @@ pub struct Wanted {
     /// The other nodes whose speakers are alive, by their addresses: the relay's targets, and the
     /// sources whose relayed strays are dropped here.
     pub peers: BTreeSet<IpAddr>,
+}
+
+impl Wanted {
+    /// What a decision asks of the relay: every Service address in it (owned here or elsewhere,
+    /// in Layer2 or BGP), and as peers the addresses of the other nodes whose speakers are heard,
+    /// leaving or not (a node handing its addresses over still has their connections).
+    /// `heard` is `None` without heartbeats: only running speakers guard against relayed strays,
+    /// so only they may get them, and without heartbeats nobody is known to run.
+    pub fn from_decision(
+        layer2: &Layer2Decision,
+        bgp: &BgpDecision,
+        me: &str,
+        heard: Option<&BTreeSet<String>>,
+        node_ips: &BTreeMap<String, Vec<IpAddr>>,
+    ) -> Wanted {
+        let mut vips: BTreeSet<IpAddr> = layer2.owned.keys().chain(layer2.elsewhere.keys()).copied().collect();
+        vips.extend(bgp.verdicts.values().flatten().map(|v| v.address));
+        let peers = heard
+            .into_iter()
+            .flatten()
+            .filter(|n| n.as_str() != me)
+            .filter_map(|n| node_ips.get(n))
+            .flatten()
+            .copied()
+            .collect();
+        Wanted { vips, peers }
+    }
 }
 
 /// An entry of the kernel's neighbour table.
@@ -140,6 +168,34 @@ mod tests {
         let r = Ruleset::plan(&wanted, &neighbours);
         assert!(r.v4.targets.is_empty() && r.v4.peer_macs.is_empty());
         assert_eq!(r.v4.vips.len(), 1, "the guard still covers the Service addresses");
+    }
+
+    #[test]
+    fn a_decision_wants_every_service_address_and_the_heard_peers_but_this_node() {
+        use crate::announcer::{BgpOutcome, BgpVerdict, Interfaces, Layer2Announcement, Reason, ServiceKey};
+        let mut layer2 = Layer2Decision::default();
+        layer2.owned.insert(
+            ip("198.51.100.210"),
+            Layer2Announcement { interfaces: Interfaces::All, services: BTreeSet::new() },
+        );
+        layer2.elsewhere.insert(ip("198.51.100.211"), "node2".into());
+        let mut bgp = BgpDecision::default();
+        let outcome = BgpOutcome::NotAdvertised(Reason::NoPool { address: ip("203.0.113.10") });
+        let verdict = BgpVerdict { address: ip("203.0.113.10"), pool: None, outcome };
+        bgp.verdicts.insert(ServiceKey::new("default", "web"), vec![verdict]);
+        let node_ips: BTreeMap<String, Vec<IpAddr>> = [
+            ("node1".to_owned(), vec![ip("198.51.100.11")]),
+            ("node2".to_owned(), vec![ip("198.51.100.12"), ip("2001:db8:1::12")]),
+            ("node3".to_owned(), vec![ip("198.51.100.13")]),
+        ]
+        .into();
+        let heard: BTreeSet<String> = ["node1".to_owned(), "node2".to_owned()].into();
+        let wanted = Wanted::from_decision(&layer2, &bgp, "node1", Some(&heard), &node_ips);
+        assert_eq!(wanted.vips, [ip("198.51.100.210"), ip("198.51.100.211"), ip("203.0.113.10")].into());
+        assert_eq!(wanted.peers, [ip("198.51.100.12"), ip("2001:db8:1::12")].into(), "node3 is not heard");
+        let without = Wanted::from_decision(&layer2, &bgp, "node1", None, &node_ips);
+        assert!(without.peers.is_empty(), "no heartbeats, no peers");
+        assert_eq!(without.vips, wanted.vips);
     }
 
     #[test]
