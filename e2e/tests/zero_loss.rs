@@ -81,6 +81,23 @@ impl Scenario {
     }
 }
 
+/// Labels `node` excluded from load balancers, or removes the label.
+fn set_excluded(lab: &Lab, node: &str, excluded: bool) -> Result {
+    let label = if excluded { format!("{EXCLUDE}=") } else { format!("{EXCLUDE}-") };
+    lab.kubectl(&["label", "node", node, &label])?;
+    Ok(())
+}
+
+/// Waits until the Layer2 Service's address is owned by another node than `from`.
+async fn l2_moved_from(lab: &Lab, from: &str) -> Result {
+    eventually("the address moved", SOON, || match l2_owner(lab) {
+        Ok(now) if now != from => Ok(()),
+        other => Err(format!("{other:?}")),
+    })
+    .await?;
+    Ok(())
+}
+
 /// The node whose conntrack holds an established connection to `address` (the one the router
 /// hashed a held connection to).
 fn node_holding(lab: &Lab, address: &str) -> std::result::Result<String, String> {
@@ -285,14 +302,10 @@ async fn planned_restarts_rolls_and_exclusions_lose_no_request() -> Result {
         let lab_ref = &lab;
         reports.push(
             under_load(&lab, "l2client", L2_URL, Duration::from_secs(2), || async move {
-                lab_ref.kubectl(&["label", "node", &owner, &format!("{EXCLUDE}=")])?;
-                eventually("the address moved", SOON, || match l2_owner(lab_ref) {
-                    Ok(now) if now != owner => Ok(()),
-                    other => Err(format!("{other:?}")),
-                })
-                .await?;
+                set_excluded(lab_ref, &owner, true)?;
+                l2_moved_from(lab_ref, &owner).await?;
                 tokio::time::sleep(Duration::from_secs(2)).await;
-                lab_ref.kubectl(&["label", "node", &owner, &format!("{EXCLUDE}-")])?;
+                set_excluded(lab_ref, &owner, false)?;
                 eventually("the address settled", SOON, || l2_owner(lab_ref)).await?;
                 Ok(())
             })
@@ -316,10 +329,10 @@ async fn planned_restarts_rolls_and_exclusions_lose_no_request() -> Result {
         let lab_ref = &lab;
         reports.push(
             under_load(&lab, "client", BGP_URL, Duration::from_secs(2), || async move {
-                lab_ref.kubectl(&["label", "node", &node, &format!("{EXCLUDE}=")])?;
+                set_excluded(lab_ref, &node, true)?;
                 eventually("two next hops", SOON, || all_hops(lab_ref, 2)).await?;
                 tokio::time::sleep(Duration::from_secs(2)).await;
-                lab_ref.kubectl(&["label", "node", &node, &format!("{EXCLUDE}-")])?;
+                set_excluded(lab_ref, &node, false)?;
                 eventually("three next hops", SOON, || all_hops(lab_ref, 3)).await?;
                 Ok(())
             })
@@ -333,28 +346,22 @@ async fn planned_restarts_rolls_and_exclusions_lose_no_request() -> Result {
     // A connection open across each move, held half-sent while the address moves (the load's
     // requests last a fraction of a millisecond, so few of them are open at a move; this one
     // always is): it must be answered, by the node it was made through.
+    // After each move, before the rest of the request is sent: the move is over everywhere.
+    const SETTLE: Duration = Duration::from_millis(500);
     let mut held = Vec::new();
     for trial in 1..=trials {
         let owner = wait_l2_owner(&lab).await?;
         eprintln!("(held) trial {trial}: Layer2, a connection through {owner} while it is excluded and let back");
         let request = lab.hold_request("l2client", L2_URL)?;
-        lab.kubectl(&["label", "node", &owner, &format!("{EXCLUDE}=")])?;
-        eventually("the address moved", SOON, || match l2_owner(&lab) {
-            Ok(now) if now != owner => Ok(()),
-            other => Err(format!("{other:?}")),
-        })
-        .await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        set_excluded(&lab, &owner, true)?;
+        l2_moved_from(&lab, &owner).await?;
+        tokio::time::sleep(SETTLE).await;
         held.push(("Layer2, owner excluded", request.finish()?));
         let interim = wait_l2_owner(&lab).await?;
         let request = lab.hold_request("l2client", L2_URL)?;
-        lab.kubectl(&["label", "node", &owner, &format!("{EXCLUDE}-")])?;
-        eventually("the address back", SOON, || match l2_owner(&lab) {
-            Ok(now) if now != interim => Ok(()),
-            other => Err(format!("{other:?}")),
-        })
-        .await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        set_excluded(&lab, &owner, false)?;
+        l2_moved_from(&lab, &interim).await?;
+        tokio::time::sleep(SETTLE).await;
         held.push(("Layer2, owner let back", request.finish()?));
 
         eprintln!(
@@ -362,14 +369,14 @@ async fn planned_restarts_rolls_and_exclusions_lose_no_request() -> Result {
         );
         let request = lab.hold_request("client", BGP_URL)?;
         let node = node_holding(&lab, "203.0.113.10")?;
-        lab.kubectl(&["label", "node", &node, &format!("{EXCLUDE}=")])?;
+        set_excluded(&lab, &node, true)?;
         eventually("two next hops", SOON, || all_hops(&lab, 2)).await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(SETTLE).await;
         held.push(("BGP, its node excluded", request.finish()?));
         let request = lab.hold_request("client", BGP_URL)?;
-        lab.kubectl(&["label", "node", &node, &format!("{EXCLUDE}-")])?;
+        set_excluded(&lab, &node, false)?;
         eventually("three next hops", SOON, || all_hops(&lab, 3)).await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(SETTLE).await;
         held.push(("BGP, a node let back", request.finish()?));
     }
     for (what, outcome) in &held {

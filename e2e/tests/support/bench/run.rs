@@ -170,7 +170,9 @@ async fn ready_lab(imp: Implementation, group: Group, verbose: bool) -> Result<B
     apply_until_accepted(&lab, &config).await?;
     if imp == Implementation::FerrolbBfd {
         // The router's side of BFD: the same 100 ms x 3 for every node's session.
-        let mut lines: Vec<String> = [
+        let neighbors: Vec<String> =
+            lab.plan().nodes().map(|node| format!("neighbor {} bfd profile fast", node.v4())).collect();
+        let mut lines = vec![
             "bfd",
             "profile fast",
             "receive-interval 100",
@@ -178,13 +180,9 @@ async fn ready_lab(imp: Implementation, group: Group, verbose: bool) -> Result<B
             "exit",
             "exit",
             "router bgp 64512",
-        ]
-        .map(String::from)
-        .to_vec();
-        for node in lab.plan().nodes() {
-            lines.push(format!("neighbor {} bfd profile fast", node.v4()));
-        }
-        lab.frr_configure(&lines.iter().map(String::as_str).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
+        ];
+        lines.extend(neighbors.iter().map(String::as_str));
+        lab.frr_configure(&lines).map_err(|e| e.to_string())?;
     }
     let client = lab.client().await.map_err(|e| e.to_string())?;
     let timeline = Timeline::start(client.clone()).await?;

@@ -478,9 +478,7 @@ impl Bench {
         ];
         Ok((figures, series))
     }
-}
 
-impl Bench {
     /// Whether l2client's kernel resolves `ip` to a MAC (IPv6: by NDP), as a client would:
     /// its neighbour entry is flushed, a connection is tried (its answer does not matter), and
     /// the neighbour table is read. Not `ndisc6`, which prints no response to MetalLB's
